@@ -1,0 +1,26 @@
+"""One error shape for the API: 400 with a message per field, 403/404/409 with `detail`,
+and never a stack trace."""
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from oms.domain.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return Response({"detail": str(exc), "code": exc.code}, status=exc.http_status)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(getattr(exc, "message_dict", None) or {"detail": exc.messages})
+    if isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    response = exception_handler(exc, context)
+    if response is None:
+        log.exception("unhandled API error", exc_info=exc)
+        return Response({"detail": "Internal error; it has been logged."}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+    return response

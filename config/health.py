@@ -1,0 +1,56 @@
+"""/healthz: 200 when the database, cache, channel layer and Celery broker answer, else 503
+naming what is down."""
+import uuid
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.core.cache import cache
+from django.db import connection
+from django.http import JsonResponse
+
+from config.celery import app as celery_app
+
+
+def _database():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _cache():
+    key = f"healthz:{uuid.uuid4().hex}"
+    cache.set(key, "ok", 5)
+    if cache.get(key) != "ok":
+        raise RuntimeError("cache did not return what was stored")
+    cache.delete(key)
+
+
+def _channel_layer():
+    layer = get_channel_layer()
+
+    async def probe():
+        name = await layer.new_channel()
+        await layer.send(name, {"type": "healthz"})
+        return await layer.receive(name)
+
+    if async_to_sync(probe)().get("type") != "healthz":
+        raise RuntimeError("channel layer lost a message")
+
+
+def _broker():
+    with celery_app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+
+
+CHECKS = {"database": _database, "cache": _cache, "channel_layer": _channel_layer, "celery_broker": _broker}
+
+
+def healthz(request):
+    results = {}
+    for name, check in CHECKS.items():
+        try:
+            check()
+            results[name] = "ok"
+        except Exception as exc:  # noqa: BLE001 - any failure of a dependency means "down"
+            results[name] = f"down: {type(exc).__name__}: {exc}"[:200]
+    down = [name for name, state in results.items() if state != "ok"]
+    return JsonResponse({"status": "down" if down else "ok", "down": down, "checks": results}, status=503 if down else 200)

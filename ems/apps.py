@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class EmsConfig(AppConfig):
+    name = "ems"
+    verbose_name = "Execution management"

@@ -1,0 +1,35 @@
+"""Streams one instrument's consolidated book. Authenticates, authorises, joins the group and
+forwards; never writes."""
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.cache import cache
+
+from marketdata.selectors import snapshot_key
+from oms.roles import role_of
+
+NOT_ALLOWED = 4403
+
+
+def book_group(symbol: str) -> str:
+    return f"marketdata.{symbol}"
+
+
+class MarketDataConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or await database_sync_to_async(role_of)(user) is None:
+            await self.close(code=NOT_ALLOWED)
+            return
+        self.group = book_group(self.scope["url_route"]["kwargs"]["symbol"])
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        snapshot = await cache.aget(snapshot_key(self.scope["url_route"]["kwargs"]["symbol"]))
+        if snapshot is not None:
+            await self.send_json(snapshot)
+
+    async def disconnect(self, code):
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def book_update(self, event):
+        await self.send_json(event["book"])

@@ -1,0 +1,80 @@
+from decimal import Decimal
+
+from django.db import models
+
+from marketdata.fields import PriceField, QuantityField
+
+
+class AssetClass(models.TextChoices):
+    EQUITY = "EQUITY"
+    OPTION = "OPTION"
+    CRYPTO = "CRYPTO"
+
+
+class OptionRight(models.TextChoices):
+    CALL = "C", "Call"
+    PUT = "P", "Put"
+
+
+class VenueKind(models.TextChoices):
+    LIT = "LIT", "Lit exchange"
+    DARK = "DARK", "Dark pool"
+    RFQ = "RFQ", "RFQ platform"
+
+
+class Venue(models.Model):
+    name = models.CharField(max_length=32, unique=True)
+    kind = models.CharField(max_length=8, choices=VenueKind.choices)
+    maker_fee_bps = models.DecimalField(max_digits=8, decimal_places=3, default=Decimal("0"))
+    taker_fee_bps = models.DecimalField(max_digits=8, decimal_places=3, default=Decimal("0"))
+    latency_ms = models.DecimalField(max_digits=8, decimal_places=3, default=Decimal("1"))
+    min_quantity = QuantityField(default=Decimal("0"), help_text="Minimum order size (dark pools).")
+    # How this venue's simulated book compares with the market's typical spread and depth.
+    spread_multiplier = models.DecimalField(max_digits=6, decimal_places=3, default=Decimal("1"))
+    depth_multiplier = models.DecimalField(max_digits=6, decimal_places=3, default=Decimal("1"))
+    dark_fill_rate = models.DecimalField(
+        max_digits=5, decimal_places=4, default=Decimal("0"), help_text="Historical fill rate of resting dark orders."
+    )
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Instrument(models.Model):
+    symbol = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=120, blank=True)
+    asset_class = models.CharField(max_length=8, choices=AssetClass.choices)
+    currency = models.CharField(max_length=3, default="USD")
+    tick_size = PriceField()
+    lot_size = QuantityField()
+    reference_price = PriceField()
+    multiplier = QuantityField(default=Decimal("1"))
+    # Options
+    underlying = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="options")
+    strike = PriceField(null=True, blank=True)
+    expiry = models.DateField(null=True, blank=True)
+    option_right = models.CharField(max_length=1, choices=OptionRight.choices, blank=True)
+    # Analytics: seeded, then recomputed from data by marketdata.tasks.analytics_refresh_all.
+    adv = QuantityField(help_text="Average daily volume, in units.")
+    daily_volatility = models.DecimalField(max_digits=10, decimal_places=6, help_text="Daily return volatility (0.02 = 2%).")
+    avg_spread_bps = models.DecimalField(max_digits=10, decimal_places=3, default=Decimal("0"))
+    volume_profile = models.JSONField(default=list, blank=True, help_text="Fraction of the day's volume per bucket.")
+    impact_coefficient = models.DecimalField(
+        max_digits=8, decimal_places=4, default=Decimal("0.7"), help_text="Y in the square-root impact law."
+    )
+    analytics_updated_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["asset_class", "symbol"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(tick_size__gt=0), name="instrument_tick_positive"),
+            models.CheckConstraint(condition=models.Q(lot_size__gt=0), name="instrument_lot_positive"),
+        ]
+
+    def __str__(self):
+        return self.symbol

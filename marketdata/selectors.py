@@ -1,0 +1,38 @@
+"""Reads of market data: the latest consolidated snapshot per instrument lives in the Django
+cache (Redis in production), written by the publisher; rows hold reference data."""
+import time
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+
+from marketdata.fields import to_step
+from marketdata.models import Instrument
+
+SNAPSHOT_KEY = "md:snapshot:{symbol}"
+
+
+def snapshot_key(symbol: str) -> str:
+    return SNAPSHOT_KEY.format(symbol=symbol)
+
+
+def latest_snapshot(symbol: str) -> dict | None:
+    """The consolidated book last published for `symbol`, with its `age_seconds`, or None."""
+    snap = cache.get(snapshot_key(symbol))
+    if snap is None:
+        return None
+    return {**snap, "age_seconds": round(max(0.0, time.time() - snap["published_at"]), 3)}
+
+
+def is_fresh(snapshot: dict | None, max_age: float | None = None) -> bool:
+    if snapshot is None:
+        return False
+    return snapshot["age_seconds"] <= (settings.MARKETDATA_STALE_SECONDS if max_age is None else max_age)
+
+
+def mid_price(instrument: Instrument) -> Decimal:
+    """The fresh consolidated mid on the tick grid, else the instrument's reference price."""
+    snap = latest_snapshot(instrument.symbol)
+    if is_fresh(snap) and snap.get("mid"):
+        return to_step(Decimal(snap["mid"]), instrument.tick_size)
+    return instrument.reference_price

@@ -1,0 +1,111 @@
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from marketdata.models import Instrument
+from oms.models import Order, OrderEvent, OrderFill, Portfolio, Position, Side, Urgency
+from oms.selectors import portfolios_visible_to
+
+POSITIVE = Decimal("0.00000001")
+
+
+class VisiblePortfolioField(serializers.PrimaryKeyRelatedField):
+    """A portfolio id the requesting user may trade in; anyone else's is "does not exist"."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return portfolios_visible_to(request.user) if request else Portfolio.objects.none()
+
+
+class OrderCreateInput(serializers.Serializer):
+    portfolio = VisiblePortfolioField()
+    instrument = serializers.SlugRelatedField(slug_field="symbol", queryset=Instrument.objects.filter(is_active=True))
+    side = serializers.ChoiceField(choices=Side.choices)
+    quantity = serializers.DecimalField(max_digits=24, decimal_places=8, min_value=POSITIVE)
+    limit_price = serializers.DecimalField(max_digits=24, decimal_places=8, min_value=POSITIVE, required=False,
+                                           allow_null=True)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.MEDIUM)
+    start_time = serializers.DateTimeField(required=False, allow_null=True)
+    end_time = serializers.DateTimeField(required=False, allow_null=True)
+    client_order_id = serializers.CharField(max_length=64, required=False, allow_blank=False)
+
+    def validate(self, attrs):
+        start, end = attrs.get("start_time"), attrs.get("end_time")
+        if start and end and end <= start:
+            raise serializers.ValidationError({"end_time": "End time must be after the start time."})
+        return attrs
+
+
+class OrderPreviewInput(OrderCreateInput):
+    client_order_id = None
+    start_time = None
+    end_time = None
+
+
+class OrderEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = OrderEvent
+        fields = ["id", "at", "actor", "event", "from_status", "to_status", "reason", "payload"]
+
+
+class OrderFillSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderFill
+        fields = ["fill_id", "quantity", "price", "fee", "venue", "executed_at", "applied", "refused_reason"]
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    instrument = serializers.SlugRelatedField(slug_field="symbol", read_only=True)
+    portfolio_name = serializers.CharField(source="portfolio.name", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    leaves_quantity = serializers.DecimalField(max_digits=24, decimal_places=8, read_only=True)
+    filled_percent = serializers.DecimalField(max_digits=7, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "id", "portfolio", "portfolio_name", "instrument", "side", "quantity", "limit_price", "urgency",
+            "start_time", "end_time", "status", "filled_quantity", "leaves_quantity", "filled_percent",
+            "average_fill_price", "arrival_price", "rejection_reasons", "client_order_id", "created_by",
+            "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class OrderDetailSerializer(OrderSerializer):
+    events = OrderEventSerializer(many=True, read_only=True)
+    fills = OrderFillSerializer(many=True, read_only=True)
+
+    class Meta(OrderSerializer.Meta):
+        fields = OrderSerializer.Meta.fields + ["events", "fills"]
+        read_only_fields = fields
+
+
+class BreachSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    message = serializers.CharField()
+    limit = serializers.CharField()
+    actual = serializers.CharField()
+
+
+class PreviewSerializer(serializers.Serializer):
+    passes = serializers.BooleanField()
+    breaches = BreachSerializer(many=True)
+
+
+class PortfolioSerializer(serializers.ModelSerializer):
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Portfolio
+        fields = ["id", "name", "owner", "base_currency", "cash", "borrow_allowed"]
+
+
+class PositionSerializer(serializers.ModelSerializer):
+    instrument = serializers.SlugRelatedField(slug_field="symbol", read_only=True)
+
+    class Meta:
+        model = Position
+        fields = ["id", "portfolio", "instrument", "quantity", "average_cost", "realised_pnl", "updated_at"]

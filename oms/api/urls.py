@@ -1,0 +1,9 @@
+from rest_framework.routers import DefaultRouter
+
+from oms.api.views import OrderViewSet, PortfolioViewSet, PositionViewSet
+
+router = DefaultRouter(trailing_slash=True)
+router.register("orders", OrderViewSet, basename="order")
+router.register("portfolios", PortfolioViewSet, basename="portfolio")
+router.register("positions", PositionViewSet, basename="position")
+urlpatterns = router.urls

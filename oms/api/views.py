@@ -1,0 +1,93 @@
+import django_filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from oms import selectors, services
+from oms.api.permissions import CanCancel, HasRole, IsPM
+from oms.api.serializers import (
+    OrderCreateInput, OrderDetailSerializer, OrderPreviewInput, OrderSerializer, PortfolioSerializer,
+    PositionSerializer, PreviewSerializer,
+)
+from oms.models import Order, OrderStatus, Position
+
+
+class OrderFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=OrderStatus.choices)
+    instrument = django_filters.CharFilter(field_name="instrument__symbol")
+
+    class Meta:
+        model = Order
+        fields = ["status", "portfolio", "instrument", "side", "urgency"]
+
+
+class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    filterset_class = OrderFilter
+    permission_classes = [HasRole]
+
+    def get_queryset(self):
+        qs = selectors.orders_visible_to(self.request.user)
+        if self.action == "retrieve":
+            qs = qs.prefetch_related("events__actor", "fills")
+        return qs
+
+    def get_serializer_class(self):
+        return OrderDetailSerializer if self.action == "retrieve" else OrderSerializer
+
+    def get_permissions(self):
+        if self.action in ("create", "preview"):
+            return [IsPM()]
+        if self.action == "cancel":
+            return [CanCancel()]
+        return super().get_permissions()
+
+    @extend_schema(request=OrderCreateInput, responses={201: OrderSerializer})
+    def create(self, request):
+        data = OrderCreateInput(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        order = services.order_submit(actor=request.user, **data.validated_data)
+        return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=OrderPreviewInput, responses=PreviewSerializer)
+    @action(detail=False, methods=["post"])
+    def preview(self, request):
+        """The compliance verdict for an order, without storing it."""
+        data = OrderPreviewInput(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        breaches = services.order_preview(portfolio=v["portfolio"], instrument=v["instrument"], side=v["side"],
+                                          quantity=v["quantity"], limit_price=v.get("limit_price"))
+        return Response({"passes": not breaches, "breaches": [b.as_dict() for b in breaches]})
+
+    @extend_schema(request=None, responses=OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        order = self.get_object()  # 404 when the user cannot see it
+        order = services.order_cancel(actor=request.user, order_id=order.pk)
+        return Response(OrderSerializer(order).data, status=status.HTTP_200_OK)
+
+
+class PortfolioViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = PortfolioSerializer
+    permission_classes = [HasRole]
+
+    def get_queryset(self):
+        return selectors.portfolios_visible_to(self.request.user)
+
+
+class PositionFilter(django_filters.FilterSet):
+    instrument = django_filters.CharFilter(field_name="instrument__symbol")
+
+    class Meta:
+        model = Position
+        fields = ["portfolio", "instrument"]
+
+
+class PositionViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = PositionSerializer
+    permission_classes = [HasRole]
+    filterset_class = PositionFilter
+
+    def get_queryset(self):
+        return selectors.positions_visible_to(self.request.user)

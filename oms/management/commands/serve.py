@@ -1,0 +1,43 @@
+"""Serve the product: ASGI (HTTP + websockets) under uvicorn. In the embedded mode the
+Celery worker and beat run in-process on the in-memory broker, and the market simulator runs
+on the server's event loop, so `make run` is the whole product in one process."""
+import logging
+import os
+import threading
+
+import uvicorn
+from celery.beat import EmbeddedService
+from celery.worker import WorkController
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from config.celery import app as celery_app
+
+log = logging.getLogger(__name__)
+
+
+def start_embedded_celery() -> None:
+    worker = WorkController(
+        app=celery_app, hostname="embedded@localhost", pool_cls="threads", concurrency=2,
+        without_heartbeat=True, without_mingle=True, without_gossip=True, loglevel="WARNING",
+    )
+    threading.Thread(target=worker.start, name="celery-worker", daemon=True).start()
+    beat = EmbeddedService(celery_app, thread=True,
+                           schedule_filename=str(settings.EMBEDDED_DB_PATH.parent / "celerybeat-schedule"))
+    beat.start()
+
+
+class Command(BaseCommand):
+    help = "Serve HTTP and websockets; in the embedded mode also the Celery worker, beat and simulator."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+
+    def handle(self, *args, host, port, **options):
+        if settings.EMBEDDED:
+            start_embedded_celery()
+        self.stdout.write(f"Smart Trading on http://{host}:{port}/ (embedded={settings.EMBEDDED}); "
+                          f"demo users pm, pm2, trader, admin / password '{settings.DEMO_PASSWORD}'")
+        uvicorn.run("config.asgi:application", host=host, port=port, lifespan="on", log_level="warning",
+                    ws="websockets", proxy_headers=True)

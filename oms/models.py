@@ -1,0 +1,181 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+from marketdata.fields import MoneyField, PriceField, QuantityField
+from marketdata.models import Instrument
+from oms.domain import compliance, states
+
+
+class Side(models.TextChoices):
+    BUY = "BUY"
+    SELL = "SELL"
+
+
+class Urgency(models.TextChoices):
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+
+
+class OrderStatus(models.TextChoices):
+    NEW = states.NEW
+    ACCEPTED = states.ACCEPTED
+    REJECTED = states.REJECTED
+    WORKING = states.WORKING
+    PARTIALLY_FILLED = states.PARTIALLY_FILLED
+    FILLED = states.FILLED
+    CANCEL_PENDING = states.CANCEL_PENDING
+    CANCELLED = states.CANCELLED
+    EXPIRED = states.EXPIRED
+
+
+class Portfolio(models.Model):
+    name = models.CharField(max_length=80)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="portfolios")
+    base_currency = models.CharField(max_length=3, default="USD")
+    cash = MoneyField(default=Decimal("0"))
+    borrow_allowed = models.BooleanField(default=False, help_text="May sell short (a borrow is arranged).")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="portfolio_unique_name_per_owner")]
+
+    def __str__(self):
+        return self.name
+
+
+class Position(models.Model):
+    portfolio = models.ForeignKey(Portfolio, on_delete=models.PROTECT, related_name="positions")
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="positions")
+    quantity = QuantityField(default=Decimal("0"))
+    average_cost = PriceField(default=Decimal("0"))
+    realised_pnl = MoneyField(default=Decimal("0"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["portfolio_id", "instrument__symbol"]
+        constraints = [models.UniqueConstraint(fields=["portfolio", "instrument"], name="position_unique")]
+
+    def __str__(self):
+        return f"{self.portfolio} {self.instrument} {self.quantity}"
+
+
+class Order(models.Model):
+    """The parent order. Its status changes only through oms.services.order_transition."""
+
+    portfolio = models.ForeignKey(Portfolio, on_delete=models.PROTECT, related_name="orders")
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="orders")
+    side = models.CharField(max_length=4, choices=Side.choices)
+    quantity = QuantityField()
+    limit_price = PriceField(null=True, blank=True)
+    urgency = models.CharField(max_length=6, choices=Urgency.choices, default=Urgency.MEDIUM)
+    start_time = models.DateTimeField(null=True, blank=True)
+    end_time = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.NEW, db_index=True)
+    filled_quantity = QuantityField(default=Decimal("0"))
+    average_fill_price = PriceField(null=True, blank=True)
+    arrival_price = PriceField(null=True, blank=True)
+    rejection_reasons = models.JSONField(default=list, blank=True)
+    client_order_id = models.CharField(max_length=64, null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders_created")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="order_quantity_positive"),
+            models.CheckConstraint(condition=models.Q(filled_quantity__gte=0), name="order_filled_non_negative"),
+            models.CheckConstraint(condition=models.Q(filled_quantity__lte=models.F("quantity")), name="order_no_overfill"),
+            models.UniqueConstraint(fields=["portfolio", "client_order_id"], name="order_unique_client_order_id"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.side} {self.quantity} {self.instrument_id} {self.status}"
+
+    @property
+    def is_open(self) -> bool:
+        return states.is_open(self.status)
+
+    @property
+    def leaves_quantity(self) -> Decimal:
+        return self.quantity - self.filled_quantity
+
+    @property
+    def filled_percent(self) -> Decimal:
+        return (self.filled_quantity / self.quantity * 100) if self.quantity else Decimal(0)
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class OrderEvent(models.Model):
+    """Append-only audit trail: one row per state change, written in the same transaction."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    at = models.DateTimeField(auto_now_add=True)
+    event = models.CharField(max_length=24)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16)
+    reason = models.CharField(max_length=500, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("order events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("order events are append-only")
+
+
+class OrderFill(models.Model):
+    """An execution reported against a parent order, unique by its fill id so a resent report
+    is applied once. An overfill is kept with `refused_reason` for review and never applied."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="fills")
+    fill_id = models.CharField(max_length=80, unique=True)
+    quantity = QuantityField()
+    price = PriceField()
+    fee = MoneyField(default=Decimal("0"))
+    venue = models.CharField(max_length=32, blank=True)
+    executed_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    refused_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=models.Q(quantity__gt=0), name="fill_quantity_positive")]
+
+    @property
+    def applied(self) -> bool:
+        return not self.refused_reason
+
+
+class ComplianceRule(models.Model):
+    """One configured pre-trade rule. Scope: a portfolio and/or an instrument, or everything."""
+
+    kind = models.CharField(max_length=24, choices=[(k, k.replace("_", " ").title()) for k in compliance.RULE_KINDS])
+    name = models.CharField(max_length=120, blank=True)
+    portfolio = models.ForeignKey(Portfolio, null=True, blank=True, on_delete=models.CASCADE, related_name="rules")
+    instrument = models.ForeignKey(Instrument, null=True, blank=True, on_delete=models.CASCADE, related_name="rules")
+    limit = models.DecimalField(
+        max_digits=28, decimal_places=8, null=True, blank=True,
+        help_text="Notional for MAX_ORDER_NOTIONAL, units for MAX_POSITION, percent for PRICE_COLLAR.",
+    )
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["kind", "id"]
+
+    def __str__(self):
+        scope = " / ".join(str(s) for s in (self.portfolio, self.instrument) if s) or "all"
+        return f"{self.kind} ({scope})"

@@ -1,0 +1,166 @@
+"""OMS services: every write to orders, fills and positions goes through here, in one
+transaction, under row locks, with the audit event written beside the change."""
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from marketdata.fields import money, price as round_price
+from marketdata.models import Instrument
+from marketdata.selectors import mid_price
+from oms import selectors
+from oms.domain import compliance, positions, states
+from oms.domain.errors import Conflict, NotFound
+from oms.models import Order, OrderEvent, OrderFill, Portfolio, Position
+
+log = logging.getLogger(__name__)
+
+
+def _record(order: Order, *, event: str, from_status: str, actor=None, reason: str = "", payload: dict | None = None):
+    OrderEvent.objects.create(
+        order=order, actor=actor, event=event, from_status=from_status, to_status=order.status,
+        reason=reason[:500], payload=payload or {},
+    )
+
+
+def order_transition(order: Order, *, event: str, actor=None, reason: str = "", payload: dict | None = None) -> Order:
+    """Apply one event of the state table to a locked order and write its audit event.
+    The only place that assigns Order.status."""
+    before = order.status
+    order.status = states.transition(before, event, has_fills=order.filled_quantity > 0)
+    order.save(update_fields=["status", "filled_quantity", "average_fill_price", "rejection_reasons", "updated_at"])
+    _record(order, event=event, from_status=before, actor=actor, reason=reason, payload=payload)
+    return order
+
+
+def _draft(*, portfolio: Portfolio, instrument: Instrument, side: str, quantity: Decimal,
+           limit_price: Decimal | None) -> compliance.OrderDraft:
+    return compliance.OrderDraft(
+        symbol=instrument.symbol, side=side, quantity=quantity, limit_price=limit_price,
+        reference_price=mid_price(instrument), tick_size=instrument.tick_size, lot_size=instrument.lot_size,
+        multiplier=instrument.multiplier, position_quantity=selectors.position_quantity(portfolio, instrument),
+        open_sell_quantity=selectors.open_sell_quantity(portfolio, instrument), borrow_allowed=portfolio.borrow_allowed,
+    )
+
+
+def order_preview(*, portfolio: Portfolio, instrument: Instrument, side: str, quantity: Decimal,
+                  limit_price: Decimal | None = None) -> list[compliance.Breach]:
+    """The compliance verdict an order would get now, without storing anything."""
+    draft = _draft(portfolio=portfolio, instrument=instrument, side=side, quantity=quantity, limit_price=limit_price)
+    return compliance.evaluate(draft, selectors.compliance_rules_for(portfolio, instrument))
+
+
+@transaction.atomic
+def order_submit(*, actor, portfolio: Portfolio, instrument: Instrument, side: str, quantity: Decimal,
+                 urgency: str = "MEDIUM", limit_price: Decimal | None = None, start_time: datetime | None = None,
+                 end_time: datetime | None = None, client_order_id: str | None = None) -> Order:
+    """Store a parent order and run pre-trade compliance: ACCEPTED, or REJECTED with its
+    reasons. Idempotent on (portfolio, client_order_id)."""
+    # The portfolio lock serialises compliance for one portfolio: two concurrent sells cannot
+    # both pass the short-sell check against the same position.
+    Portfolio.objects.select_for_update().filter(pk=portfolio.pk).first()
+    if client_order_id:
+        existing = Order.objects.filter(portfolio=portfolio, client_order_id=client_order_id).first()
+        if existing:
+            return existing
+    breaches = order_preview(portfolio=portfolio, instrument=instrument, side=side, quantity=quantity,
+                             limit_price=limit_price)
+    order = Order.objects.create(
+        portfolio=portfolio, instrument=instrument, side=side, quantity=quantity, limit_price=limit_price,
+        urgency=urgency, start_time=start_time, end_time=end_time, created_by=actor,
+        arrival_price=mid_price(instrument), client_order_id=client_order_id or None,
+        rejection_reasons=[b.as_dict() for b in breaches],
+    )
+    _record(order, event="CREATE", from_status="", actor=actor, payload={"side": side, "quantity": str(quantity)})
+    if breaches:
+        return order_transition(order, event=states.REJECT, actor=actor,
+                                reason="; ".join(b.message for b in breaches))
+    return order_transition(order, event=states.ACCEPT, actor=actor, reason="passed pre-trade compliance")
+
+
+def _locked(order_id: int) -> Order:
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        raise NotFound(f"order {order_id} does not exist")
+    return order
+
+
+@transaction.atomic
+def order_cancel(*, actor, order_id: int, reason: str = "cancel requested") -> Order:
+    """Cancel now when nothing is out at a venue; otherwise CANCEL_PENDING until the EMS
+    confirms. Asking again while pending changes nothing."""
+    order = _locked(order_id)
+    if order.status == states.CANCEL_PENDING:
+        return order
+    event = states.CANCEL_REQUEST if order.status in (states.WORKING, states.PARTIALLY_FILLED) else states.CANCEL
+    return order_transition(order, event=event, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def order_apply_event(*, order_id: int, event: str, actor=None, reason: str = "", payload: dict | None = None) -> Order:
+    """For the EMS: WORK, CANCEL (confirmed), CANCEL_REJECT, EXPIRE on a parent order."""
+    return order_transition(_locked(order_id), event=event, actor=actor, reason=reason, payload=payload)
+
+
+@dataclass(frozen=True)
+class FillResult:
+    fill: OrderFill
+    applied: bool
+    duplicate: bool
+
+
+@transaction.atomic
+def apply_fill(*, order_id: int, fill_id: str, quantity: Decimal, price: Decimal, venue: str = "",
+               fee: Decimal = Decimal(0), executed_at: datetime | None = None, actor=None) -> FillResult:
+    """Report one execution against a parent order: the only way fills reach the OMS.
+
+    Idempotent by `fill_id`; refuses an overfill (kept for review, never applied); updates
+    the order, its audit trail, the position and the cash in one transaction under the
+    order's row lock."""
+    quantity, price, fee = Decimal(quantity), Decimal(price), Decimal(fee)
+    if quantity <= 0 or price <= 0:
+        raise Conflict("a fill needs a positive quantity and price")
+    order = _locked(order_id)
+    existing = OrderFill.objects.filter(fill_id=fill_id).first()
+    if existing is not None:
+        if existing.order_id != order.pk:
+            raise Conflict(f"fill id {fill_id} already belongs to order {existing.order_id}")
+        return FillResult(existing, existing.applied, duplicate=True)
+    executed_at = executed_at or timezone.now()
+    if order.filled_quantity + quantity > order.quantity:
+        fill = OrderFill.objects.create(
+            order=order, fill_id=fill_id, quantity=quantity, price=price, fee=fee, venue=venue,
+            executed_at=executed_at, refused_reason=f"overfill: {order.filled_quantity} filled + {quantity} > {order.quantity}",
+        )
+        log.error("overfill refused on order %s: fill %s", order.pk, fill_id)
+        return FillResult(fill, applied=False, duplicate=False)
+
+    fill = OrderFill.objects.create(order=order, fill_id=fill_id, quantity=quantity, price=price, fee=fee,
+                                    venue=venue, executed_at=executed_at)
+    order.average_fill_price = round_price(
+        positions.average_price(order.filled_quantity, order.average_fill_price, quantity, price))
+    order.filled_quantity += quantity
+    order_transition(order, event=states.fill_event(order.filled_quantity, order.quantity), actor=actor,
+                     reason=f"fill {quantity} @ {price} on {venue or 'venue'}",
+                     payload={"fill_id": fill_id, "quantity": str(quantity), "price": str(price), "venue": venue})
+    _position_apply(order, quantity=quantity, price=price, fee=fee)
+    return FillResult(fill, applied=True, duplicate=False)
+
+
+def _position_apply(order: Order, *, quantity: Decimal, price: Decimal, fee: Decimal) -> None:
+    instrument = order.instrument
+    Position.objects.get_or_create(portfolio_id=order.portfolio_id, instrument=instrument)
+    pos = Position.objects.select_for_update().get(portfolio_id=order.portfolio_id, instrument=instrument)
+    after = positions.apply_trade(
+        positions.PositionState(pos.quantity, pos.average_cost, pos.realised_pnl),
+        side=order.side, quantity=quantity, price=price, multiplier=instrument.multiplier,
+    )
+    pos.quantity, pos.average_cost, pos.realised_pnl = after.quantity, round_price(after.average_cost), money(after.realised_pnl)
+    pos.save(update_fields=["quantity", "average_cost", "realised_pnl", "updated_at"])
+    notional = quantity * price * instrument.multiplier
+    cash_delta = -(notional + fee) if order.side == "BUY" else notional - fee
+    Portfolio.objects.filter(pk=order.portfolio_id).update(cash=F("cash") + money(cash_delta))

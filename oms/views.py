@@ -1,0 +1,76 @@
+"""Server-rendered desk pages. Each checks the role; data comes from selectors, writes go
+through the API (the same services the API, tasks and FIX use)."""
+from decimal import Decimal
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+
+from marketdata.models import Instrument
+from marketdata.selectors import mid_price
+from oms import roles, selectors
+from oms.models import Side, Urgency
+
+
+def role_required(*allowed):
+    def decorator(view):
+        @login_required
+        def wrapped(request, *args, **kwargs):
+            if roles.role_of(request.user) not in allowed:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        wrapped.__name__ = view.__name__
+        wrapped.__doc__ = view.__doc__
+        return wrapped
+
+    return decorator
+
+
+@login_required
+def home(request):
+    role = roles.role_of(request.user)
+    if role == roles.PM:
+        return redirect("pm-desk")
+    if role == roles.TRADER:
+        return redirect("trader-blotter")
+    if role == roles.ADMIN:
+        return redirect("admin:index")
+    raise PermissionDenied
+
+
+def _positions_with_pnl(user):
+    rows = []
+    for pos in selectors.positions_visible_to(user).exclude(quantity=0):
+        mark = mid_price(pos.instrument)
+        unrealised = (mark - pos.average_cost) * pos.quantity * pos.instrument.multiplier
+        rows.append({"position": pos, "mark": mark, "unrealised": unrealised,
+                     "market_value": mark * pos.quantity * pos.instrument.multiplier})
+    return rows
+
+
+@role_required(roles.PM)
+def pm_desk(request):
+    """Order entry with the compliance preview and what-if estimate, the PM's blotter and positions."""
+    portfolios = list(selectors.portfolios_visible_to(request.user))
+    positions = _positions_with_pnl(request.user)
+    return render(request, "oms/pm_desk.html", {
+        "portfolios": portfolios,
+        "instruments": Instrument.objects.filter(is_active=True),
+        "sides": Side.values,
+        "urgencies": Urgency.values,
+        "orders": selectors.orders_visible_to(request.user)[:100],
+        "positions": positions,
+        "total_unrealised": sum((p["unrealised"] for p in positions), Decimal(0)),
+    })
+
+
+@role_required(roles.TRADER, roles.ADMIN)
+def trader_blotter(request):
+    return render(request, "oms/trader_blotter.html", {"orders": selectors.orders_visible_to(request.user)[:200]})
+
+
+@role_required(roles.PM, roles.TRADER, roles.ADMIN)
+def order_detail(request, pk: int):
+    order = get_object_or_404(selectors.orders_visible_to(request.user).prefetch_related("events__actor", "fills"), pk=pk)
+    return render(request, "oms/order_detail.html", {"order": order})
