@@ -1,0 +1,162 @@
+"""The OMS REST API: roles on every endpoint, per-field 400s with nothing stored, cancel."""
+from decimal import Decimal as D
+
+import pytest
+from rest_framework.authtoken.models import Token
+
+from oms import services
+from oms.models import ComplianceRule, Order, OrderEvent, Position
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def valid(portfolio, aapl):
+    return {"portfolio": portfolio.pk, "instrument": "AAPL", "side": "BUY", "quantity": "100", "urgency": "LOW"}
+
+
+def test_token_login(client, pm):
+    r = client.post("/api/auth/token/", {"username": "pm", "password": "pw"}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["token"] == Token.objects.get(user=pm).key
+    r = client.post("/api/auth/token/", {"username": "pm", "password": "nope"}, content_type="application/json")
+    assert r.status_code == 400 and "non_field_errors" in r.json()
+
+
+def test_token_authenticates(client, pm, portfolio):
+    token = Token.objects.create(user=pm)
+    r = client.get("/api/portfolios/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert r.status_code == 200 and [p["id"] for p in r.json()["results"]] == [portfolio.pk]
+
+
+@pytest.mark.parametrize("path", ["/api/orders/", "/api/portfolios/", "/api/positions/", "/api/instruments/"])
+def test_anonymous_is_refused(api_client, path):
+    assert api_client().get(path).status_code in (401, 403)
+
+
+def test_user_without_role_sees_nothing(api_client, make_user):
+    nobody = make_user("nobody")
+    assert api_client(nobody).get("/api/orders/").status_code == 403
+
+
+def test_pm_creates_order(api_client, pm, valid):
+    r = api_client(pm).post("/api/orders/", valid, format="json")
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert body["status"] == "ACCEPTED" and body["quantity"] == "100.00000000" and body["instrument"] == "AAPL"
+    assert Order.objects.get(pk=body["id"]).created_by == pm
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"quantity": -5}, "quantity"),
+    ({"quantity": 0}, "quantity"),
+    ({"quantity": "abc"}, "quantity"),
+    ({"side": "HOLD"}, "side"),
+    ({"instrument": "NO-SUCH"}, "instrument"),
+    ({"urgency": "SOON"}, "urgency"),
+    ({"portfolio": None}, "portfolio"),
+    ({"portfolio": 999999}, "portfolio"),
+    ({"limit_price": "-1"}, "limit_price"),
+    ({"limit_price": "1e400"}, "limit_price"),
+    ({"start_time": "2026-01-02T10:00:00Z", "end_time": "2026-01-02T09:00:00Z"}, "end_time"),
+])
+def test_malformed_order_is_400_per_field_and_stores_nothing(api_client, pm, valid, change, field):
+    body = {**valid, **change}
+    body = {k: v for k, v in body.items() if v is not None}
+    r = api_client(pm).post("/api/orders/", body, format="json")
+    assert r.status_code == 400 and field in r.json(), r.content
+    assert Order.objects.count() == 0 and OrderEvent.objects.count() == 0
+
+
+def test_non_json_body_is_400(api_client, pm):
+    r = api_client(pm).post("/api/orders/", "{not json", content_type="application/json")
+    assert r.status_code == 400 and "detail" in r.json()
+
+
+def test_pm_cannot_order_into_anothers_portfolio(api_client, pm2, valid):
+    r = api_client(pm2).post("/api/orders/", valid, format="json")
+    assert r.status_code == 400 and "portfolio" in r.json()
+    assert Order.objects.count() == 0
+
+
+@pytest.mark.parametrize("who", ["trader", "admin_user"])
+def test_desk_cannot_create_pm_orders(api_client, request, valid, who):
+    r = api_client(request.getfixturevalue(who)).post("/api/orders/", valid, format="json")
+    assert r.status_code == 403 and Order.objects.count() == 0
+
+
+def test_compliance_breach_is_stored_rejected(api_client, pm, valid, portfolio):
+    ComplianceRule.objects.create(kind="MAX_ORDER_NOTIONAL", portfolio=portfolio, limit=D(1000))
+    r = api_client(pm).post("/api/orders/", valid, format="json")
+    assert r.status_code == 201
+    assert r.json()["status"] == "REJECTED"
+    assert r.json()["rejection_reasons"][0]["rule"] == "MAX_ORDER_NOTIONAL"
+
+
+def test_visibility(api_client, pm, pm2, trader, portfolio, portfolio2, aapl):
+    mine = services.order_submit(actor=pm, portfolio=portfolio, instrument=aapl, side="BUY", quantity=D(1))
+    theirs = services.order_submit(actor=pm2, portfolio=portfolio2, instrument=aapl, side="BUY", quantity=D(2))
+    ids = lambda r: {o["id"] for o in r.json()["results"]}  # noqa: E731
+    assert ids(api_client(pm).get("/api/orders/")) == {mine.pk}
+    assert ids(api_client(trader).get("/api/orders/")) == {mine.pk, theirs.pk}
+    assert api_client(pm).get(f"/api/orders/{theirs.pk}/").status_code == 404
+    assert api_client(pm2).get("/api/portfolios/").json()["results"][0]["id"] == portfolio2.pk
+    assert api_client(pm).get(f"/api/portfolios/{portfolio2.pk}/").status_code == 404
+    detail = api_client(trader).get(f"/api/orders/{mine.pk}/").json()
+    assert [e["event"] for e in detail["events"]] == ["CREATE", "ACCEPT"] and detail["fills"] == []
+
+
+def test_positions_visible_only_to_owner_and_desk(api_client, pm, pm2, trader, portfolio, aapl):
+    Position.objects.create(portfolio=portfolio, instrument=aapl, quantity=D(10), average_cost=D(1))
+    assert len(api_client(pm).get("/api/positions/").json()["results"]) == 1
+    assert api_client(pm2).get("/api/positions/").json()["results"] == []
+    assert len(api_client(trader).get(f"/api/positions/?portfolio={portfolio.pk}").json()["results"]) == 1
+
+
+def test_filters(api_client, pm, portfolio, aapl, btc):
+    services.order_submit(actor=pm, portfolio=portfolio, instrument=aapl, side="BUY", quantity=D(1))
+    services.order_submit(actor=pm, portfolio=portfolio, instrument=btc, side="BUY", quantity=D("0.5"))
+    client = api_client(pm)
+    assert client.get("/api/orders/?instrument=BTC-USD").json()["count"] == 1
+    assert client.get("/api/orders/?status=ACCEPTED").json()["count"] == 2
+    assert client.get("/api/orders/?status=FILLED").json()["count"] == 0
+    assert client.get(f"/api/orders/?portfolio={portfolio.pk}&side=BUY").json()["count"] == 2
+    assert client.get("/api/orders/?status=BOGUS").status_code == 400
+
+
+def test_cancel(api_client, pm, pm2, trader, portfolio, aapl):
+    order = services.order_submit(actor=pm, portfolio=portfolio, instrument=aapl, side="BUY", quantity=D(1))
+    assert api_client(pm2).post(f"/api/orders/{order.pk}/cancel/").status_code == 404
+    r = api_client(pm).post(f"/api/orders/{order.pk}/cancel/")
+    assert r.status_code == 200 and r.json()["status"] == "CANCELLED"
+    again = api_client(pm).post(f"/api/orders/{order.pk}/cancel/")
+    assert again.status_code == 409 and "cannot CANCEL" in again.json()["detail"]
+    other = services.order_submit(actor=pm, portfolio=portfolio, instrument=aapl, side="BUY", quantity=D(1))
+    assert api_client(trader).post(f"/api/orders/{other.pk}/cancel/").json()["status"] == "CANCELLED"
+
+
+def test_preview_endpoint(api_client, pm, trader, valid, portfolio):
+    ComplianceRule.objects.create(kind="MAX_ORDER_NOTIONAL", portfolio=portfolio, limit=D(1000))
+    r = api_client(pm).post("/api/orders/preview/", valid, format="json")
+    assert r.status_code == 200 and r.json()["passes"] is False
+    assert r.json()["breaches"][0]["rule"] == "MAX_ORDER_NOTIONAL"
+    assert Order.objects.count() == 0
+    assert api_client(trader).post("/api/orders/preview/", valid, format="json").status_code == 403
+
+
+def test_instruments(api_client, pm, aapl, option):
+    rows = api_client(pm).get("/api/instruments/").json()["results"]
+    by_symbol = {r["symbol"]: r for r in rows}
+    assert by_symbol["AAPL"]["asset_class"] == "EQUITY" and by_symbol["AAPL"]["adv"] == "55000000.00000000"
+    opt = api_client(pm).get("/api/instruments/AAPL-270319-C-200/").json()
+    assert (opt["underlying"], opt["option_right"], opt["strike"], opt["multiplier"]) == (
+        "AAPL", "C", "200.00000000", "100.00000000")
+
+
+def test_schema_and_docs(client):
+    assert client.get("/api/schema/").status_code == 200
+    assert client.get("/api/docs/").status_code == 200
+
+
+def test_unknown_api_path_is_json_404(client):
+    r = client.get("/api/nope/")
+    assert r.status_code == 404

@@ -1,0 +1,163 @@
+"""Each pre-trade rule: passes at the limit, breaches beyond it, and a breach stores the
+order as REJECTED with its reasons."""
+from decimal import Decimal as D
+
+import pytest
+
+from oms import services
+from oms.domain import compliance
+from oms.models import ComplianceRule, Order, Position
+
+
+def draft(**kw):
+    base = dict(symbol="AAPL", side="BUY", quantity=D(100), limit_price=None, reference_price=D("100"),
+                tick_size=D("0.01"), lot_size=D("1"), multiplier=D("1"), position_quantity=D(0))
+    return compliance.OrderDraft(**{**base, **kw})
+
+
+def rules(kind, limit=None):
+    return [compliance.RuleConfig(kind=kind, limit=limit)]
+
+
+def kinds(breaches):
+    return [b.rule for b in breaches]
+
+
+def test_restricted_instrument():
+    assert kinds(compliance.evaluate(draft(), rules(compliance.RESTRICTED))) == [compliance.RESTRICTED]
+
+
+def test_max_order_notional_uses_limit_price_and_multiplier():
+    at_limit = draft(quantity=D(10), limit_price=D("100"), multiplier=D(100))  # 100,000
+    assert compliance.evaluate(at_limit, rules(compliance.MAX_ORDER_NOTIONAL, D(100000))) == []
+    over = draft(quantity=D(11), limit_price=D("100"), multiplier=D(100))
+    (b,) = compliance.evaluate(over, rules(compliance.MAX_ORDER_NOTIONAL, D(100000)))
+    assert (b.rule, b.limit, b.actual) == (compliance.MAX_ORDER_NOTIONAL, "100000", "110000")
+
+
+def test_max_position_after_the_order():
+    assert compliance.evaluate(draft(quantity=D(50), position_quantity=D(950)), rules(compliance.MAX_POSITION, D(1000))) == []
+    (b,) = compliance.evaluate(draft(quantity=D(51), position_quantity=D(950)), rules(compliance.MAX_POSITION, D(1000)))
+    assert b.actual == "1001"
+    # a sell that reduces a too-large position passes
+    assert compliance.evaluate(draft(side="SELL", quantity=D(100), position_quantity=D(1050)),
+                               rules(compliance.MAX_POSITION, D(1000))) == []
+
+
+def test_price_collar():
+    assert compliance.evaluate(draft(limit_price=D("110")), rules(compliance.PRICE_COLLAR, D(10))) == []
+    (b,) = compliance.evaluate(draft(limit_price=D("110.01")), rules(compliance.PRICE_COLLAR, D(10)))
+    assert (b.rule, b.actual) == (compliance.PRICE_COLLAR, "10.01")
+    assert compliance.evaluate(draft(limit_price=None), rules(compliance.PRICE_COLLAR, D(1))) == []
+
+
+def test_short_sell_needs_position_or_borrow():
+    assert compliance.evaluate(draft(side="SELL", quantity=D(100), position_quantity=D(100)), rules(compliance.SHORT_SELL)) == []
+    (b,) = compliance.evaluate(draft(side="SELL", quantity=D(101), position_quantity=D(100)), rules(compliance.SHORT_SELL))
+    assert b.rule == compliance.SHORT_SELL
+    # working sells use up the position too
+    assert kinds(compliance.evaluate(draft(side="SELL", quantity=D(60), position_quantity=D(100),
+                                           open_sell_quantity=D(50)), rules(compliance.SHORT_SELL))) == [compliance.SHORT_SELL]
+    assert compliance.evaluate(draft(side="SELL", quantity=D(500), position_quantity=D(0), borrow_allowed=True),
+                               rules(compliance.SHORT_SELL)) == []
+
+
+def test_lot_size():
+    assert compliance.evaluate(draft(quantity=D("0.0003"), lot_size=D("0.0001")), rules(compliance.LOT_SIZE)) == []
+    assert kinds(compliance.evaluate(draft(quantity=D("150"), lot_size=D("100")), rules(compliance.LOT_SIZE))) == [compliance.LOT_SIZE]
+
+
+def test_tick_size():
+    assert compliance.evaluate(draft(limit_price=D("100.05"), tick_size=D("0.05")), rules(compliance.TICK_SIZE)) == []
+    assert kinds(compliance.evaluate(draft(limit_price=D("100.03"), tick_size=D("0.05")), rules(compliance.TICK_SIZE))) == [compliance.TICK_SIZE]
+
+
+def test_all_breaches_are_reported_together():
+    every = [compliance.RuleConfig(kind=k, limit=D(1)) for k in compliance.RULE_KINDS]
+    got = compliance.evaluate(draft(side="SELL", quantity=D("2.5"), limit_price=D("150.001")), every)
+    assert set(kinds(got)) == set(compliance.RULE_KINDS)
+
+
+# --- through the service, scoped rules from the database ------------------------------
+
+
+@pytest.fixture
+def rulebook(portfolio, aapl):
+    ComplianceRule.objects.create(kind=compliance.LOT_SIZE)
+    ComplianceRule.objects.create(kind=compliance.TICK_SIZE)
+    ComplianceRule.objects.create(kind=compliance.SHORT_SELL)
+    ComplianceRule.objects.create(kind=compliance.PRICE_COLLAR, limit=D(5))
+    ComplianceRule.objects.create(kind=compliance.MAX_ORDER_NOTIONAL, portfolio=portfolio, limit=D(1000000))
+    ComplianceRule.objects.create(kind=compliance.MAX_POSITION, instrument=aapl, limit=D(10000))
+
+
+def submit(pm, portfolio, instrument, **kw):
+    args = dict(side="BUY", quantity=D(100), urgency="LOW")
+    return services.order_submit(actor=pm, portfolio=portfolio, instrument=instrument, **{**args, **kw})
+
+
+def test_clean_order_is_accepted_with_events(pm, portfolio, aapl, rulebook):
+    order = submit(pm, portfolio, aapl)
+    assert order.status == "ACCEPTED" and order.rejection_reasons == []
+    assert [(e.event, e.from_status, e.to_status) for e in order.events.all()] == [
+        ("CREATE", "", "NEW"), ("ACCEPT", "NEW", "ACCEPTED")]
+    assert order.arrival_price == D("190.00")
+
+
+@pytest.mark.parametrize(("kw", "rule"), [
+    ({"quantity": D(6000)}, compliance.MAX_ORDER_NOTIONAL),  # 6000 x 190 > 1,000,000
+    ({"limit_price": D("250.00")}, compliance.PRICE_COLLAR),
+    ({"limit_price": D("190.005")}, compliance.TICK_SIZE),
+    ({"quantity": D("10.5")}, compliance.LOT_SIZE),
+    ({"side": "SELL"}, compliance.SHORT_SELL),
+])
+def test_each_breach_rejects_and_stores_reasons(pm, portfolio, aapl, rulebook, kw, rule):
+    order = submit(pm, portfolio, aapl, **kw)
+    order.refresh_from_db()
+    assert order.status == "REJECTED"
+    assert rule in [r["rule"] for r in order.rejection_reasons]
+    assert set(order.rejection_reasons[0]) == {"rule", "message", "limit", "actual"}
+    assert order.events.last().to_status == "REJECTED"
+
+
+def test_max_position_counts_the_holding(pm, portfolio, aapl, rulebook):
+    Position.objects.create(portfolio=portfolio, instrument=aapl, quantity=D(9950), average_cost=D(100))
+    assert submit(pm, portfolio, aapl, quantity=D(50)).status == "ACCEPTED"
+    rejected = submit(pm, portfolio, aapl, quantity=D(51))
+    assert rejected.status == "REJECTED"
+    assert [r["rule"] for r in rejected.rejection_reasons] == [compliance.MAX_POSITION]
+
+
+def test_restricted_rule_scoped_to_an_instrument(pm, portfolio, aapl, btc):
+    ComplianceRule.objects.create(kind=compliance.RESTRICTED, instrument=btc)
+    assert submit(pm, portfolio, aapl).status == "ACCEPTED"
+    assert submit(pm, portfolio, btc, quantity=D("0.5")).status == "REJECTED"
+
+
+def test_disabled_rule_does_not_apply(pm, portfolio, aapl):
+    ComplianceRule.objects.create(kind=compliance.RESTRICTED, instrument=aapl, enabled=False)
+    assert submit(pm, portfolio, aapl).status == "ACCEPTED"
+
+
+def test_rule_scoped_to_another_portfolio_does_not_apply(pm, portfolio, portfolio2, aapl):
+    ComplianceRule.objects.create(kind=compliance.MAX_ORDER_NOTIONAL, portfolio=portfolio2, limit=D(1))
+    assert submit(pm, portfolio, aapl).status == "ACCEPTED"
+
+
+def test_short_sell_sees_the_position(pm, portfolio, aapl, rulebook):
+    Position.objects.create(portfolio=portfolio, instrument=aapl, quantity=D(300), average_cost=D(100))
+    assert submit(pm, portfolio, aapl, side="SELL", quantity=D(200)).status == "ACCEPTED"
+    # 200 already working: only 100 more may be sold
+    assert submit(pm, portfolio, aapl, side="SELL", quantity=D(101)).status == "REJECTED"
+
+
+def test_preview_stores_nothing(pm, portfolio, aapl, rulebook):
+    breaches = services.order_preview(portfolio=portfolio, instrument=aapl, side="BUY", quantity=D(6000))
+    assert [b.rule for b in breaches] == [compliance.MAX_ORDER_NOTIONAL]
+    assert Order.objects.count() == 0
+
+
+def test_client_order_id_makes_submission_idempotent(pm, portfolio, aapl):
+    first = submit(pm, portfolio, aapl, client_order_id="abc-1")
+    again = submit(pm, portfolio, aapl, client_order_id="abc-1")
+    assert first.pk == again.pk and Order.objects.count() == 1
