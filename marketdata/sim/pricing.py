@@ -18,7 +18,7 @@ _erf = np.frompyfunc(math.erf, 1, 1)
 def normal_cdf(x: np.ndarray) -> np.ndarray:
     # math.erf is exact to double precision and, for the handful of options a simulator
     # holds, cheaper than a numpy polynomial approximation.
-    return 0.5 * (1.0 + _erf(np.asarray(x, dtype=float) / math.sqrt(2.0)).astype(float))
+    return 0.5 * (1.0 + np.asarray(_erf(np.asarray(x, dtype=float) / math.sqrt(2.0)), dtype=float))
 
 
 def black_scholes(
