@@ -16,12 +16,13 @@ def _database():
         cursor.execute("SELECT 1")
 
 
-def _cache():
+def _cache(backend=None):
+    backend = backend or cache
     key = f"healthz:{uuid.uuid4().hex}"
-    cache.set(key, "ok", 5)
-    if cache.get(key) != "ok":
+    backend.set(key, "ok", 5)
+    if backend.get(key) != "ok":
         raise RuntimeError("cache did not return what was stored")
-    cache.delete(key)
+    backend.delete(key)
 
 
 def _channel_layer():
@@ -36,8 +37,8 @@ def _channel_layer():
         raise RuntimeError("channel layer lost a message")
 
 
-def _broker():
-    with celery_app.connection_for_write() as conn:
+def _broker(url: str | None = None):
+    with celery_app.connection_for_write(url) as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
 
 

@@ -100,7 +100,7 @@ def book_payload(snap, tick: Decimal, lot: Decimal) -> dict:
         "symbol": snap.symbol,
         "ts": snap.ts,
         "published_at": time.time(),
-        "mid": _q(snap.mid, tick / 2) if snap.mid else None,
+        "mid": _q(snap.mid, tick / 10) if snap.mid else None,
         "best_bid": level(best_bid),
         "best_ask": level(best_ask),
         "spread_bps": spread_bps,
@@ -117,8 +117,13 @@ def book_payload(snap, tick: Decimal, lot: Decimal) -> dict:
     }
 
 
+def _quantum(step: Decimal) -> Decimal:
+    """The decimal places a tick or lot needs: 0.01000000 -> 0.01, 100 -> 1."""
+    return Decimal(1).scaleb(min(0, step.normalize().as_tuple().exponent))
+
+
 def _grids() -> dict[str, tuple[Decimal, Decimal]]:
-    return {i.symbol: (i.tick_size, i.lot_size) for i in Instrument.objects.filter(is_active=True)}
+    return {i.symbol: (_quantum(i.tick_size), _quantum(i.lot_size)) for i in Instrument.objects.filter(is_active=True)}
 
 
 class Publisher:

@@ -40,4 +40,4 @@ class Command(BaseCommand):
         self.stdout.write(f"Smart Trading on http://{host}:{port}/ (embedded={settings.EMBEDDED}); "
                           f"demo users pm, pm2, trader, admin / password '{settings.DEMO_PASSWORD}'")
         uvicorn.run("config.asgi:application", host=host, port=port, lifespan="on", log_level="warning",
-                    ws="websockets", proxy_headers=True)
+                    ws="websockets-sansio", proxy_headers=True)

@@ -1,0 +1,1 @@
+"""Pure execution algorithms (TWAP, VWAP, POV, IS, Iceberg): filled by the EMS issue."""
