@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
+from heapq import heappop, heappush
 
 from sor.domain.types import Side, VenueKind, parse_enum
 
@@ -100,6 +102,7 @@ def _within_limit(price: Decimal, limit_price: Decimal | None, buying: bool) -> 
     return price <= limit_price if buying else price >= limit_price
 
 
+@lru_cache(maxsize=1024)  # a handful of fee schedules, priced on every decision
 def _fee_factor(fee_bps: float, buying: bool) -> Decimal:
     fee = Decimal(repr(fee_bps)) / _BPS
     return 1 + fee if buying else 1 - fee
@@ -143,22 +146,11 @@ def _allocate_lit(
 ) -> list[Allocation]:
     if wanted <= 0 or not venues:
         return []
-    # One consolidated book: (effective price, venue index, level index, price, size).
-    book = []
-    for venue_index, venue in enumerate(venues):
-        factor = _fee_factor(venue.taker_fee_bps, buying)
-        for level_index, (price, size) in enumerate(venue.levels):
-            if size > 0 and _within_limit(price, limit_price, buying):
-                book.append((price * factor, venue_index, level_index, price, size))
-    if buying:
-        book.sort()
-    else:  # a seller wants the highest effective price first; ties as for a buyer
-        book.sort(key=lambda level: (-level[0], level[1], level[2]))
-
+    factors = [_fee_factor(venue.taker_fee_bps, buying) for venue in venues]
     excluded: set[int] = set()
     while True:
-        taken = _walk(book, wanted, lot_size, excluded)
-        too_small = {i for i, (quantity, _, _) in taken.items() if quantity < venues[i].min_quantity}
+        quantities, worst_prices, notionals = _walk(venues, factors, wanted, limit_price, lot_size, buying, excluded)
+        too_small = {i for i, quantity in enumerate(quantities) if 0 < quantity < venues[i].min_quantity}
         if not too_small:
             break
         # Dropping a venue only hands more of the book to the others, so each pass keeps
@@ -167,10 +159,11 @@ def _allocate_lit(
 
     allocations = [
         Allocation(
-            venue=venues[i].name, kind=VenueKind.LIT, quantity=quantity, price=worst_price,
-            effective_price=effective_notional / quantity,
+            venue=venues[i].name, kind=VenueKind.LIT, quantity=quantity, price=worst_prices[i],
+            effective_price=notionals[i] / quantity,
         )
-        for i, (quantity, worst_price, effective_notional) in taken.items()
+        for i, quantity in enumerate(quantities)
+        if quantity > 0
     ]
     # Best effective price first, so a caller sending in order hits the cheapest first.
     allocations.sort(key=lambda a: a.effective_price, reverse=not buying)
@@ -178,26 +171,62 @@ def _allocate_lit(
 
 
 def _walk(
-    book: list[tuple[Decimal, int, int, Decimal, Decimal]], wanted: Decimal, lot_size: Decimal, excluded: set[int]
-) -> dict[int, tuple[Decimal, Decimal, Decimal]]:
-    """Take levels in book order until `wanted` is reached; per venue (quantity, worst
-    price, sum of quantity * effective price). Sizes that are not whole lots carry over to
-    the venue's next level: a limit order at the deeper price fills the cheaper one first
-    (the carried part is priced, conservatively, at the deeper level)."""
+    venues: list[VenueQuote],
+    factors: list[Decimal],
+    wanted: Decimal,
+    limit_price: Decimal | None,
+    lot_size: Decimal,
+    buying: bool,
+    excluded: set[int],
+) -> tuple[list[Decimal], list[Decimal | None], list[Decimal]]:
+    """Take levels of the consolidated book, best effective price first, until `wanted`.
+
+    Each venue's levels are already best first, so the consolidated book is a k-way merge
+    of the venues' lists: a heap holding each venue's next level prices only the levels we
+    actually reach (the hot path of a decision). Ties go to the earlier venue, then level.
+    Returns per venue: quantity, worst price taken (the limit to send) and the sum of
+    quantity * effective price. Sizes that are not whole lots carry over to the venue's
+    next level: a limit order at the deeper price fills the cheaper one first (the carried
+    part is priced, conservatively, at the deeper level).
+    """
+    count = len(venues)
+    quantities = [_ZERO] * count
+    worst_prices: list[Decimal | None] = [None] * count
+    notionals = [_ZERO] * count
+    carries = [_ZERO] * count
+    heap: list[tuple[Decimal, int, int, Decimal, Decimal, Decimal]] = []
+
+    def push_next(venue_index: int, level_index: int, previous: Decimal | None) -> None:
+        levels = venues[venue_index].levels
+        while level_index < len(levels):
+            price, size = levels[level_index]
+            if previous is not None and (price < previous if buying else price > previous):
+                raise ValueError(f"levels of venue {venues[venue_index].name!r} are not best first")
+            if limit_price is not None and (price > limit_price if buying else price < limit_price):
+                return  # best first: every deeper level crosses the limit too
+            if size > 0:
+                effective = price * factors[venue_index]
+                # heapq is a min-heap: a seller wants the highest effective price first.
+                key = effective if buying else -effective
+                heappush(heap, (key, venue_index, level_index, effective, price, size))
+                return
+            previous = price
+            level_index += 1
+
+    for venue_index in range(count):
+        if venue_index not in excluded:
+            push_next(venue_index, 0, None)
+
     remaining = wanted
-    taken: dict[int, tuple[Decimal, Decimal, Decimal]] = {}
-    carry: dict[int, Decimal] = {}
-    for effective, venue_index, _, price, size in book:
-        if venue_index in excluded:
-            continue
-        available = carry.get(venue_index, _ZERO) + size
-        take = min(_whole_lots(available, lot_size), remaining)
-        carry[venue_index] = available - take
-        if take == 0:
-            continue
-        quantity, _, notional = taken.get(venue_index, (_ZERO, price, _ZERO))
-        taken[venue_index] = (quantity + take, price, notional + take * effective)
-        remaining -= take
-        if remaining == 0:
-            break
-    return taken
+    while heap and remaining > 0:
+        _, venue_index, level_index, effective, price, size = heappop(heap)
+        available = carries[venue_index] + size
+        take = remaining if available >= remaining else (available // lot_size) * lot_size
+        carries[venue_index] = available - take
+        if take > 0:
+            quantities[venue_index] += take
+            worst_prices[venue_index] = price
+            notionals[venue_index] += take * effective
+            remaining -= take
+        push_next(venue_index, level_index + 1, price)
+    return quantities, worst_prices, notionals

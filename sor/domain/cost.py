@@ -22,7 +22,7 @@ All inputs are floats: this is an estimate, not money; the edges keep Decimals.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 BPS = 1e4
 
@@ -66,9 +66,22 @@ class CostEstimate:
         return self.notional * self.timing_risk_bps / BPS
 
     def to_dict(self) -> dict[str, float]:
-        plain = asdict(self)
-        plain.update(cost_bps=self.cost_bps, cost=self.cost, timing_risk=self.timing_risk)
-        return plain
+        # Spelled out rather than dataclasses.asdict: this runs on every decision and
+        # asdict deep-copies.
+        return {
+            "quantity": self.quantity,
+            "notional": self.notional,
+            "participation": self.participation,
+            "participation_rate": self.participation_rate,
+            "horizon_seconds": self.horizon_seconds,
+            "spread_bps": self.spread_bps,
+            "impact_bps": self.impact_bps,
+            "fees_bps": self.fees_bps,
+            "timing_risk_bps": self.timing_risk_bps,
+            "cost_bps": self.cost_bps,
+            "cost": self.cost,
+            "timing_risk": self.timing_risk,
+        }
 
 
 def estimate_cost(

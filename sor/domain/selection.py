@@ -128,15 +128,18 @@ class SelectionInputs:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able values; decimals as strings, as everywhere at our edges."""
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+        return {name: _plain(getattr(self, name)) for name in _INPUT_FIELDS}
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, (Side, Urgency, AssetClass, VolatilityRegime, Strategy)):
-        return value.value
+    if isinstance(value, str):  # our StrEnums become their bare value
+        return str.__str__(value)
     return value
+
+
+_INPUT_FIELDS = tuple(f.name for f in fields(SelectionInputs))
 
 
 def _features(inputs: SelectionInputs) -> dict[str, Any]:
@@ -310,6 +313,10 @@ def _priority(rule: SelectionRule) -> int:
     return rule.priority
 
 
+def _is_sorted(rules: Sequence[SelectionRule]) -> bool:
+    return all(rules[i].priority <= rules[i + 1].priority for i in range(len(rules) - 1))
+
+
 # --------------------------------------------------------------------------------------
 # Decision
 
@@ -351,7 +358,7 @@ def select_strategy(inputs: SelectionInputs, rules: Sequence[SelectionRule] | No
         from sor.domain.default_rules import DEFAULT_RULES
 
         rules = DEFAULT_RULES
-    ordered = sorted(rules, key=_priority)
+    ordered = rules if _is_sorted(rules) else sorted(rules, key=_priority)
     features = _features(inputs)
     for rule in ordered:
         if rule.matches(features):
