@@ -310,30 +310,44 @@ class MarketSimulator:
         share = (cumulative_volume_share(t1, p.session_seconds, p.u_shape)
                  - cumulative_volume_share(t0, p.session_seconds, p.u_shape))
         counts = rng.poisson(self._trade_rate * share)
-        traded = counts > 0
-        trade_lots = np.where(traded, counts + rng.negative_binomial(np.maximum(counts, 1), self._extra_lots_p), 0)
         trade_count = int(counts.sum())
+        if trade_count == 0 and not self._resting:
+            self._seq += symbol_changed
+            return level_events
 
-        best_index = np.argmax(sizes > 0, axis=-1)
-        best_prices = np.take_along_axis(prices, best_index[..., None], axis=-1)[..., 0]
+        traded = counts > 0
+        trade_lots = np.zeros(counts.shape)
+        if trade_count:
+            trade_lots = counts + rng.negative_binomial(np.maximum(counts, 1), self._extra_lots_p) * traded
+        best_prices = self._best_prices(prices, sizes)
         if trade_count:
             self._volume_lots += trade_lots.sum(axis=(1, 2))
             self._record_background_last_trades(counts, trade_lots, best_prices, t1)
-            symbol_changed |= traded.any(axis=(1, 2))
+            symbol_changed |= traded.reshape(len(self._mid), -1).any(axis=1)
         self._seq += symbol_changed
 
         if self._resting:
             trade_count += self._match_resting(trade_lots, best_prices, t1)
         return level_events + trade_count
 
+    @staticmethod
+    def _best_prices(prices: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+        """Price of the first non-empty level of every book side; the touch unless we emptied it."""
+        best = prices[..., 0].copy()
+        empty = sizes[..., 0] == 0
+        if empty.any():
+            first = np.argmax(sizes > 0, axis=-1)
+            best[empty] = np.take_along_axis(prices, first[..., None], axis=-1)[..., 0][empty]
+        return best
+
     def _book(self, rows: slice | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Level prices (in ticks) and sizes (in lots) for the given instrument rows."""
         mid = self._mid[rows][:, None]
         tick = self._tick[rows][:, None]
         half_spread = np.maximum(0.5 * tick, mid * self._half_spread_frac[rows])
-        bid = np.rint((mid - half_spread) / tick)
-        ask = np.maximum(np.rint((mid + half_spread) / tick), bid + 1.0)
-        touch = np.stack((bid, ask), axis=-1)
+        touch = np.empty(half_spread.shape + (2,))
+        bid = np.rint((mid - half_spread) / tick, out=touch[..., _BID])
+        np.maximum(np.rint((mid + half_spread) / tick), bid + 1.0, out=touch[..., _ASK])
         prices = touch[..., None] + self._signed_offsets[rows]
         sizes = np.rint(self._base_lots[rows] * self._noise[rows] * (1.0 - self._depletion[rows]))
         sizes *= prices > 0  # cheap options: no bids at or below zero
