@@ -142,7 +142,7 @@ def _plain(value: Any) -> Any:
 _INPUT_FIELDS = tuple(f.name for f in fields(SelectionInputs))
 
 
-def _features(inputs: SelectionInputs) -> dict[str, Any]:
+def selection_features(inputs: SelectionInputs) -> dict[str, Any]:
     """Everything rules test and rationale templates may quote, computed once."""
     participation = inputs.participation
     limit_distance = inputs.limit_distance_bps
@@ -169,7 +169,7 @@ def _features(inputs: SelectionInputs) -> dict[str, Any]:
 
 # A complete example of the features, used to check rationale templates when a rule is
 # built, so a typo in the admin fails on save rather than on the next order.
-_SAMPLE_FEATURES = _features(
+_SAMPLE_FEATURES = selection_features(
     SelectionInputs(
         side=Side.BUY, quantity=1000, price=100, adv=1e6, daily_vol=0.02, spread_bps=5,
         displayed_depth=5000, urgency=Urgency.MEDIUM, asset_class=AssetClass.EQUITY,
@@ -250,10 +250,10 @@ class SelectionRule:
                     raise ValueError(f"rule {self.name!r}: {set_field} is empty (use None for any)")
                 object.__setattr__(self, set_field, members)
                 sets.append((feature, members))
+        object.__setattr__(self, "parameters", dict(self.parameters or {}))  # admin JSON may hold null
         unknown = set(self.parameters) - PARAMETER_KEYS
         if unknown:
             raise ValueError(f"rule {self.name!r}: unknown parameters {sorted(unknown)}")
-        object.__setattr__(self, "parameters", dict(self.parameters))
         try:
             self.rationale.format(**_SAMPLE_FEATURES)
         except (KeyError, ValueError, IndexError, AttributeError) as error:
@@ -353,13 +353,15 @@ class NoMatchingRule(ValueError):
 
 
 def select_strategy(inputs: SelectionInputs, rules: Sequence[SelectionRule] | None = None) -> Decision:
+    """The first rule (by priority) matching `inputs` picks the strategy; None means
+    DEFAULT_RULES. Raises NoMatchingRule if a custom rule set has no catch-all."""
     if rules is None:
         # Imported here because the default rules are built from SelectionRule above.
         from sor.domain.default_rules import DEFAULT_RULES
 
         rules = DEFAULT_RULES
     ordered = rules if _is_sorted(rules) else sorted(rules, key=_priority)
-    features = _features(inputs)
+    features = selection_features(inputs)
     for rule in ordered:
         if rule.matches(features):
             break

@@ -148,6 +148,12 @@ def test_never_allocates_more_than_asked_or_available():
     assert sum(a.quantity for a in allocate("BUY", D(10_000), None, D(1), venues)) == D(200)
 
 
+def test_refuses_a_book_that_is_not_best_first():
+    venues = [lit("A", [("10.02", 100), ("10.01", 100)])]
+    with pytest.raises(ValueError, match="not best first"):
+        allocate("BUY", D(200), None, D(1), venues)
+
+
 def test_rejects_bad_arguments():
     with pytest.raises(ValueError):
         allocate("BUY", D(100), None, D(0), [])

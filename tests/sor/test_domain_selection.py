@@ -19,7 +19,7 @@ from sor.domain import (
     VolatilityRegime,
     select_strategy,
 )
-from sor.domain.selection import first_match
+from sor.domain.selection import first_match, selection_features
 
 DAY = 23_400
 
@@ -264,7 +264,7 @@ random_inputs = st.builds(
 @given(inputs=random_inputs)
 def test_every_input_gets_exactly_one_strategy(inputs):
     decision = select_strategy(inputs)
-    features_rule = [rule for rule in DEFAULT_RULES if rule.matches(_features_of(inputs))]
+    features_rule = [rule for rule in DEFAULT_RULES if rule.matches(selection_features(inputs))]
     assert features_rule, "the catch-all must match everything"
     assert decision.rule == features_rule[0].name  # the first match by priority, and only it
     assert decision.strategy in STRATEGIES
@@ -274,12 +274,6 @@ def test_every_input_gets_exactly_one_strategy(inputs):
     assert math.isfinite(decision.estimated_risk_bps) and decision.estimated_risk_bps >= 0
     assert math.isfinite(decision.estimated_cost)
     json.dumps(decision.to_dict())
-
-
-def _features_of(inputs: SelectionInputs) -> dict:
-    from sor.domain.selection import _features
-
-    return _features(inputs)
 
 
 def test_rule_list_order_does_not_matter_only_priority():
@@ -303,6 +297,12 @@ def test_rules_round_trip_through_plain_dicts_and_json(rule):
     assert SelectionRule.from_dict(plain) == rule
     assert SelectionRule.from_dict(json.loads(json.dumps(plain))) == rule
     assert SelectionRule.from_dict(plain).to_dict() == plain
+
+
+def test_null_parameters_from_the_admin_mean_none():
+    rule = SelectionRule.from_dict({**DEFAULT_RULES[-1].to_dict(), "parameters": None})
+    assert rule.parameters == {}
+    assert select_strategy(liquid_stock(quantity=Decimal(20_000), venue_count_dark=0), [rule]).strategy is Strategy.POV
 
 
 def test_rule_dict_is_flat_and_readable():
