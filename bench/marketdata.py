@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from marketdata.feeds import SimulatorFeed  # noqa: E402
-from marketdata.sim import InstrumentSpec, MarketSimulator, SimParams, VenueSpec, VirtualClock  # noqa: E402
+from marketdata.sim import InstrumentSpec, MarketSimulator, VenueSpec, VirtualClock  # noqa: E402
 
 SESSION_SECONDS = 23_400.0
 EVENTS_GOAL = 200_000

@@ -37,6 +37,7 @@ from marketdata.sim.events import Snapshot, Trade, VenueBook
 
 QUOTE_COLUMNS = ("ts", "symbol", "venue", "bid_price", "bid_size", "ask_price", "ask_size")
 TRADE_COLUMNS = ("ts", "symbol", "venue", "price", "size")
+_Ladder = dict[int, tuple[float, float]]  # level -> (price, size)
 _SIDES = {"BUY": "BUY", "B": "BUY", "SELL": "SELL", "S": "SELL", "": None}
 
 
@@ -52,7 +53,7 @@ class _Record:
 
 @dataclass(slots=True)
 class _SymbolState:
-    books: dict[str, tuple[dict[int, tuple[float, float]], dict[int, tuple[float, float]]]] = field(default_factory=dict)
+    books: dict[str, tuple[_Ladder, _Ladder]] = field(default_factory=dict)  # venue -> (bids, asks)
     last_trade: Trade | None = None
     volume: float = 0.0
     volume_day: int | None = None

@@ -94,7 +94,6 @@ from .pricing import black_scholes
 from .profile import cumulative_volume_share, volume_profile
 from .specs import InstrumentSpec, SimParams, VenueSpec
 
-SIDES = ("BUY", "SELL")
 _BID, _ASK = 0, 1
 _LOT_TOLERANCE = 1e-9  # quantities within this many lots of a whole lot count as whole
 
@@ -148,7 +147,6 @@ class MarketSimulator:
             raise ValueError("the simulator needs at least one instrument and one enabled lit venue")
         self._lit_index = {venue.name: n for n, venue in enumerate(self.lit_venues)}
         self._dark_index = {venue.name: n for n, venue in enumerate(self.dark_venues)}
-        self._all_venues = {venue.name: venue for venue in venues}
 
         root = np.random.default_rng(seed)
         self._rng, self._fill_rng = root.spawn(2)
@@ -202,7 +200,7 @@ class MarketSimulator:
         self._session = 0
         self._volume_lots = np.zeros(n)
         self._seq = np.zeros(n, dtype=np.int64)
-        self._last_price = np.zeros(n)  # in price units, already rounded
+        self._last_price = np.zeros(n)  # in price units; rounded when published
         self._last_size_lots = np.zeros(n)
         self._last_venue = np.full(n, -1)
         self._last_sign = np.zeros(n, dtype=np.int64)
@@ -225,7 +223,8 @@ class MarketSimulator:
             spec = self.instruments[row]
             under = self._row.get(spec.underlying)
             if under is None or self.instruments[under].asset_class == "OPTION":
-                raise ValueError(f"{spec.symbol}: underlying {spec.underlying!r} must be a non-option instrument of this simulator")
+                raise ValueError(f"{spec.symbol}: underlying {spec.underlying!r} must be a non-option "
+                                 "instrument of this simulator")
             underlyings.append(under)
             strikes.append(spec.strike)
             expiries.append(spec.expiry_years)
@@ -609,7 +608,8 @@ class MarketSimulator:
         for lit, venue in enumerate(self.lit_venues):
             sides = []
             for book_side in (_BID, _ASK):
-                ladder = [(price, size) for price, size in zip(prices[lit][book_side], sizes[lit][book_side]) if size > 0]
+                ladder = [(price, size)
+                          for price, size in zip(prices[lit][book_side], sizes[lit][book_side]) if size > 0]
                 for order in own:
                     if order.venue == lit and (order.sign > 0) == (book_side == _BID):
                         ladder = self._merge_level(ladder, self._price(row, order.price_ticks),
