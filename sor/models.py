@@ -1,0 +1,105 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from marketdata.models import Instrument
+from sor.domain import STRATEGIES, SelectionRule
+
+STRATEGY_CHOICES = [(s, s) for s in STRATEGIES]
+RANGE_FIELDS = ("participation", "spread_bps", "depth_ratio", "time_left_seconds", "limit_distance_bps", "dark_venues")
+SET_FIELDS = ("volatility_regimes", "urgencies", "asset_classes")
+
+
+class SelectionRuleRecord(models.Model):
+    """One row of the strategy selection matrix, editable in the admin console. The router
+    evaluates enabled rows by priority; the first whose conditions all hold picks the strategy.
+    Ranges are half-open [min, max); an empty bound or set means "any"."""
+
+    priority = models.PositiveIntegerField(db_index=True)
+    name = models.SlugField(max_length=60, unique=True)
+    strategy = models.CharField(max_length=8, choices=STRATEGY_CHOICES)
+    enabled = models.BooleanField(default=True)
+    rationale = models.CharField(max_length=300, blank=True,
+                                 help_text="Sentence template, e.g. '{participation_pct:.1f}% of ADV: too large for one sweep'.")
+    participation_min = models.FloatField(null=True, blank=True, help_text="Quantity / ADV (0.15 = 15%).")
+    participation_max = models.FloatField(null=True, blank=True)
+    spread_bps_min = models.FloatField(null=True, blank=True)
+    spread_bps_max = models.FloatField(null=True, blank=True)
+    depth_ratio_min = models.FloatField(null=True, blank=True, help_text="Displayed depth on our side / quantity.")
+    depth_ratio_max = models.FloatField(null=True, blank=True)
+    time_left_seconds_min = models.FloatField(null=True, blank=True)
+    time_left_seconds_max = models.FloatField(null=True, blank=True)
+    limit_distance_bps_min = models.FloatField(null=True, blank=True, help_text="How far the limit pays through the mid.")
+    limit_distance_bps_max = models.FloatField(null=True, blank=True)
+    dark_venues_min = models.PositiveIntegerField(null=True, blank=True)
+    dark_venues_max = models.PositiveIntegerField(null=True, blank=True)
+    volatility_regimes = models.JSONField(null=True, blank=True, help_text='Any of ["LOW", "NORMAL", "HIGH"].')
+    urgencies = models.JSONField(null=True, blank=True, help_text='Any of ["LOW", "MEDIUM", "HIGH"].')
+    asset_classes = models.JSONField(null=True, blank=True, help_text='Any of ["EQUITY", "OPTION", "CRYPTO"].')
+    parameters = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["priority", "id"]
+        verbose_name = "strategy selection rule"
+
+    def __str__(self):
+        return f"{self.priority} {self.name} -> {self.strategy}"
+
+    def definition(self) -> dict:
+        data = {"priority": self.priority, "name": self.name, "strategy": self.strategy, "rationale": self.rationale,
+                "parameters": self.parameters or {}}
+        for prefix in RANGE_FIELDS:
+            for bound in ("min", "max"):
+                data[f"{prefix}_{bound}"] = getattr(self, f"{prefix}_{bound}")
+        for name in SET_FIELDS:
+            data[name] = getattr(self, name) or None
+        return data
+
+    def to_domain(self) -> SelectionRule:
+        return SelectionRule.from_dict(self.definition())
+
+    def clean(self):
+        try:
+            self.to_domain()
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ValidationError(str(exc)) from exc
+
+    @classmethod
+    def from_domain(cls, rule: SelectionRule) -> "SelectionRuleRecord":
+        data = rule.to_dict()
+        return cls(**{k: v for k, v in data.items() if k in {f.name for f in cls._meta.fields}})
+
+
+class DecisionKind(models.TextChoices):
+    RECOMMENDATION = "RECOMMENDATION"
+    WHAT_IF = "WHAT_IF"
+    REEVALUATION = "REEVALUATION"
+
+
+class RoutingDecision(models.Model):
+    """Every routing decision with the inputs it saw, so "why did this order go to X" always
+    has an answer. Append-only."""
+
+    kind = models.CharField(max_length=16, choices=DecisionKind.choices)
+    order = models.ForeignKey("oms.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="routing_decisions")
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    strategy = models.CharField(max_length=8, choices=STRATEGY_CHOICES)
+    rule = models.CharField(max_length=60)
+    parameters = models.JSONField(default=dict)
+    estimated_cost_bps = models.DecimalField(max_digits=12, decimal_places=2)
+    estimated_risk_bps = models.DecimalField(max_digits=12, decimal_places=2)
+    estimated_cost = models.DecimalField(max_digits=28, decimal_places=2)
+    rationale = models.JSONField(default=list)
+    inputs = models.JSONField(default=dict)
+    cost_breakdown = models.JSONField(default=dict)
+    allocation = models.JSONField(default=list, blank=True)
+    market_data = models.JSONField(default=dict, help_text="Snapshot seq, age and freshness the decision used.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.kind} {self.strategy} for {self.order_id or self.instrument_id}"

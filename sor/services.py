@@ -1,0 +1,149 @@
+"""The router's Django side: turn rows and the latest consolidated book into the pure
+inputs, ask sor.domain, store the decision with what it saw."""
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_DOWN, Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from marketdata.fields import to_step
+from marketdata.models import Instrument, Venue, VenueKind
+from marketdata.selectors import is_fresh, latest_snapshot
+from oms.models import Order
+from sor.domain import Decision, NoMatchingRule, SelectionInputs, VenueQuote, allocate, select_strategy
+from sor.models import DecisionKind, RoutingDecision, SelectionRuleRecord
+
+SESSION_SECONDS = 6.5 * 3600  # a full equity session: the default horizon when the PM gives no end time
+FALLBACK_SPREAD_BPS = 10.0
+
+
+@dataclass(frozen=True)
+class MarketView:
+    """What the router sees of one instrument now."""
+
+    mid: Decimal
+    spread_bps: float
+    snapshot: dict | None
+    fresh: bool
+
+    def depth(self, side: str) -> Decimal:
+        if not self.fresh:
+            return Decimal(0)
+        book_side = "asks" if side == "BUY" else "bids"
+        return sum((Decimal(q) for v in self.snapshot["venues"].values() for _, q in v[book_side]), Decimal(0))
+
+    def provenance(self) -> dict:
+        if self.snapshot is None:
+            return {"source": "reference data", "fresh": False}
+        return {"source": "consolidated book", "seq": self.snapshot.get("seq"), "age_seconds": self.snapshot.get("age_seconds"),
+                "fresh": self.fresh}
+
+
+def market_view(instrument: Instrument) -> MarketView:
+    snap = latest_snapshot(instrument.symbol)
+    fresh = is_fresh(snap) and bool(snap.get("mid")) and bool(snap.get("venues"))
+    if fresh:
+        return MarketView(Decimal(snap["mid"]), float(snap.get("spread_bps") or FALLBACK_SPREAD_BPS), snap, True)
+    spread = float(instrument.avg_spread_bps) or FALLBACK_SPREAD_BPS
+    return MarketView(instrument.reference_price, spread, snap, False)
+
+
+def venue_quotes(instrument: Instrument, side: str, view: MarketView) -> list[VenueQuote]:
+    """Lit venues with their side of the book, dark pools with their fill rates."""
+    book_side = "asks" if side == "BUY" else "bids"
+    books = view.snapshot["venues"] if view.snapshot else {}
+    quotes = []
+    for venue in Venue.objects.filter(kind__in=[VenueKind.LIT, VenueKind.DARK]):
+        levels = [(Decimal(p), Decimal(q)) for p, q in books.get(venue.name, {}).get(book_side, [])]
+        quotes.append(VenueQuote(
+            name=venue.name, kind=venue.kind, taker_fee_bps=float(venue.taker_fee_bps), min_quantity=venue.min_quantity,
+            enabled=venue.enabled, fresh=view.fresh and (venue.kind == VenueKind.DARK or venue.name in books),
+            levels=levels, mid=view.mid if view.fresh else None, dark_fill_rate=float(venue.dark_fill_rate)))
+    return quotes
+
+
+def active_rules():
+    return [r.to_domain() for r in SelectionRuleRecord.objects.filter(enabled=True)]
+
+
+def _selection_inputs(*, instrument: Instrument, side: str, quantity: Decimal, urgency: str,
+                      limit_price: Decimal | None, end_time: datetime | None, view: MarketView) -> SelectionInputs:
+    lit = list(Venue.objects.filter(kind=VenueKind.LIT, enabled=True).values_list("taker_fee_bps", flat=True))
+    dark = Venue.objects.filter(kind=VenueKind.DARK, enabled=True, min_quantity__lte=quantity).count()
+    time_left = SESSION_SECONDS if end_time is None else max(0.0, (end_time - timezone.now()).total_seconds())
+    return SelectionInputs(
+        side=side, quantity=quantity, price=view.mid, adv=instrument.adv, daily_vol=float(instrument.daily_volatility),
+        spread_bps=view.spread_bps, displayed_depth=view.depth(side), urgency=urgency,
+        asset_class=instrument.asset_class, time_left_seconds=time_left, limit_price=limit_price,
+        lot_size=instrument.lot_size, multiplier=instrument.multiplier,
+        impact_coef=float(instrument.impact_coefficient), venue_count_dark=dark,
+        fee_bps=max(0.0, float(sum(lit) / len(lit))) if lit else 0.0,
+    )
+
+
+def _first_child(decision: Decision, quantity: Decimal, lot: Decimal) -> Decimal:
+    """The size of the first child order the strategy would send, for the venue preview."""
+    if decision.strategy in ("DIRECT", "DARK"):
+        return quantity
+    rate = Decimal(str(decision.parameters.get("participation_rate") or "0.1"))
+    return max(lot, to_step(quantity * rate, lot, ROUND_DOWN))
+
+
+def _allocation_preview(instrument, side, quantity, limit_price, decision, view) -> list[dict]:
+    if not view.fresh or decision.strategy == "RFQ":
+        return []
+    child = _first_child(decision, quantity, instrument.lot_size)
+    dark_fraction = float(decision.parameters.get("dark_fraction") or 0.0)
+    rows = allocate(side, child, limit_price, instrument.lot_size, venue_quotes(instrument, side, view),
+                    dark_fraction=dark_fraction)
+    return [{"venue": a.venue, "kind": str(a.kind.value), "quantity": str(a.quantity), "price": str(a.price),
+             "effective_price": str(a.effective_price.quantize(instrument.tick_size / 100))} for a in rows]
+
+
+def _bps(value: float) -> Decimal:
+    return Decimal(str(round(value, 2)))
+
+
+@transaction.atomic
+def routing_decide(*, kind: str, instrument: Instrument, side: str, quantity: Decimal, urgency: str,
+                   limit_price: Decimal | None = None, end_time: datetime | None = None, order: Order | None = None,
+                   actor=None) -> RoutingDecision:
+    """Choose strategy and venues for an order (or a what-if), explain why, and store it."""
+    view = market_view(instrument)
+    inputs = _selection_inputs(instrument=instrument, side=side, quantity=quantity, urgency=urgency,
+                               limit_price=limit_price, end_time=end_time, view=view)
+    notes = []
+    try:
+        decision = select_strategy(inputs, active_rules() or None)
+    except NoMatchingRule:
+        # An edited matrix without a catch-all must not leave an order without an answer.
+        decision = select_strategy(inputs)
+        notes.append("No configured rule matched: the default matrix decided.")
+    rationale = list(decision.rationale) + notes
+    if not view.fresh:
+        rationale.append("No fresh market data: spread from analytics, no displayed depth; re-check before trading.")
+    return RoutingDecision.objects.create(
+        kind=kind, order=order, instrument=instrument, requested_by=actor, strategy=decision.strategy.value,
+        rule=decision.rule, parameters=decision.parameters, estimated_cost_bps=_bps(decision.estimated_cost_bps),
+        estimated_risk_bps=_bps(decision.estimated_risk_bps),
+        estimated_cost=Decimal(str(round(decision.estimated_cost, 2))), rationale=rationale,
+        inputs=decision.inputs, cost_breakdown=decision.cost_breakdown,
+        allocation=_allocation_preview(instrument, side, quantity, limit_price, decision, view),
+        market_data=view.provenance(),
+    )
+
+
+def order_recommend(*, order: Order, actor=None) -> RoutingDecision:
+    """The router's recommendation for working a parent order's remaining quantity."""
+    remaining = order.quantity - order.filled_quantity
+    return routing_decide(kind=DecisionKind.RECOMMENDATION, instrument=order.instrument, side=order.side,
+                          quantity=remaining if remaining > 0 else order.quantity, urgency=order.urgency,
+                          limit_price=order.limit_price, end_time=order.end_time, order=order, actor=actor)
+
+
+def pretrade_estimate(*, instrument: Instrument, side: str, quantity: Decimal, urgency: str,
+                      limit_price: Decimal | None = None, actor=None) -> RoutingDecision:
+    """What-if for the order entry page: no order exists yet."""
+    return routing_decide(kind=DecisionKind.WHAT_IF, instrument=instrument, side=side, quantity=quantity,
+                          urgency=urgency, limit_price=limit_price, actor=actor)
