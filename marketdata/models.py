@@ -78,3 +78,38 @@ class Instrument(models.Model):
 
     def __str__(self):
         return self.symbol
+
+
+class SessionSource(models.TextChoices):
+    SIMULATED = "SIMULATED", "Simulated history"
+    RECORDED = "RECORDED", "Recorded market data"
+
+
+class SessionStats(models.Model):
+    """One instrument's statistics for one trading session: the data the instrument's
+    analytics (ADV, volatility, spread, volume profile) are computed from."""
+
+    instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="sessions")
+    session_date = models.DateField()
+    open = PriceField()
+    high = PriceField()
+    low = PriceField()
+    close = PriceField()
+    volume = QuantityField()
+    avg_spread_bps = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True,
+                                         help_text="Mean consolidated spread; empty when no two-sided quotes were seen.")
+    # Decimal strings, one per equal time bucket of the session, summing to `volume`.
+    bucket_volumes = models.JSONField(default=list, blank=True)
+    source = models.CharField(max_length=10, choices=SessionSource.choices)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["instrument", "-session_date"]
+        verbose_name_plural = "session stats"
+        constraints = [
+            models.UniqueConstraint(fields=["instrument", "session_date"], name="session_stats_one_per_day"),
+            models.CheckConstraint(condition=models.Q(volume__gte=0), name="session_stats_volume_non_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.instrument_id} {self.session_date}"
