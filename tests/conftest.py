@@ -29,6 +29,15 @@ postgres_only = requires(ON_POSTGRES, "needs PostgreSQL (DATABASE_URL); runs in 
 redis_only = requires(ON_REDIS, "needs Redis (REDIS_URL); runs in CI")
 
 
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    """Market snapshots live in the cache: no test sees another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def roles_groups(db):
     from oms import roles
