@@ -13,12 +13,12 @@ def demo(db):
 def live_market(demo):
     """One round of real snapshots from the simulator through the publisher into the cache."""
     from marketdata.feeds import SimulatorFeed
-    from marketdata.publisher import Publisher, _grids, build_simulator
+    from marketdata.publisher import Publisher, build_simulator, instrument_grids
     from marketdata.sim import VirtualClock
 
     clock = VirtualClock()
     feed = SimulatorFeed(build_simulator(seed=11, clock=clock), clock)
-    publisher = Publisher(feed, _grids())
+    publisher = Publisher(feed, instrument_grids())
     clock.advance(5)
     assert async_to_sync(publisher.publish_once)() == len(publisher.grids)
     return publisher

@@ -1,0 +1,40 @@
+"""The router seen in a real browser: the PM's what-if estimate before submitting, and the
+trader's order view with the recommendation and its rationale."""
+from decimal import Decimal as D
+
+import pytest
+from django.contrib.auth.models import User
+
+from marketdata.models import Instrument
+from oms import services as oms_services
+from oms.models import Portfolio
+from tests.browser import ServerThread, browser_page, login  # noqa: F401  (fixture)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_pm_sees_the_what_if_before_submitting(live_market, browser_page):  # noqa: F811
+    page = browser_page
+    with ServerThread() as server:
+        login(page, server.url, "pm", "demo")
+        page.select_option("select[name=instrument]", "NVDA")
+        page.fill("input[name=quantity]", "27000000")  # 15% of ADV
+        page.select_option("select[name=urgency]", "LOW")
+        page.wait_for_selector("#whatif .strategy")
+        assert page.inner_text("#whatif .strategy") in ("VWAP", "TWAP")
+        assert "15.0% of ADV" in page.inner_text("#whatif .rationale")
+        assert "bps" in page.inner_text("#whatif")
+
+
+def test_trader_sees_the_recommendation_with_rationale(live_market, browser_page):  # noqa: F811
+    pm = User.objects.get(username="pm")
+    order = oms_services.order_submit(actor=pm, portfolio=Portfolio.objects.filter(owner=pm).first(),
+                                      instrument=Instrument.objects.get(symbol="AAPL-270319-C-200"), side="BUY",
+                                      quantity=D(2400), urgency="MEDIUM")
+    page = browser_page
+    with ServerThread() as server:
+        login(page, server.url, "trader", "demo")
+        page.goto(f"{server.url}/orders/{order.pk}/")
+        page.wait_for_selector("#recommendation .strategy")
+        assert page.inner_text("#recommendation .strategy") == "RFQ"
+        assert "RFQ" in page.inner_text("#recommendation .rationale")
