@@ -7,12 +7,14 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import timezone
 
 from marketdata.consumers import book_group
 from marketdata.models import AssetClass, Instrument, Venue, VenueKind
@@ -22,15 +24,14 @@ log = logging.getLogger(__name__)
 CONSOLIDATED_LEVELS = 10
 
 
-def instrument_spec(row: Instrument):
+def instrument_spec(row: Instrument, as_of: date | None = None):
+    """The simulator's view of an instrument; option expiry counts from `as_of` (today)."""
     from marketdata.sim import InstrumentSpec
 
     option = row.asset_class == AssetClass.OPTION and row.underlying_id is not None
     years = None
     if option and row.expiry:
-        from django.utils import timezone
-
-        years = max((row.expiry - timezone.now().date()).days, 1) / 365.0
+        years = max((row.expiry - (as_of or timezone.now().date())).days, 1) / 365.0
     return InstrumentSpec(
         symbol=row.symbol, asset_class=row.asset_class, reference_price=float(row.reference_price),
         tick_size=float(row.tick_size), lot_size=float(row.lot_size), adv=float(row.adv),
@@ -50,15 +51,17 @@ def venue_spec(row: Venue):
     )
 
 
-def build_simulator(seed: int | None = None, clock=None):
+def build_simulator(seed: int | None = None, clock=None, params=None, as_of: date | None = None):
     """The market simulator over the active instruments and the lit and dark venues."""
     from marketdata.sim import MarketSimulator
 
-    instruments = [instrument_spec(i) for i in Instrument.objects.filter(is_active=True).select_related("underlying")]
+    instruments = [instrument_spec(i, as_of)
+                   for i in Instrument.objects.filter(is_active=True).select_related("underlying")]
     # Underlyings first, so options can price from them.
     instruments.sort(key=lambda s: s.underlying is not None)
     venues = [venue_spec(v) for v in Venue.objects.filter(kind__in=[VenueKind.LIT, VenueKind.DARK])]
-    return MarketSimulator(instruments, venues, seed=settings.MARKETDATA_SEED if seed is None else seed, clock=clock)
+    return MarketSimulator(instruments, venues, seed=settings.MARKETDATA_SEED if seed is None else seed, clock=clock,
+                           params=params)
 
 
 def build_simulator_feed():
@@ -122,7 +125,7 @@ def _quantum(step: Decimal) -> Decimal:
     return Decimal(1).scaleb(min(0, step.normalize().as_tuple().exponent))
 
 
-def _grids() -> dict[str, tuple[Decimal, Decimal]]:
+def instrument_grids() -> dict[str, tuple[Decimal, Decimal]]:
     return {i.symbol: (_quantum(i.tick_size), _quantum(i.lot_size)) for i in Instrument.objects.filter(is_active=True)}
 
 
@@ -151,7 +154,7 @@ async def publish_forever(feed=None, interval: float | None = None):
     interval = settings.MARKETDATA_PUBLISH_INTERVAL if interval is None else interval
     if feed is None:
         feed = await database_sync_to_async(build_simulator_feed)()
-    publisher = Publisher(feed, await database_sync_to_async(_grids)())
+    publisher = Publisher(feed, await database_sync_to_async(instrument_grids)())
     log.info("market data publisher started: %d instruments every %.2fs", len(publisher.grids), interval)
     while True:
         started = time.monotonic()

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from marketdata.models import Instrument, Venue
+from marketdata.services import market_history_seed
 from oms import roles
 from oms.domain import compliance
 from oms.models import ComplianceRule, Portfolio, Position
@@ -113,6 +114,9 @@ class Command(BaseCommand):
                  name=f"Max position in {instrument.symbol}: 35% of ADV")
         for symbol in RESTRICTED_SYMBOLS:
             rule(compliance.RESTRICTED, instrument=instruments[symbol], name=f"{symbol} restricted")
+
+        # Analytics come from data: simulated sessions for the days that have none, then a refresh.
+        market_history_seed()
 
         self.stdout.write(self.style.SUCCESS(
             f"Demo data ready: users {', '.join(u for u, _ in USERS)} with password '{password}'; "
