@@ -40,6 +40,9 @@ class Lifespan:
             elif message["type"] == "lifespan.shutdown":
                 for task in self.tasks:
                     task.cancel()
+                # Wait for them: shutdown is complete only once nothing publishes any more.
+                await asyncio.gather(*self.tasks, return_exceptions=True)
+                self.tasks.clear()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
