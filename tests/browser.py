@@ -51,6 +51,7 @@ class ServerThread:
         self.thread.join(10)
 
 
+
 @pytest.fixture
 def browser_page():
     if not chromium_available():
@@ -66,6 +67,11 @@ def browser_page():
         page.set_default_timeout(15000)
         yield page
         browser.close()
+        # While Playwright runs, ORM calls in the test get their own connection (another
+        # context); close it here or the test database cannot be dropped.
+        from django.db import connections
+
+        connections.close_all()
 
 
 def login(page, base_url: str, username: str, password: str = "pw"):

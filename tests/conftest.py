@@ -11,6 +11,9 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def pytest_configure(config):
+    # Close connections after each request so server threads in browser tests hold none
+    # when the test database is dropped.
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
     if IN_CI:
         engine = settings.DATABASES["default"]["ENGINE"]
         assert engine == "django.db.backends.postgresql", f"CI must test on PostgreSQL, got {engine}"

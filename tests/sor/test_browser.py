@@ -18,7 +18,8 @@ def test_pm_sees_the_what_if_before_submitting(live_market, browser_page):  # no
     with ServerThread() as server:
         login(page, server.url, "pm", "demo")
         page.select_option("select[name=instrument]", "NVDA")
-        page.fill("input[name=quantity]", "27000000")  # 15% of ADV
+        adv = Instrument.objects.get(symbol="NVDA").adv
+        page.fill("input[name=quantity]", str(int(adv * D("0.15"))))
         page.select_option("select[name=urgency]", "LOW")
         page.wait_for_selector("#whatif .strategy")
         assert page.inner_text("#whatif .strategy") in ("VWAP", "TWAP")
