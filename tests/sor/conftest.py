@@ -1,3 +1,5 @@
+import io
+
 import pytest
 from asgiref.sync import async_to_sync
 from django.core.management import call_command
@@ -6,7 +8,7 @@ from django.core.management import call_command
 @pytest.fixture
 def demo(db):
     """The demo universe: venues, instruments, users, portfolios, limits."""
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", without_history=True, stdout=io.StringIO())
 
 
 @pytest.fixture

@@ -58,8 +58,12 @@ PRICE_COLLAR_PERCENT = D("10")
 class Command(BaseCommand):
     help = "Create or refresh the demo users, venues, instruments, portfolios and limits (idempotent)."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--without-history", action="store_true",
+                            help="Skip the simulated market history (analytics keep the seeded figures).")
+
     @transaction.atomic
-    def handle(self, *args, **options):
+    def handle(self, *args, without_history=False, **options):
         password = settings.DEMO_PASSWORD
         users = {}
         for username, role in USERS:
@@ -116,7 +120,8 @@ class Command(BaseCommand):
             rule(compliance.RESTRICTED, instrument=instruments[symbol], name=f"{symbol} restricted")
 
         # Analytics come from data: simulated sessions for the days that have none, then a refresh.
-        market_history_seed()
+        if not without_history:
+            market_history_seed()
 
         self.stdout.write(self.style.SUCCESS(
             f"Demo data ready: users {', '.join(u for u, _ in USERS)} with password '{password}'; "
