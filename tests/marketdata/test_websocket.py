@@ -1,0 +1,96 @@
+"""Websocket /ws/marketdata/{symbol}/ through the real ASGI application and the configured
+channel layer (channels_redis on the real Redis in CI): books published by the publisher
+arrive in order with their sequence numbers, to authenticated desk users only."""
+import pytest
+from channels.testing import WebsocketCommunicator
+from django.core.cache import cache
+from django.test import Client
+
+from config.asgi import application
+from marketdata.consumers import NOT_ALLOWED
+from marketdata.feeds import SimulatorFeed
+from marketdata.publisher import Publisher, build_simulator, instrument_grids
+from marketdata.selectors import snapshot_key
+from marketdata.sim import VirtualClock
+
+pytestmark = pytest.mark.django_db(transaction=True)
+TIMEOUT = 10  # generous: a slow machine must not fail the test, a missing message must
+
+
+def cookie_of(user) -> bytes:
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+def socket(symbol: str, cookie: bytes | None = None, origin: bytes = b"http://127.0.0.1") -> WebsocketCommunicator:
+    headers = [(b"origin", origin)] + ([(b"cookie", cookie)] if cookie else [])
+    return WebsocketCommunicator(application, f"/ws/marketdata/{symbol}/", headers=headers)
+
+
+@pytest.fixture
+def market(aapl, lit_venues, no_snapshots):
+    clock = VirtualClock()
+    return clock, Publisher(SimulatorFeed(build_simulator(seed=5, clock=clock), clock), instrument_grids())
+
+
+@pytest.fixture
+def trader_cookie(trader):
+    return cookie_of(trader)
+
+
+async def test_updates_arrive_in_sequence_through_the_channel_layer(market, trader_cookie):
+    clock, publisher = market
+    ws = socket("AAPL", trader_cookie)
+    other = socket("MSFT", trader_cookie)
+    assert (await ws.connect(timeout=TIMEOUT))[0] and (await other.connect(timeout=TIMEOUT))[0]
+    assert await ws.receive_nothing(timeout=0.2)  # nothing published yet, nothing cached
+
+    clock.advance(5)
+    assert await publisher.publish_once() == 1
+    first = await ws.receive_json_from(timeout=TIMEOUT)
+    assert (first["symbol"], first["seq"]) == ("AAPL", 1)
+    assert set(first["venues"]) == {"NEXA", "LUMA", "ORBIT"} and first["best_bid"] and first["best_ask"]
+
+    clock.advance(5)
+    await publisher.publish_once()
+    second = await ws.receive_json_from(timeout=TIMEOUT)
+    assert second["seq"] == 2
+    assert second == await cache.aget(snapshot_key("AAPL"))  # the push is the cached snapshot
+    assert await other.receive_nothing(timeout=0.2)  # another symbol's group hears nothing
+    await ws.disconnect()
+    await other.disconnect()
+
+
+async def test_a_late_subscriber_starts_from_the_latest_snapshot(market, trader_cookie):
+    clock, publisher = market
+    for _ in range(3):
+        clock.advance(5)
+        await publisher.publish_once()
+    ws = socket("AAPL", trader_cookie)
+    assert (await ws.connect(timeout=TIMEOUT))[0]
+    snapshot = await ws.receive_json_from(timeout=TIMEOUT)
+    assert snapshot["seq"] == 3
+    clock.advance(5)
+    await publisher.publish_once()
+    assert (await ws.receive_json_from(timeout=TIMEOUT))["seq"] == 4  # then events, without a gap
+    await ws.disconnect()
+
+
+async def test_anonymous_websocket_is_refused(market):
+    ws = socket("AAPL")
+    assert await ws.connect(timeout=TIMEOUT) == (False, NOT_ALLOWED)
+
+
+def test_user_without_a_desk_role_is_refused(market, make_user):
+    from asgiref.sync import async_to_sync
+
+    cookie = cookie_of(make_user("visitor"))
+    ws = socket("AAPL", cookie)
+    assert async_to_sync(ws.connect)(timeout=TIMEOUT) == (False, NOT_ALLOWED)
+
+
+async def test_foreign_origin_is_refused(market, trader_cookie):
+    ws = socket("AAPL", trader_cookie, origin=b"http://evil.example")
+    connected, _ = await ws.connect(timeout=TIMEOUT)
+    assert connected is False
