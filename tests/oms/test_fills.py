@@ -174,3 +174,20 @@ def _fill_in_process(order_id, p):
     for k in range(5):
         services.apply_fill(order_id=order_id, fill_id=f"proc{p}-{k}", quantity=D(50), price=D("190"))
     connections.close_all()
+
+
+def test_audit_trail_is_append_only_in_the_database(order):
+    from django.db import DatabaseError, transaction
+
+    from oms.models import AppendOnlyError, OrderEvent
+
+    event = order.events.first()
+    with pytest.raises(AppendOnlyError):
+        event.save()
+    attempts = [lambda: OrderEvent.objects.filter(pk=event.pk).update(reason="edited")]
+    if connection.vendor == "postgresql":
+        attempts.append(lambda: OrderEvent.objects.filter(pk=event.pk).delete())
+    for attempt in attempts:
+        with pytest.raises(DatabaseError), transaction.atomic():
+            attempt()
+    assert OrderEvent.objects.get(pk=event.pk).reason == event.reason
