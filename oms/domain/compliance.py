@@ -15,6 +15,11 @@ TICK_SIZE = "TICK_SIZE"
 RULE_KINDS = (RESTRICTED, MAX_ORDER_NOTIONAL, MAX_POSITION, PRICE_COLLAR, SHORT_SELL, LOT_SIZE, TICK_SIZE)
 
 
+def _n(value: Decimal) -> str:
+    """A quantity or amount for a sentence: thousands separators, no trailing zeros."""
+    return f"{value.normalize():,f}"
+
+
 @dataclass(frozen=True, slots=True)
 class OrderDraft:
     symbol: str
@@ -74,7 +79,7 @@ def _max_notional(d: OrderDraft, limit: Decimal | None) -> Breach | None:
 def _max_position(d: OrderDraft, limit: Decimal | None) -> Breach | None:
     after = d.position_quantity + d.signed_quantity
     if limit is not None and abs(after) > limit:
-        return Breach(MAX_POSITION, f"position after the order {after:,} would exceed the maximum {limit:,}",
+        return Breach(MAX_POSITION, f"position after the order {_n(after)} would exceed the maximum {_n(limit)}",
                       str(limit), str(after))
     return None
 
@@ -94,21 +99,21 @@ def _short_sell(d: OrderDraft, limit: Decimal | None) -> Breach | None:
         return None
     available = max(d.position_quantity - d.open_sell_quantity, Decimal(0))
     if d.quantity > available:
-        return Breach(SHORT_SELL, f"selling {d.quantity:,} with {available:,} available and no borrow: short sale",
+        return Breach(SHORT_SELL, f"selling {_n(d.quantity)} with {_n(available)} available and no borrow: short sale",
                       str(available), str(d.quantity))
     return None
 
 
 def _lot_size(d: OrderDraft, limit: Decimal | None) -> Breach | None:
     if d.quantity % d.lot_size != 0:
-        return Breach(LOT_SIZE, f"quantity {d.quantity} is not a multiple of the lot size {d.lot_size}",
+        return Breach(LOT_SIZE, f"quantity {_n(d.quantity)} is not a multiple of the lot size {_n(d.lot_size)}",
                       str(d.lot_size), str(d.quantity))
     return None
 
 
 def _tick_size(d: OrderDraft, limit: Decimal | None) -> Breach | None:
     if d.limit_price is not None and d.limit_price % d.tick_size != 0:
-        return Breach(TICK_SIZE, f"limit price {d.limit_price} is not a multiple of the tick size {d.tick_size}",
+        return Breach(TICK_SIZE, f"limit price {_n(d.limit_price)} is not a multiple of the tick size {_n(d.tick_size)}",
                       str(d.tick_size), str(d.limit_price))
     return None
 

@@ -52,7 +52,7 @@ const Desk = (() => {
     node.replaceChildren(
       el("div", {}, el("span", { class: "strategy" }, rec.strategy), " ",
         el("span", { class: "muted" }, `est. cost ${fmt(rec.estimated_cost_bps, 1)} bps · risk ${fmt(rec.estimated_risk_bps, 1)} bps`)),
-      el("div", { class: "muted" }, Object.entries(rec.parameters || {}).map(([k, v]) => `${k}=${v}`).join(" · ")),
+      el("div", { class: "muted" }, Object.entries(rec.parameters || {}).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => `${k.replaceAll("_", " ")} ${v}`).join(" · ")),
       el("ul", { class: "rationale" }, ...(rec.rationale || []).map((r) => el("li", {}, r))),
     );
   }
@@ -62,8 +62,8 @@ const Desk = (() => {
     const result = form.querySelector("#submit-result");
     const hints = () => {
       const opt = form.instrument.selectedOptions[0];
-      form.querySelector("#lot-hint").textContent = `lot ${opt.dataset.lot}`;
-      form.querySelector("#tick-hint").textContent = `tick ${opt.dataset.tick} · ref ${opt.dataset.ref}`;
+      form.querySelector("#lot-hint").textContent = `lot ${Number(opt.dataset.lot)}`;
+      form.querySelector("#tick-hint").textContent = `tick ${Number(opt.dataset.tick)} · ref ${Number(opt.dataset.ref)}`;
     };
     let timer;
     const refresh = () => {

@@ -7,7 +7,9 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
+from marketdata.fields import to_step
 from marketdata.models import Instrument, Venue
 from marketdata.services import market_history_seed
 from oms import roles
@@ -36,7 +38,8 @@ UNDERLYINGS = [
     ("BTC-USD", "Bitcoin", "CRYPTO", "0.01", "0.0001", "95000.00", "1", "25000", "0.030", "2.0"),
     ("ETH-USD", "Ether", "CRYPTO", "0.01", "0.001", "3400.00", "1", "300000", "0.040", "3.0"),
 ]
-# symbol, underlying, right, strike, expiry, tick, lot, reference, multiplier, ADV (contracts), vol, spread bps
+# symbol, underlying, right, strike, expiry, tick, lot, reference (today's model price replaces it),
+# multiplier, ADV (contracts), vol, spread bps
 OPTIONS = [
     ("AAPL-270319-C-200", "AAPL", "C", "200", date(2027, 3, 19), "0.05", "1", "6.85", "100", "8000", "0.045", "150"),
     ("MSFT-270319-P-400", "MSFT", "P", "400", date(2027, 3, 19), "0.05", "1", "15.10", "100", "3000", "0.040", "120"),
@@ -53,6 +56,19 @@ PORTFOLIOS = [
 MAX_ORDER_NOTIONAL = D("10000000000")  # covers 30% of ADV of the largest demo instrument
 ADV_POSITION_FRACTION = D("0.35")
 PRICE_COLLAR_PERCENT = D("10")
+
+
+def _model_price(option: Instrument) -> D:
+    """Today's option reference price from the same model the simulator quotes with, so
+    "change" on the market page means the market moved, not that two models disagree."""
+    from marketdata.sim import SimParams
+    from marketdata.sim.pricing import black_scholes
+
+    underlying = option.underlying
+    years = max((option.expiry - timezone.now().date()).days, 1) / 365.0
+    vol = float(underlying.daily_volatility) * SimParams().trading_days_per_year ** 0.5
+    value = black_scholes(float(underlying.reference_price), float(option.strike), years, vol, option.option_right == "C")
+    return to_step(D(repr(float(value))), option.tick_size)
 
 
 class Command(BaseCommand):
@@ -122,6 +138,10 @@ class Command(BaseCommand):
         # Analytics come from data: simulated sessions for the days that have none, then a refresh.
         if not without_history:
             market_history_seed()
+        for symbol, *_ in OPTIONS:
+            option = Instrument.objects.select_related("underlying").get(symbol=symbol)
+            option.reference_price = _model_price(option)
+            option.save(update_fields=["reference_price"])
 
         self.stdout.write(self.style.SUCCESS(
             f"Demo data ready: users {', '.join(u for u, _ in USERS)} with password '{password}'; "
