@@ -1,4 +1,4 @@
-"""Market-data benchmarks: simulator throughput (and, later, websocket latency).
+"""Market-data benchmarks: simulator throughput and snapshot-to-websocket latency.
 
 Run from the repository root:  .venv/bin/python bench/marketdata.py [--quick]
 Prints a table, then as its last line one JSON object with the figures.
@@ -109,11 +109,101 @@ def simulator_throughput(session_fraction: float) -> dict[str, float]:
 
 
 # --------------------------------------------------------------------------------------
-# WEBSOCKET LATENCY: owned by another engineer, to be filled later. Return None while not
-# measured, or a dict of figures (e.g. {"ws_p50_ms": ..., "ws_p99_ms": ...}) to merge in.
+# Snapshot-to-websocket latency: the real publisher, channel layer and consumer
 # --------------------------------------------------------------------------------------
-def websocket_latency() -> dict[str, float] | None:
-    return None
+WS_SYMBOL = "EQ05"
+
+
+def websocket_latency(clients: int = 10, rounds: int = 200) -> dict[str, float] | None:
+    """From the start of `Publisher.publish_once` (simulator poll, books to JSON, cache write,
+    group send) to each of `clients` websocket clients receiving the book, through the
+    configured channel layer (channels_redis when REDIS_URL is set, else in-memory) and the
+    real ASGI application (origin check, auth middleware, MarketDataConsumer)."""
+    import asyncio
+    import os
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    return asyncio.run(_websocket_latency(clients, rounds))
+
+
+async def _websocket_latency(clients: int, rounds: int) -> dict[str, float]:
+    import asyncio
+    import re
+    from decimal import Decimal
+
+    import numpy as np
+    from channels.testing import WebsocketCommunicator
+    from django.conf import settings
+    from django.contrib.auth.models import User
+    from django.core.cache import cache
+
+    from config.asgi import application
+    from marketdata.publisher import Publisher
+    from marketdata.selectors import snapshot_key
+
+    instruments, venues = demo_universe()
+    clock = VirtualClock()
+    feed = SimulatorFeed(MarketSimulator(instruments, venues, seed=1), clock)
+
+    def quantum(step: float) -> Decimal:
+        return Decimal(1).scaleb(min(0, Decimal(repr(step)).normalize().as_tuple().exponent))
+
+    # Only symbols a websocket can subscribe to (the route's character set): the bench's
+    # option names have spaces, which channel-layer group names refuse.
+    routable = [i for i in instruments if re.fullmatch(r"[A-Za-z0-9._-]+", i.symbol)]
+    publisher = Publisher(feed, {i.symbol: (quantum(i.tick_size), quantum(i.lot_size)) for i in routable})
+    # An unsaved superuser: authorised without a database, so the bench touches no rows.
+    user = User(username="bench", is_superuser=True)
+    sockets = []
+    for _ in range(clients):
+        ws = WebsocketCommunicator(application, f"/ws/marketdata/{WS_SYMBOL}/", headers=[(b"origin", b"http://127.0.0.1")])
+        ws.scope["user"] = user
+        connected, _ = await ws.connect(timeout=10)
+        if not connected:
+            raise RuntimeError("the websocket refused the bench client")
+        sockets.append(ws)
+
+    async def arrival(ws) -> float:
+        await ws.receive_output(timeout=10)
+        return time.perf_counter()
+
+    latencies, publish_ms = [], []
+    try:
+        for _ in range(rounds):
+            clock.advance(1.0)
+            before = publisher.seq[WS_SYMBOL]
+            waiting = [asyncio.ensure_future(arrival(ws)) for ws in sockets]
+            await asyncio.sleep(0)  # every client is listening before the publication starts
+            start = time.perf_counter()
+            await publisher.publish_once()
+            publish_ms.append((time.perf_counter() - start) * 1000)
+            if publisher.seq[WS_SYMBOL] == before:  # the book did not change: nothing is pushed
+                for task in waiting:
+                    task.cancel()
+                await asyncio.gather(*waiting, return_exceptions=True)
+                continue
+            latencies += [(arrived - start) * 1000 for arrived in await asyncio.gather(*waiting)]
+    finally:
+        for ws in sockets:
+            await ws.disconnect()
+        await cache.adelete_many([snapshot_key(i.symbol) for i in routable])
+
+    backend = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
+    samples = np.array(latencies)
+    return {
+        "ws_latency_p50_ms": float(np.percentile(samples, 50)),
+        "ws_latency_p99_ms": float(np.percentile(samples, 99)),
+        "ws_latency_max_ms": float(samples.max()),
+        # Of which building every book, caching and sending it (the rest is delivery).
+        "ws_publish_once_p50_ms": float(np.percentile(publish_ms, 50)),
+        "ws_latency_samples": len(latencies),
+        "ws_clients": clients,
+        "ws_books_per_publish": len(routable),
+        "ws_channel_layer": backend,
+    }
 
 
 def main() -> None:
@@ -122,7 +212,7 @@ def main() -> None:
     args = parser.parse_args()
 
     figures: dict[str, float | None] = simulator_throughput(0.1 if args.quick else 1.0)
-    websocket = websocket_latency()
+    websocket = websocket_latency(rounds=50 if args.quick else 200)
     figures.update(websocket or {})
 
     rows = [
@@ -135,8 +225,18 @@ def main() -> None:
         ("snapshots / s", f"{figures['sim_snapshots_per_sec']:,.0f}", "", ""),
         ("market orders (+1 step) / s", f"{figures['sim_market_orders_per_sec']:,.0f}", "", ""),
         ("feed polls (1 s each) / s", f"{figures['sim_feed_polls_per_sec']:,.0f}", "", ""),
-        ("websocket latency", "not measured" if websocket is None else json.dumps(websocket), "", ""),
     ]
+    if websocket is None:
+        rows.append(("websocket latency", "not measured", "", ""))
+    else:
+        rows += [
+            (f"websocket latency p50 (ms, {websocket['ws_clients']} clients)", f"{websocket['ws_latency_p50_ms']:,.2f}",
+             "", ""),
+            (f"websocket latency p99 (ms, {websocket['ws_channel_layer']})", f"{websocket['ws_latency_p99_ms']:,.2f}",
+             "", ""),
+            (f"  of which publish_once p50 ({websocket['ws_books_per_publish']} books, ms)",
+             f"{websocket['ws_publish_once_p50_ms']:,.2f}", "", ""),
+        ]
     print(f"Simulator: {figures['sim_instruments']} instruments x {figures['sim_lit_venues']} lit venues x "
           f"{figures['sim_levels_per_side']} levels a side, {figures['sim_virtual_seconds']:,.0f} virtual seconds")
     width = max(len(row[0]) for row in rows)
