@@ -159,7 +159,8 @@ async def _websocket_latency(clients: int, rounds: int) -> dict[str, float]:
     user = User(username="bench", is_superuser=True)
     sockets = []
     for _ in range(clients):
-        ws = WebsocketCommunicator(application, f"/ws/marketdata/{WS_SYMBOL}/", headers=[(b"origin", b"http://127.0.0.1")])
+        ws = WebsocketCommunicator(application, f"/ws/marketdata/{WS_SYMBOL}/",
+                                   headers=[(b"origin", b"http://127.0.0.1")])
         ws.scope["user"] = user
         connected, _ = await ws.connect(timeout=10)
         if not connected:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from marketdata.models import Instrument, Venue
+from marketdata.models import Instrument, SessionStats, Venue
 
 
 @admin.register(Venue)
@@ -18,3 +18,18 @@ class InstrumentAdmin(admin.ModelAdmin):
     list_filter = ["asset_class", "is_active"]
     search_fields = ["symbol", "name"]
     readonly_fields = ["analytics_updated_at"]
+
+
+@admin.register(SessionStats)
+class SessionStatsAdmin(admin.ModelAdmin):
+    """Read-only: sessions come from the simulator backfill or `manage.py import_marketdata`."""
+
+    list_display = ["instrument", "session_date", "open", "high", "low", "close", "volume", "avg_spread_bps", "source"]
+    list_filter = ["source", "instrument"]
+    date_hierarchy = "session_date"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -146,7 +146,8 @@ def market_history_seed(*, sessions: int = ANALYTICS_SESSIONS, today: date | Non
     """Demo set-up: simulated history for the days that have none, then the analytics of
     every active instrument from its sessions (what the scheduled refresh also does)."""
     created = session_stats_backfill(sessions=sessions, today=today)
-    refreshed = sum(analytics_refresh(instrument=i, sessions=sessions) for i in Instrument.objects.filter(is_active=True))
+    active = Instrument.objects.filter(is_active=True)
+    refreshed = sum(analytics_refresh(instrument=instrument, sessions=sessions) for instrument in active)
     return {"sessions_created": created, "instruments_refreshed": refreshed}
 
 
@@ -178,7 +179,8 @@ class SessionCalendar:
             seconds = float(text)
         except ValueError:
             moment = datetime.fromisoformat(text)
-            moment = moment.replace(tzinfo=dt_timezone.utc) if moment.tzinfo is None else moment.astimezone(dt_timezone.utc)
+            utc = dt_timezone.utc
+            moment = moment.replace(tzinfo=utc) if moment.tzinfo is None else moment.astimezone(utc)
             opened = datetime.combine(moment.date(), self.open_utc, tzinfo=dt_timezone.utc)
             return moment.date(), (moment - opened).total_seconds()
         if self.first_date is None:
@@ -240,7 +242,9 @@ def session_stats_import(*, trades_csv: str | Path | None, quotes_csv: str | Pat
         touch: dict[str, dict[str, list[Decimal | None]]] = defaultdict(dict)
         for day, offset, _, row in sorted(quotes, key=lambda q: q[:3]):
             venue = touch[row["symbol"]].setdefault(row["venue"], [None, None])
-            for side, (price, size) in enumerate(((row["bid_price"], row["bid_size"]), (row["ask_price"], row["ask_size"]))):
+            sides = ((row["bid_price"], row["bid_size"]), (row["ask_price"], row["ask_size"]))
+            for side, (price, size) in enumerate(sides):
+                # As in the replay feed: an empty price or a zero size removes that side.
                 venue[side] = _decimal(price) if price and size and Decimal(size) != 0 else None
             bids = [b for b, _ in touch[row["symbol"]].values() if b is not None]
             asks = [a for _, a in touch[row["symbol"]].values() if a is not None]
