@@ -1,5 +1,7 @@
 """Streams one instrument's consolidated book. Authenticates, authorises, joins the group and
 forwards; never writes."""
+import re
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.cache import cache
@@ -11,7 +13,8 @@ NOT_ALLOWED = 4403
 
 
 def book_group(symbol: str) -> str:
-    return f"marketdata.{symbol}"
+    # Channel-layer group names allow only ASCII letters, digits, '-', '_' and '.'.
+    return "marketdata." + re.sub(r"[^A-Za-z0-9._-]", "_", symbol)
 
 
 class MarketDataConsumer(AsyncJsonWebsocketConsumer):

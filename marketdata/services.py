@@ -2,7 +2,6 @@
 instrument analytics computed from them (formulas in `marketdata.analytics`)."""
 from __future__ import annotations
 
-import csv
 import logging
 import math
 from collections import defaultdict
@@ -194,15 +193,6 @@ class SessionCalendar:
         return day, seconds - index * self.session_seconds
 
 
-def _rows(path: str | Path, required: tuple[str, ...]) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = [name for name in required if name not in (reader.fieldnames or [])]
-        if missing:
-            raise ValueError(f"{path}: missing columns {missing}")
-        return [{k: (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
-
-
 def _decimal(text: str) -> Decimal | None:
     return Decimal(text) if text else None
 
@@ -215,7 +205,7 @@ def session_stats_import(*, trades_csv: str | Path | None, quotes_csv: str | Pat
     (instrument, day). Volume, OHLC and buckets come from the trades; the average spread
     is the mean, over every top-of-book (level 0) quote row, of the consolidated spread
     across venues after that row. Rows of unknown symbols are skipped and reported."""
-    from marketdata.feeds.replay import QUOTE_COLUMNS, TRADE_COLUMNS
+    from marketdata.feeds.replay import QUOTE_COLUMNS, TRADE_COLUMNS, read_csv
 
     calendar = calendar or SessionCalendar()
     instruments = {i.symbol: i for i in Instrument.objects.all()}
@@ -230,7 +220,7 @@ def session_stats_import(*, trades_csv: str | Path | None, quotes_csv: str | Pat
 
     if quotes_csv is not None:
         quotes = []
-        for number, row in enumerate(_rows(quotes_csv, QUOTE_COLUMNS)):
+        for number, row in enumerate(read_csv(quotes_csv, QUOTE_COLUMNS)):
             if row["symbol"] not in instruments:
                 result.unknown_symbols.add(row["symbol"])
                 continue
@@ -254,7 +244,7 @@ def session_stats_import(*, trades_csv: str | Path | None, quotes_csv: str | Pat
 
     if trades_csv is not None:
         trades = []
-        for number, row in enumerate(_rows(trades_csv, TRADE_COLUMNS)):
+        for number, row in enumerate(read_csv(trades_csv, TRADE_COLUMNS)):
             if row["symbol"] not in instruments:
                 result.unknown_symbols.add(row["symbol"])
                 continue

@@ -80,13 +80,14 @@ def _side_level(price: str, size: str) -> tuple[float, float] | None:
     return float(price), float(size)
 
 
-def _read(path: str | Path, required: tuple[str, ...]) -> list[dict[str, str]]:
+def read_csv(path: str | Path, required: tuple[str, ...]) -> list[dict[str, str]]:
+    """Rows of a recorded CSV as stripped strings; a missing required column is an error."""
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         missing = [name for name in required if name not in (reader.fieldnames or [])]
         if missing:
             raise ValueError(f"{path}: missing columns {missing}")
-        return [{key: (value or "") for key, value in row.items() if key is not None} for row in reader]
+        return [{key: (value or "").strip() for key, value in row.items() if key is not None} for row in reader]
 
 
 class ReplayFeed:
@@ -96,7 +97,7 @@ class ReplayFeed:
         records: list[tuple[float, int, int, _Record]] = []
         kinds: set[bool] = set()
         if quotes_csv_path is not None:
-            for number, row in enumerate(_read(quotes_csv_path, QUOTE_COLUMNS)):
+            for number, row in enumerate(read_csv(quotes_csv_path, QUOTE_COLUMNS)):
                 raw, is_iso = _parse_time(row["ts"])
                 kinds.add(is_iso)
                 level = int(row.get("level", "").strip() or 0)
@@ -105,7 +106,7 @@ class ReplayFeed:
                 record = _Record(raw, self._day(raw, is_iso), row["symbol"].strip(), row["venue"].strip(), quote=quote)
                 records.append((raw, 0, number, record))
         if trades_csv_path is not None:
-            for number, row in enumerate(_read(trades_csv_path, TRADE_COLUMNS)):
+            for number, row in enumerate(read_csv(trades_csv_path, TRADE_COLUMNS)):
                 raw, is_iso = _parse_time(row["ts"])
                 kinds.add(is_iso)
                 side_text = row.get("side", "").strip().upper()

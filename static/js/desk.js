@@ -173,9 +173,7 @@ const Desk = (() => {
   function depthLadder(panel) {
     const rows = panel.querySelector("#ladder-rows"), venues = document.getElementById("venues");
     let lastSeq = 0;
-    socket(`/ws/marketdata/${panel.dataset.symbol}/`, (b) => {
-      if (lastSeq && b.seq !== lastSeq + 1) console.info("market data gap", lastSeq, b.seq);
-      lastSeq = b.seq;
+    const render = (b) => {
       document.getElementById("ladder-seq").textContent = `seq ${b.seq}`;
       document.getElementById("best-bid").textContent = b.best_bid ? `${fmt(b.best_bid.price)} (${b.best_bid.venue})` : "–";
       document.getElementById("best-ask").textContent = b.best_ask ? `${fmt(b.best_ask.price)} (${b.best_ask.venue})` : "–";
@@ -195,6 +193,15 @@ const Desk = (() => {
         el("table", { class: "dense" }, ...book.bids.slice(0, 5).map((l, i) => el("tr", {},
           el("td", { class: "num" }, fmt(l[1])), el("td", { class: "num c-bid" }, l[0]),
           el("td", { class: "num c-ask" }, book.asks[i] ? book.asks[i][0] : ""), el("td", { class: "num" }, book.asks[i] ? fmt(book.asks[i][1]) : "")))))));
+    };
+    socket(`/ws/marketdata/${panel.dataset.symbol}/`, async (b) => {
+      // A gap (or a publisher restart) means we missed books: take the snapshot, then go on.
+      if (lastSeq && b.seq !== lastSeq + 1) {
+        const snap = await api("GET", `/api/marketdata/${encodeURIComponent(panel.dataset.symbol)}/`);
+        if (snap.ok && snap.data.seq > b.seq) b = snap.data;
+      }
+      lastSeq = b.seq;
+      render(b);
     });
   }
 
