@@ -363,7 +363,8 @@ class MarketSimulator:
     def _record_background_last_trades(self, counts: np.ndarray, trade_lots: np.ndarray,
                                        best_prices: np.ndarray, ts: float) -> None:
         n = len(self._mid)
-        flat_counts = counts.reshape(n, -1)
+        # A side with no price (a cheap option's empty bid at the floor) prints no trade.
+        flat_counts = np.where(best_prices.reshape(n, -1) > 0, counts.reshape(n, -1), 0)
         cumulative = flat_counts.cumsum(axis=1)
         draw = self._rng.random(n) * cumulative[:, -1]
         group = np.minimum((cumulative <= draw[:, None]).sum(axis=1), flat_counts.shape[1] - 1)

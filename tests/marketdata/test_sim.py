@@ -516,3 +516,17 @@ def test_pure_packages_import_only_stdlib_numpy_and_sortedcontainers(package: Pa
                 allowed = (top in sys.stdlib_module_names or top in ALLOWED_THIRD_PARTY
                            or name.startswith(("marketdata.sim", "marketdata.feeds")))
                 assert allowed, f"{path.name} imports {name}"
+
+
+def test_a_cheap_option_at_the_price_floor_never_prints_at_zero():
+    under = InstrumentSpec("U", "EQUITY", 10.0, 0.01, 1, 1e6, 0.02)
+    option = InstrumentSpec("O", "OPTION", 0.05, 0.05, 1, 1e4, 0.05, underlying="U", strike=20.0,
+                            expiry_years=0.05, right="C", multiplier=100)
+    sim = MarketSimulator([under, option], [VenueSpec("L", "LIT", 0, 1, 1)], seed=1, clock=VirtualClock())
+    prints = []
+    for t in range(1, 20000, 50):
+        sim.advance_to(t)
+        trade = sim.snapshot("O").last_trade
+        if trade is not None:
+            prints.append(trade.price)
+    assert prints and min(prints) >= 0.05
