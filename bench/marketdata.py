@@ -142,19 +142,18 @@ async def _websocket_latency(clients: int, rounds: int) -> dict[str, float]:
 
     from config.asgi import application
     from marketdata.publisher import Publisher
+    from marketdata.publisher import decimal_places
     from marketdata.selectors import snapshot_key
 
     instruments, venues = demo_universe()
     clock = VirtualClock()
     feed = SimulatorFeed(MarketSimulator(instruments, venues, seed=1), clock)
 
-    def quantum(step: float) -> Decimal:
-        return Decimal(1).scaleb(min(0, Decimal(repr(step)).normalize().as_tuple().exponent))
-
     # Only symbols a websocket can subscribe to (the route's character set): the bench's
     # option names have spaces, which channel-layer group names refuse.
     routable = [i for i in instruments if re.fullmatch(r"[A-Za-z0-9._-]+", i.symbol)]
-    publisher = Publisher(feed, {i.symbol: (quantum(i.tick_size), quantum(i.lot_size)) for i in routable})
+    places = lambda step: decimal_places(Decimal(repr(step)))  # noqa: E731
+    publisher = Publisher(feed, {i.symbol: (places(i.tick_size), places(i.lot_size)) for i in routable})
     # An unsaved superuser: authorised without a database, so the bench touches no rows.
     user = User(username="bench", is_superuser=True)
     sockets = []

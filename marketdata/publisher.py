@@ -72,13 +72,15 @@ def build_simulator_feed():
     return SimulatorFeed(build_simulator(clock=clock), clock)
 
 
-def _q(value: float, step: Decimal) -> str:
-    return str(Decimal(repr(value)).quantize(step))
+def _q(value: float, places: int) -> str:
+    # The feed's prices and sizes already sit on the tick and lot grids: fixed-point
+    # formatting gives the same string as a Decimal quantize, an order of magnitude faster.
+    return f"{value:.{places}f}"
 
 
-def book_payload(snap, tick: Decimal, lot: Decimal) -> dict:
-    """A sim/replay Snapshot as the JSON consolidated book: decimals as strings on the tick
-    and lot grids, per-venue depth, and the merged top levels across venues."""
+def book_payload(snap, tick: int, lot: int) -> dict:
+    """A sim/replay Snapshot as the JSON consolidated book: decimals as strings with the tick's
+    and lot's decimal places (`tick`, `lot`), per-venue depth, and the merged top levels."""
     venues, merged_bids, merged_asks = {}, defaultdict(float), defaultdict(float)
     best_bid = best_ask = None
     for name, book in snap.venues.items():
@@ -103,7 +105,7 @@ def book_payload(snap, tick: Decimal, lot: Decimal) -> dict:
         "symbol": snap.symbol,
         "ts": snap.ts,
         "published_at": time.time(),
-        "mid": _q(snap.mid, tick / 10) if snap.mid else None,
+        "mid": _q(snap.mid, tick + 1) if snap.mid else None,
         "best_bid": level(best_bid),
         "best_ask": level(best_ask),
         "spread_bps": spread_bps,
@@ -120,17 +122,19 @@ def book_payload(snap, tick: Decimal, lot: Decimal) -> dict:
     }
 
 
-def _quantum(step: Decimal) -> Decimal:
-    """The decimal places a tick or lot needs: 0.01000000 -> 0.01, 100 -> 1."""
-    return Decimal(1).scaleb(min(0, step.normalize().as_tuple().exponent))
+def decimal_places(step: Decimal) -> int:
+    """The decimal places a tick or lot needs: 0.01000000 -> 2, 100 -> 0."""
+    return max(0, -step.normalize().as_tuple().exponent)
 
 
-def instrument_grids() -> dict[str, tuple[Decimal, Decimal]]:
-    return {i.symbol: (_quantum(i.tick_size), _quantum(i.lot_size)) for i in Instrument.objects.filter(is_active=True)}
+def instrument_grids() -> dict[str, tuple[int, int]]:
+    """Per symbol, the decimal places of its prices and of its quantities."""
+    return {i.symbol: (decimal_places(i.tick_size), decimal_places(i.lot_size))
+            for i in Instrument.objects.filter(is_active=True)}
 
 
 class Publisher:
-    def __init__(self, feed, grids: dict[str, tuple[Decimal, Decimal]], layer=None):
+    def __init__(self, feed, grids: dict[str, tuple[int, int]], layer=None):
         self.feed, self.grids = feed, grids
         self.layer = layer or get_channel_layer()
         self.seq: dict[str, int] = defaultdict(int)
