@@ -143,7 +143,8 @@ def order_recommend(*, order: Order, actor=None) -> RoutingDecision:
 
 
 def pretrade_estimate(*, instrument: Instrument, side: str, quantity: Decimal, urgency: str,
-                      limit_price: Decimal | None = None, actor=None) -> RoutingDecision:
+                      limit_price: Decimal | None = None, end_time: datetime | None = None,
+                      actor=None) -> RoutingDecision:
     """What-if for the order entry page: no order exists yet."""
     return routing_decide(kind=DecisionKind.WHAT_IF, instrument=instrument, side=side, quantity=quantity,
-                          urgency=urgency, limit_price=limit_price, actor=actor)
+                          urgency=urgency, limit_price=limit_price, end_time=end_time, actor=actor)

@@ -13,6 +13,8 @@ class PretradeInput(serializers.Serializer):
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.MEDIUM)
     limit_price = serializers.DecimalField(max_digits=24, decimal_places=8, min_value=POSITIVE, required=False,
                                            allow_null=True)
+    end_time = serializers.DateTimeField(required=False, allow_null=True,
+                                         help_text="Finish by then; the horizon is the rest of the session without it.")
 
 
 class RoutingDecisionSerializer(serializers.ModelSerializer):

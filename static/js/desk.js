@@ -36,6 +36,7 @@ const Desk = (() => {
     const f = new FormData(form), body = {};
     for (const [k, v] of f.entries()) if (v !== "") body[k] = v;
     if (body.portfolio) body.portfolio = Number(body.portfolio);
+    for (const k of ["start_time", "end_time"]) if (body[k]) body[k] += "Z";  // the desk works in UTC
     return body;
   }
 

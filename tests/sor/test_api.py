@@ -131,3 +131,16 @@ def test_seeded_rules_round_trip_to_the_defaults(db):
     from sor.domain import DEFAULT_RULES
 
     assert [r.to_domain() for r in SelectionRuleRecord.objects.all()] == sorted(DEFAULT_RULES, key=lambda r: r.priority)
+
+
+def test_a_near_deadline_changes_the_plan(api_client, pm):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    soon = (timezone.now() + timedelta(minutes=10)).isoformat()
+    relaxed = pretrade(api_client, pm, "NVDA", 0.02, "LOW")
+    rushed = pretrade(api_client, pm, "NVDA", 0.02, "LOW", end_time=soon)
+    assert relaxed["strategy"] != "TWAP" and rushed["strategy"] == "TWAP"
+    assert 590 <= rushed["inputs"]["time_left_seconds"] <= 600
+    assert D(rushed["estimated_risk_bps"]) < D(relaxed["estimated_risk_bps"])
