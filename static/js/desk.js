@@ -66,13 +66,15 @@ const Desk = (() => {
       form.querySelector("#lot-hint").textContent = `lot ${Number(opt.dataset.lot)}`;
       form.querySelector("#tick-hint").textContent = `tick ${Number(opt.dataset.tick)} · ref ${Number(opt.dataset.ref)}`;
     };
-    let timer;
+    let timer, latest = 0;
     const refresh = () => {
       clearTimeout(timer);
       timer = setTimeout(async () => {
         const body = formBody(form);
         if (!body.quantity) return;
+        const mine = ++latest;
         const [check, est] = await Promise.all([api("POST", "/api/orders/preview/", body), api("POST", "/api/pretrade/", body)]);
+        if (mine !== latest) return;  // the PM typed on: an older answer must not overwrite a newer one
         if (check.status === 400) { showFieldErrors(form, check.data); preview.className = "preview bad"; preview.textContent = "Fix the highlighted fields."; whatif.replaceChildren(); return; }
         showFieldErrors(form, {});
         if (check.ok) {

@@ -31,10 +31,10 @@ def test_pm_enters_an_order(browser_page, pm, portfolio, aapl):  # noqa: F811
         page.wait_for_selector("#submit-result.pos")
         order = Order.objects.get()
         assert (order.quantity, order.status, order.created_by) == (D(1000), "ACCEPTED", pm)
-        row = page.wait_for_selector(f"#orders tr[data-order='{order.pk}']")
-        assert "ACCEPTED" in row.inner_text()
-
-        row.query_selector("button.cancel").click()
+        # Locators, not element handles: the live blotter re-renders its rows every 2 s.
+        row = page.locator(f"#orders tr[data-order='{order.pk}']")
+        row.locator(".s-ACCEPTED").wait_for()
+        row.locator("button.cancel").click()
         page.wait_for_selector(f"#orders tr[data-order='{order.pk}'] .s-CANCELLED")
         order.refresh_from_db()
         assert order.status == "CANCELLED"
