@@ -14,6 +14,9 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from django.urls import re_path  # noqa: E402
+
+from config.consumers import NoRouteConsumer  # noqa: E402
 from marketdata.routing import websocket_urlpatterns as marketdata_ws  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -47,5 +50,6 @@ class Lifespan:
                 return
 
 
-websocket_app = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(marketdata_ws)))
+websocket_routes = [*marketdata_ws, re_path(r"", NoRouteConsumer.as_asgi())]
+websocket_app = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_routes)))
 application = Lifespan(ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_app}))

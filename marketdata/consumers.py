@@ -6,10 +6,12 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.cache import cache
 
+from marketdata.models import Instrument
 from marketdata.selectors import snapshot_key
 from oms.roles import role_of
 
 NOT_ALLOWED = 4403
+NOT_FOUND = 4404
 
 
 def book_group(symbol: str) -> str:
@@ -23,12 +25,19 @@ class MarketDataConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated or await database_sync_to_async(role_of)(user) is None:
             await self.close(code=NOT_ALLOWED)
             return
-        self.group = book_group(self.scope["url_route"]["kwargs"]["symbol"])
+        symbol = self.scope["url_route"]["kwargs"]["symbol"]
+        if not await Instrument.objects.filter(symbol=symbol, is_active=True).aexists():
+            await self.close(code=NOT_FOUND)
+            return
+        self.group = book_group(symbol)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        snapshot = await cache.aget(snapshot_key(self.scope["url_route"]["kwargs"]["symbol"]))
+        snapshot = await cache.aget(snapshot_key(symbol))
         if snapshot is not None:
             await self.send_json(snapshot)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """A read-only stream: whatever a client sends is ignored."""
 
     async def disconnect(self, code):
         if hasattr(self, "group"):

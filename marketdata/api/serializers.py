@@ -1,10 +1,11 @@
 from rest_framework import serializers
 
-from marketdata.models import Instrument, Venue
+from marketdata.models import Instrument, OptionRight, Venue
 
 
 class InstrumentSerializer(serializers.ModelSerializer):
-    underlying = serializers.SlugRelatedField(slug_field="symbol", read_only=True)
+    underlying = serializers.SlugRelatedField(slug_field="symbol", read_only=True, allow_null=True)
+    option_right = serializers.ChoiceField(choices=OptionRight.choices, read_only=True, allow_blank=True)
     volatility = serializers.DecimalField(source="daily_volatility", max_digits=10, decimal_places=6, read_only=True)
 
     class Meta:

@@ -1,16 +1,25 @@
-from decimal import Decimal
-
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from config.api import FutureDateTimeField, PriceInput, QuantityInput
 
 from marketdata.models import Instrument
 from oms.models import Order, OrderEvent, OrderFill, Portfolio, Position, Side, Urgency
 from oms.selectors import portfolios_visible_to
 
-POSITIVE = Decimal("0.00000001")
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisiblePortfolioField(serializers.PrimaryKeyRelatedField):
     """A portfolio id the requesting user may trade in; anyone else's is "does not exist"."""
+
+    def to_internal_value(self, data):
+        # 1.5 or "1.0" must not quietly mean portfolio 1.
+        if isinstance(data, bool) or not (isinstance(data, int) or (isinstance(data, str) and data.isascii()
+                                                                     and data.isdigit())):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
 
     def get_queryset(self):
         request = self.context.get("request")
@@ -21,12 +30,11 @@ class OrderCreateInput(serializers.Serializer):
     portfolio = VisiblePortfolioField()
     instrument = serializers.SlugRelatedField(slug_field="symbol", queryset=Instrument.objects.filter(is_active=True))
     side = serializers.ChoiceField(choices=Side.choices)
-    quantity = serializers.DecimalField(max_digits=24, decimal_places=8, min_value=POSITIVE)
-    limit_price = serializers.DecimalField(max_digits=24, decimal_places=8, min_value=POSITIVE, required=False,
-                                           allow_null=True)
+    quantity = QuantityInput()
+    limit_price = PriceInput(required=False, allow_null=True)
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.MEDIUM)
     start_time = serializers.DateTimeField(required=False, allow_null=True)
-    end_time = serializers.DateTimeField(required=False, allow_null=True)
+    end_time = FutureDateTimeField(required=False, allow_null=True)
     client_order_id = serializers.CharField(max_length=64, required=False, allow_blank=False)
 
     def validate(self, attrs):

@@ -10,11 +10,16 @@ from oms.api.serializers import (
     OrderCreateInput, OrderDetailSerializer, OrderPreviewInput, OrderSerializer, PortfolioSerializer,
     PositionSerializer, PreviewSerializer,
 )
-from oms.models import Order, OrderStatus, Position
+from oms.models import Order, OrderStatus, Portfolio, Position
+
+
+def _visible_portfolios(request):
+    return selectors.portfolios_visible_to(request.user) if request else Portfolio.objects.none()
 
 
 class OrderFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=OrderStatus.choices)
+    portfolio = django_filters.ModelChoiceFilter(queryset=_visible_portfolios)
     instrument = django_filters.CharFilter(field_name="instrument__symbol")
 
     class Meta:
@@ -77,6 +82,7 @@ class PortfolioViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class PositionFilter(django_filters.FilterSet):
+    portfolio = django_filters.ModelChoiceFilter(queryset=_visible_portfolios)
     instrument = django_filters.CharFilter(field_name="instrument__symbol")
 
     class Meta:

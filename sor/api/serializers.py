@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from marketdata.models import Instrument
-from oms.api.serializers import POSITIVE
+from config.api import FutureDateTimeField, PriceInput, QuantityInput
 from oms.models import Side, Urgency
 from sor.models import RoutingDecision
 
@@ -9,11 +9,10 @@ from sor.models import RoutingDecision
 class PretradeInput(serializers.Serializer):
     instrument = serializers.SlugRelatedField(slug_field="symbol", queryset=Instrument.objects.filter(is_active=True))
     side = serializers.ChoiceField(choices=Side.choices)
-    quantity = serializers.DecimalField(max_digits=24, decimal_places=8, min_value=POSITIVE)
+    quantity = QuantityInput()
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.MEDIUM)
-    limit_price = serializers.DecimalField(max_digits=24, decimal_places=8, min_value=POSITIVE, required=False,
-                                           allow_null=True)
-    end_time = serializers.DateTimeField(required=False, allow_null=True,
+    limit_price = PriceInput(required=False, allow_null=True)
+    end_time = FutureDateTimeField(required=False, allow_null=True,
                                          help_text="Finish by then; the horizon is the rest of the session without it.")
 
 

@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from oms.api.permissions import HasRole, IsDesk
@@ -28,6 +29,9 @@ class PretradeView(APIView):
     """What-if: the strategy, cost and risk the router would choose for an order not yet sent."""
 
     permission_classes = [HasRole]
+    # Every what-if is stored: bound how many one user can make.
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "pretrade"
 
     @extend_schema(request=PretradeInput, responses=RoutingDecisionSerializer)
     def post(self, request):

@@ -29,7 +29,7 @@ def socket(symbol: str, cookie: bytes | None = None, origin: bytes = b"http://12
 
 
 @pytest.fixture
-def market(aapl, lit_venues, no_snapshots):
+def market(aapl, btc, lit_venues, no_snapshots):
     clock = VirtualClock()
     return clock, Publisher(SimulatorFeed(build_simulator(seed=5, clock=clock), clock), instrument_grids())
 
@@ -42,12 +42,12 @@ def trader_cookie(trader):
 async def test_updates_arrive_in_sequence_through_the_channel_layer(market, trader_cookie):
     clock, publisher = market
     ws = socket("AAPL", trader_cookie)
-    other = socket("MSFT", trader_cookie)
+    other = socket("BTC-USD", trader_cookie)
     assert (await ws.connect(timeout=TIMEOUT))[0] and (await other.connect(timeout=TIMEOUT))[0]
     assert await ws.receive_nothing(timeout=0.2)  # nothing published yet, nothing cached
 
     clock.advance(5)
-    assert await publisher.publish_once() == 1
+    assert await publisher.publish_once() == 2
     first = await ws.receive_json_from(timeout=TIMEOUT)
     assert (first["symbol"], first["seq"]) == ("AAPL", 1)
     assert set(first["venues"]) == {"NEXA", "LUMA", "ORBIT"} and first["best_bid"] and first["best_ask"]
@@ -57,7 +57,9 @@ async def test_updates_arrive_in_sequence_through_the_channel_layer(market, trad
     second = await ws.receive_json_from(timeout=TIMEOUT)
     assert second["seq"] == 2
     assert second == await cache.aget(snapshot_key("AAPL"))  # the push is the cached snapshot
-    assert await other.receive_nothing(timeout=0.2)  # another symbol's group hears nothing
+    # another symbol's group hears only its own books
+    assert [(await other.receive_json_from(timeout=TIMEOUT))["symbol"] for _ in range(2)] == ["BTC-USD"] * 2
+    assert await other.receive_nothing(timeout=0.2)
     await ws.disconnect()
     await other.disconnect()
 
@@ -94,3 +96,24 @@ async def test_foreign_origin_is_refused(market, trader_cookie):
     ws = socket("AAPL", trader_cookie, origin=b"http://evil.example")
     connected, _ = await ws.connect(timeout=TIMEOUT)
     assert connected is False
+
+
+async def test_unknown_symbol_and_unrouted_paths_are_refused(market, trader_cookie):
+    from marketdata.consumers import NOT_FOUND
+
+    assert await socket("NOPE", trader_cookie).connect(timeout=TIMEOUT) == (False, NOT_FOUND)
+    assert await socket("A" * 41, trader_cookie).connect(timeout=TIMEOUT) == (False, NOT_FOUND)
+    stray = WebsocketCommunicator(application, "/ws/elsewhere/", headers=[(b"origin", b"http://127.0.0.1")])
+    assert await stray.connect(timeout=TIMEOUT) == (False, NOT_FOUND)
+
+
+async def test_what_a_client_sends_is_ignored(market, trader_cookie):
+    clock, publisher = market
+    ws = socket("AAPL", trader_cookie)
+    assert (await ws.connect(timeout=TIMEOUT))[0]
+    await ws.send_to(text_data="hello")
+    await ws.send_to(bytes_data=b"\x00\x01")
+    clock.advance(5)
+    await publisher.publish_once()
+    assert (await ws.receive_json_from(timeout=TIMEOUT))["seq"] == 1  # still connected and served
+    await ws.disconnect()

@@ -58,6 +58,16 @@ def test_pm_creates_order(api_client, pm, valid):
     ({"limit_price": "-1"}, "limit_price"),
     ({"limit_price": "1e400"}, "limit_price"),
     ({"start_time": "2026-01-02T10:00:00Z", "end_time": "2026-01-02T09:00:00Z"}, "end_time"),
+    ({"end_time": "2001-01-01T00:00:00Z"}, "end_time"),
+    ({"quantity": "9999999999999999"}, "quantity"),  # beyond any real order, and beyond SQLite's exactness
+    ({"quantity": "123456789.12345678"}, "quantity"),  # 17 significant digits
+    ({"limit_price": "9999999999.5"}, "limit_price"),
+    ({"quantity": "1_000"}, "quantity"),
+    ({"quantity": "\uff11\uff12"}, "quantity"),  # full-width digits
+    ({"quantity": True}, "quantity"),
+    ({"portfolio": 1.5}, "portfolio"),
+    ({"portfolio": "1.0"}, "portfolio"),
+    ({"side": ["BUY"]}, "side"),
 ])
 def test_malformed_order_is_400_per_field_and_stores_nothing(api_client, pm, valid, change, field):
     body = {**valid, **change}
@@ -159,4 +169,32 @@ def test_schema_and_docs(client):
 
 def test_unknown_api_path_is_json_404(client):
     r = client.get("/api/nope/")
+    assert r.status_code == 404
+
+
+def test_nested_json_is_a_400_not_a_crash(api_client, pm):
+    body = '{"a":' * 5000 + "1" + "}" * 5000
+    r = api_client(pm).post("/api/orders/", body, content_type="application/json")
+    assert r.status_code == 400 and "nested" in r.json()["detail"]
+
+
+def test_oversized_body_is_refused(api_client, pm, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    r = api_client(pm).post("/api/orders/", {"pad": "x" * 2000}, format="json")
+    assert r.status_code == 400 and "too large" in r.json()["detail"]
+
+
+def test_page_size_is_bounded(api_client, pm, portfolio, aapl):
+    r = api_client(pm).get("/api/orders/?limit=9223372036854775808")
+    assert r.status_code == 200 and r.json()["count"] == 0
+
+
+def test_pm_cannot_filter_on_anothers_portfolio(api_client, pm, pm2, portfolio2, aapl):
+    services.order_submit(actor=pm2, portfolio=portfolio2, instrument=aapl, side="BUY", quantity=D(1))
+    r = api_client(pm).get(f"/api/orders/?portfolio={portfolio2.pk}")
+    assert r.status_code == 400 and "portfolio" in r.json()
+
+
+def test_api_speaks_json_only(api_client, pm):
+    r = api_client(pm).get("/api/orders/?format=api")
     assert r.status_code == 404

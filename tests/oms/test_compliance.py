@@ -161,3 +161,13 @@ def test_client_order_id_makes_submission_idempotent(pm, portfolio, aapl):
     first = submit(pm, portfolio, aapl, client_order_id="abc-1")
     again = submit(pm, portfolio, aapl, client_order_id="abc-1")
     assert first.pk == again.pk and Order.objects.count() == 1
+
+
+def test_client_order_id_reused_with_other_terms_is_a_conflict(pm, portfolio, aapl):
+    from oms.domain.errors import Conflict
+
+    submit(pm, portfolio, aapl, client_order_id="abc-2", limit_price=D("190.00"))
+    with pytest.raises(Conflict):
+        submit(pm, portfolio, aapl, client_order_id="abc-2", quantity=D(200))
+    assert submit(pm, portfolio, aapl, client_order_id="abc-2", limit_price=D("190.0")).quantity == D(100)
+    assert Order.objects.count() == 1

@@ -144,3 +144,13 @@ def test_a_near_deadline_changes_the_plan(api_client, pm):
     assert relaxed["strategy"] != "TWAP" and rushed["strategy"] == "TWAP"
     assert 590 <= rushed["inputs"]["time_left_seconds"] <= 600
     assert D(rushed["estimated_risk_bps"]) < D(relaxed["estimated_risk_bps"])
+
+
+def test_what_ifs_are_throttled_per_user(api_client, pm, monkeypatch):
+    from rest_framework.throttling import ScopedRateThrottle
+
+    monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "pretrade", "3/min")
+    body = {"instrument": "AAPL", "side": "BUY", "quantity": "100", "urgency": "LOW"}
+    codes = [api_client(pm).post("/api/pretrade/", body, format="json").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    assert RoutingDecision.objects.count() == 3

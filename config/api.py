@@ -1,0 +1,83 @@
+"""API edge pieces shared by every app: strict decimal input, bounded pagination, a JSON
+parser that turns hostile bodies into 400s."""
+import re
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.exceptions import ParseError
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import JSONParser
+
+PLAIN_DECIMAL = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
+# SQLite (the embedded database) stores decimals as doubles: beyond 15 significant digits
+# a value would not read back as written, so no input may carry more.
+MAX_SIGNIFICANT_DIGITS = 15
+
+
+class StrictDecimalField(serializers.DecimalField):
+    """A DecimalField that takes only plain ASCII decimals ("1_000", "١٢", "1e3" are refused)
+    and at most 15 significant digits."""
+
+    default_error_messages = {
+        "plain": "Enter a plain decimal number such as 1250 or 101.25.",
+        "significant": f"Use at most {MAX_SIGNIFICANT_DIGITS} significant digits.",
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        if isinstance(data, str):
+            data = data.strip()
+            if not PLAIN_DECIMAL.match(data):
+                self.fail("plain")
+        value = super().to_internal_value(data)
+        if isinstance(value, Decimal) and len(value.normalize().as_tuple().digits) > MAX_SIGNIFICANT_DIGITS:
+            self.fail("significant")
+        return value
+
+
+MIN_POSITIVE = Decimal("0.00000001")
+
+
+def QuantityInput(**kwargs):  # noqa: N802 - reads like a field class
+    return StrictDecimalField(max_digits=24, decimal_places=8, min_value=MIN_POSITIVE,
+                              max_value=Decimal("1000000000000"), **kwargs)
+
+
+def PriceInput(**kwargs):  # noqa: N802
+    return StrictDecimalField(max_digits=24, decimal_places=8, min_value=MIN_POSITIVE,
+                              max_value=Decimal("1000000000"), **kwargs)
+
+
+class FutureDateTimeField(serializers.DateTimeField):
+    """A deadline: it must lie ahead."""
+
+    default_error_messages = {"past": "This time is in the past; give a time ahead of now (UTC)."}
+
+    def to_internal_value(self, value):
+        moment = super().to_internal_value(value)
+        if moment <= timezone.now():
+            self.fail("past")
+        return moment
+
+
+class Pagination(LimitOffsetPagination):
+    default_limit = 100
+    max_limit = 1000
+
+
+class SafeJSONParser(JSONParser):
+    """JSON with a size cap (DRF reads the stream, bypassing Django's upload limit) and with
+    pathological nesting reported as a parse error instead of crashing the request."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        request = (parser_context or {}).get("request")
+        length = int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
+        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            raise ParseError(f"Request body too large (limit {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes).")
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply.") from None
