@@ -8,7 +8,7 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import FormParser, JSONParser
 
 PLAIN_DECIMAL = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
 # SQLite (the embedded database) stores decimals as doubles: beyond 15 significant digits
@@ -68,16 +68,28 @@ class Pagination(LimitOffsetPagination):
     max_limit = 1000
 
 
+def _refuse_oversized(parser_context) -> None:
+    # DRF reads the stream itself, bypassing Django's DATA_UPLOAD_MAX_MEMORY_SIZE.
+    request = (parser_context or {}).get("request")
+    length = int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
+    if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+        raise ParseError(f"Request body too large (limit {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes).")
+
+
 class SafeJSONParser(JSONParser):
-    """JSON with a size cap (DRF reads the stream, bypassing Django's upload limit) and with
-    pathological nesting reported as a parse error instead of crashing the request."""
+    """JSON with the size cap, and pathological nesting reported as a parse error instead of
+    crashing the request."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        request = (parser_context or {}).get("request")
-        length = int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
-        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-            raise ParseError(f"Request body too large (limit {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes).")
+        _refuse_oversized(parser_context)
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError("JSON parse error - nested too deeply.") from None
+
+
+class SafeFormParser(FormParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        _refuse_oversized(parser_context)
+        return super().parse(stream, media_type, parser_context)
+

@@ -2,7 +2,8 @@
 and never a stack trace."""
 import logging
 
-from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -17,6 +18,9 @@ def api_exception_handler(exc, context):
         return Response({"detail": str(exc), "code": exc.code}, status=exc.http_status)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(getattr(exc, "message_dict", None) or {"detail": exc.messages})
+    if isinstance(exc, SuspiciousOperation):
+        # Too many fields, a body over the upload limit, ...: the client's fault, a 400.
+        exc = exceptions.ParseError(str(exc) or "Bad request.")
     if isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     response = exception_handler(exc, context)

@@ -145,7 +145,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
     # JSON only: the browsable renderer would list filter choices beyond a user's scope.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["config.api.SafeJSONParser", "rest_framework.parsers.FormParser",
+    "DEFAULT_PARSER_CLASSES": ["config.api.SafeJSONParser", "config.api.SafeFormParser",
                                "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_THROTTLE_RATES": {"pretrade": env("PRETRADE_THROTTLE", default="300/min")},
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

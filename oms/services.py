@@ -66,8 +66,10 @@ def order_submit(*, actor, portfolio: Portfolio, instrument: Instrument, side: s
     if client_order_id:
         existing = Order.objects.filter(portfolio=portfolio, client_order_id=client_order_id).first()
         if existing:
-            asked = (instrument.pk, side, Decimal(quantity), limit_price and Decimal(limit_price))
-            if asked != (existing.instrument_id, existing.side, existing.quantity, existing.limit_price):
+            asked = (instrument.pk, side, Decimal(quantity), limit_price and Decimal(limit_price), urgency,
+                     start_time, end_time)
+            if asked != (existing.instrument_id, existing.side, existing.quantity, existing.limit_price,
+                         existing.urgency, existing.start_time, existing.end_time):
                 raise Conflict(f"client order id {client_order_id} was already used for order {existing.pk} "
                                "with different terms")
             return existing

@@ -172,16 +172,36 @@ def test_unknown_api_path_is_json_404(client):
     assert r.status_code == 404
 
 
-def test_nested_json_is_a_400_not_a_crash(api_client, pm):
+@pytest.mark.parametrize("path", ["/api/orders/", "/api/auth/token/"])
+def test_nested_json_is_a_400_not_a_crash(api_client, pm, path):
     body = '{"a":' * 5000 + "1" + "}" * 5000
-    r = api_client(pm).post("/api/orders/", body, content_type="application/json")
+    r = api_client(pm).post(path, body, content_type="application/json")
     assert r.status_code == 400 and "nested" in r.json()["detail"]
 
 
-def test_oversized_body_is_refused(api_client, pm, settings):
+@pytest.mark.parametrize("fmt", ["json", "form"])
+@pytest.mark.parametrize("path", ["/api/orders/", "/api/auth/token/"])
+def test_oversized_body_is_refused(api_client, pm, settings, path, fmt):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
-    r = api_client(pm).post("/api/orders/", {"pad": "x" * 2000}, format="json")
+    body = {"pad": "x" * 2000}
+    if fmt == "form":
+        from urllib.parse import urlencode
+
+        r = api_client(pm).post(path, urlencode(body), content_type="application/x-www-form-urlencoded")
+    else:
+        r = api_client(pm).post(path, body, format="json")
     assert r.status_code == 400 and "too large" in r.json()["detail"]
+
+
+def test_too_many_fields_is_a_400(api_client, pm):
+    query = "&".join(f"f{i}=1" for i in range(1500))
+    r = api_client(pm).get(f"/api/orders/?{query}")
+    assert r.status_code == 400 and r.json()["detail"]
+    from django.test.client import encode_multipart
+
+    r = api_client(pm).post("/api/orders/preview/", encode_multipart("BoUnDaRy", {f"f{i}": "1" for i in range(1500)}),
+                            content_type="multipart/form-data; boundary=BoUnDaRy")
+    assert r.status_code == 400
 
 
 def test_page_size_is_bounded(api_client, pm, portfolio, aapl):

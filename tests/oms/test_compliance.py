@@ -169,5 +169,7 @@ def test_client_order_id_reused_with_other_terms_is_a_conflict(pm, portfolio, aa
     submit(pm, portfolio, aapl, client_order_id="abc-2", limit_price=D("190.00"))
     with pytest.raises(Conflict):
         submit(pm, portfolio, aapl, client_order_id="abc-2", quantity=D(200))
+    with pytest.raises(Conflict):
+        submit(pm, portfolio, aapl, client_order_id="abc-2", limit_price=D("190.00"), urgency="HIGH")
     assert submit(pm, portfolio, aapl, client_order_id="abc-2", limit_price=D("190.0")).quantity == D(100)
     assert Order.objects.count() == 1
