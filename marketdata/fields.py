@@ -1,5 +1,5 @@
 """The one precision setting for prices, quantities and money, and the one rounding helper."""
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.db import models
 
@@ -28,10 +28,6 @@ def to_step(value: Decimal, step: Decimal, rounding=ROUND_HALF_EVEN) -> Decimal:
     return (value / step).to_integral_value(rounding=rounding) * step
 
 
-def is_multiple(value: Decimal, step: Decimal) -> bool:
-    return Decimal(value) % Decimal(step) == 0
-
-
 def money(value: Decimal) -> Decimal:
     return Decimal(value).quantize(MONEY_QUANTUM, rounding=ROUND_HALF_EVEN)
 
@@ -40,4 +36,4 @@ def price(value: Decimal) -> Decimal:
     return Decimal(value).quantize(PRICE_QUANTUM, rounding=ROUND_HALF_EVEN)
 
 
-__all__ = ["PriceField", "QuantityField", "MoneyField", "to_step", "is_multiple", "money", "price", "ROUND_DOWN"]
+__all__ = ["PriceField", "QuantityField", "MoneyField", "to_step", "money", "price"]

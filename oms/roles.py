@@ -20,14 +20,6 @@ def is_pm(user) -> bool:
     return role_of(user) == PM
 
 
-def is_trader(user) -> bool:
-    return role_of(user) == TRADER
-
-
-def is_admin(user) -> bool:
-    return role_of(user) == ADMIN
-
-
 def is_desk(user) -> bool:
     """Traders and admins see every order."""
     return role_of(user) in (TRADER, ADMIN)

@@ -25,9 +25,3 @@ class HasRole(BasePermission):
     def has_permission(self, request, view):
         return roles.role_of(request.user) is not None
 
-
-class CanCancel(BasePermission):
-    message = "Only the order's portfolio manager or the desk may cancel it."
-
-    def has_permission(self, request, view):
-        return roles.role_of(request.user) in (roles.PM, roles.TRADER, roles.ADMIN)

@@ -5,7 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from oms import selectors, services
-from oms.api.permissions import CanCancel, HasRole, IsPM
+from oms.api.permissions import HasRole, IsPM
 from oms.api.serializers import (
     OrderCreateInput, OrderDetailSerializer, OrderPreviewInput, OrderSerializer, PortfolioSerializer,
     PositionSerializer, PreviewSerializer,
@@ -43,8 +43,6 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_permissions(self):
         if self.action in ("create", "preview"):
             return [IsPM()]
-        if self.action == "cancel":
-            return [CanCancel()]
         return super().get_permissions()
 
     @extend_schema(request=OrderCreateInput, responses={201: OrderSerializer})
