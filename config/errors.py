@@ -8,14 +8,23 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from oms.domain.errors import DomainError
+from core.errors import Conflict, DomainError, NotFound
 
 log = logging.getLogger(__name__)
 
 
+# The most specific class first: an IllegalTransition is a Conflict.
+DOMAIN_STATUS = [(NotFound, status.HTTP_404_NOT_FOUND), (Conflict, status.HTTP_409_CONFLICT),
+                 (DomainError, status.HTTP_400_BAD_REQUEST)]
+
+
+def domain_status(exc: DomainError) -> int:
+    return next(code for klass, code in DOMAIN_STATUS if isinstance(exc, klass))
+
+
 def api_exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        return Response({"detail": str(exc), "code": exc.code}, status=exc.http_status)
+        return Response({"detail": str(exc), "code": exc.code}, status=domain_status(exc))
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(getattr(exc, "message_dict", None) or {"detail": exc.messages})
     if isinstance(exc, SuspiciousOperation):

@@ -8,7 +8,7 @@ from django.core.cache import cache
 
 from marketdata.models import Instrument
 from marketdata.selectors import snapshot_key
-from oms.roles import role_of
+from accounts.roles import role_of
 
 NOT_ALLOWED = 4403
 NOT_FOUND = 4404

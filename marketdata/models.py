@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django.db import models
 
-from marketdata.fields import PriceField, QuantityField
+from core.fields import PriceField, QuantityField
 
 
 class AssetClass(models.TextChoices):

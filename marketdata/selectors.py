@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.cache import cache
 
-from marketdata.fields import to_step
+from core.decimals import to_step
 from marketdata.models import Instrument
 
 SNAPSHOT_KEY = "md:snapshot:{symbol}"

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from marketdata import analytics
 from marketdata.analytics import SessionAccumulator, SessionFigures
-from marketdata.fields import to_step
+from core.decimals import to_step
 from marketdata.models import Instrument, SessionSource, SessionStats
 
 log = logging.getLogger(__name__)

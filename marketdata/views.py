@@ -2,8 +2,8 @@ from django.shortcuts import get_object_or_404, render
 
 from marketdata.models import Instrument
 from marketdata.selectors import latest_snapshot
-from oms import roles
-from oms.views import role_required
+from accounts import roles
+from accounts.decorators import role_required
 
 ANY_ROLE = roles.ROLES
 

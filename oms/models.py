@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 
-from marketdata.fields import MoneyField, PriceField, QuantityField
+from core.fields import MoneyField, PriceField, QuantityField
 from marketdata.models import Instrument
 from oms.domain import compliance, states
 

@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet, Sum
 
 from marketdata.models import Instrument
-from oms import roles
+from accounts import roles
 from oms.domain import compliance, states
 from oms.models import ComplianceRule, Order, Portfolio, Position
 

@@ -9,12 +9,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from marketdata.fields import money, price as round_price
+from core.decimals import money, price as round_price
 from marketdata.models import Instrument
 from marketdata.selectors import mid_price
 from oms import selectors
 from oms.domain import compliance, positions, states
-from oms.domain.errors import Conflict, NotFound
+from core.errors import Conflict, NotFound
 from oms.models import Order, OrderEvent, OrderFill, Portfolio, Position
 
 log = logging.getLogger(__name__)

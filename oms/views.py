@@ -8,23 +8,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from marketdata.models import Instrument
 from marketdata.selectors import mid_price
-from oms import roles, selectors
+from accounts import roles
+from accounts.decorators import role_required
+from oms import selectors
 from oms.models import Side, Urgency
-
-
-def role_required(*allowed):
-    def decorator(view):
-        @login_required
-        def wrapped(request, *args, **kwargs):
-            if roles.role_of(request.user) not in allowed:
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        wrapped.__name__ = view.__name__
-        wrapped.__doc__ = view.__doc__
-        return wrapped
-
-    return decorator
 
 
 @login_required

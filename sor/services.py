@@ -7,7 +7,7 @@ from decimal import ROUND_DOWN, Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from marketdata.fields import to_step
+from core.decimals import to_step
 from marketdata.models import Instrument, Venue, VenueKind
 from marketdata.selectors import is_fresh, latest_snapshot
 from oms.models import Order

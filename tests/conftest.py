@@ -43,7 +43,7 @@ def _clean_cache():
 
 @pytest.fixture
 def roles_groups(db):
-    from oms import roles
+    from accounts import roles
 
     return {name: Group.objects.get_or_create(name=name)[0] for name in roles.ROLES}
 

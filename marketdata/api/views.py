@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 from marketdata.api.serializers import InstrumentSerializer, VenueSerializer
 from marketdata.models import Instrument, Venue
 from marketdata.selectors import is_fresh, latest_snapshot
-from oms.api.permissions import HasRole
+from accounts.permissions import HasRole
 
 
 class InstrumentFilter(django_filters.FilterSet):

@@ -2,7 +2,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api import FutureDateTimeField, PriceInput, QuantityInput
+from core.api import FutureDateTimeField, PriceInput, QuantityInput
 
 from marketdata.models import Instrument
 from oms.models import Order, OrderEvent, OrderFill, Portfolio, Position, Side, Urgency

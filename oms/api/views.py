@@ -5,7 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from oms import selectors, services
-from oms.api.permissions import HasRole, IsPM
+from accounts.permissions import HasRole, IsPM
 from oms.api.serializers import (
     OrderCreateInput, OrderDetailSerializer, OrderPreviewInput, OrderSerializer, PortfolioSerializer,
     PositionSerializer, PreviewSerializer,

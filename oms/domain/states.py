@@ -7,7 +7,7 @@ cancelled or expired is still applied (the shares were traded) without reopening
 """
 from typing import Final
 
-from oms.domain.errors import IllegalTransition
+from core.errors import IllegalTransition
 
 NEW, ACCEPTED, REJECTED = "NEW", "ACCEPTED", "REJECTED"
 WORKING, PARTIALLY_FILLED, FILLED = "WORKING", "PARTIALLY_FILLED", "FILLED"

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from marketdata.models import Instrument
-from config.api import FutureDateTimeField, PriceInput, QuantityInput
+from core.api import FutureDateTimeField, PriceInput, QuantityInput
 from oms.models import Side, Urgency
 from sor.models import RoutingDecision
 

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from oms.api.permissions import HasRole, IsDesk
+from accounts.permissions import HasRole, IsDesk
 from oms.selectors import orders_visible_to
 from sor import services
 from sor.api.serializers import PretradeInput, RoutingDecisionSerializer

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import ast
 import math
-import sys
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -491,31 +488,6 @@ def test_bad_specs_are_refused() -> None:
         VenueSpec("V", "OTC", 0.0, 0.0, 1.0)
     with pytest.raises(ValueError, match="trades_per_day"):
         SimParams(trades_per_day={"EQUITY": 1.0})
-
-
-PURE_PACKAGES = [Path(__file__).parents[2] / "marketdata" / name for name in ("sim", "feeds")]
-ALLOWED_THIRD_PARTY = {"numpy", "sortedcontainers"}
-
-
-@pytest.mark.parametrize("package", PURE_PACKAGES, ids=lambda p: p.name)
-def test_pure_packages_import_only_stdlib_numpy_and_sortedcontainers(package: Path) -> None:
-    files = sorted(package.glob("*.py"))
-    assert files
-    for path in files:
-        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                if node.level:  # relative import inside the package
-                    continue
-                names = [node.module]
-            else:
-                continue
-            for name in names:
-                top = name.split(".")[0]
-                allowed = (top in sys.stdlib_module_names or top in ALLOWED_THIRD_PARTY
-                           or name.startswith(("marketdata.sim", "marketdata.feeds")))
-                assert allowed, f"{path.name} imports {name}"
 
 
 def test_a_cheap_option_at_the_price_floor_never_prints_at_zero():

@@ -164,7 +164,7 @@ def test_client_order_id_makes_submission_idempotent(pm, portfolio, aapl):
 
 
 def test_client_order_id_reused_with_other_terms_is_a_conflict(pm, portfolio, aapl):
-    from oms.domain.errors import Conflict
+    from core.errors import Conflict
 
     submit(pm, portfolio, aapl, client_order_id="abc-2", limit_price=D("190.00"))
     with pytest.raises(Conflict):

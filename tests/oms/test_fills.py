@@ -7,7 +7,7 @@ import pytest
 from django.db import connection, connections
 
 from oms import services
-from oms.domain.errors import Conflict
+from core.errors import Conflict
 from oms.models import Order, OrderFill, Portfolio, Position
 from tests.conftest import postgres_only
 

@@ -4,7 +4,7 @@ import itertools
 import pytest
 
 from oms.domain import states
-from oms.domain.errors import IllegalTransition
+from core.errors import IllegalTransition
 
 EXPECTED = {
     (states.NEW, states.ACCEPT): states.ACCEPTED,

@@ -9,10 +9,10 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from marketdata.fields import to_step
+from core.decimals import to_step
 from marketdata.models import Instrument, Venue
 from marketdata.services import market_history_seed
-from oms import roles
+from accounts import roles
 from oms.domain import compliance
 from oms.models import ComplianceRule, Portfolio, Position
 

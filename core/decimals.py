@@ -1,25 +1,12 @@
-"""The one precision setting for prices, quantities and money, and the one rounding helper."""
+"""Exact numbers: the one precision setting for prices, quantities and money, and the one
+rounding helper. Pure (standard library only)."""
 from decimal import ROUND_HALF_EVEN, Decimal
-
-from django.db import models
 
 PRICE_DIGITS, PRICE_PLACES = 24, 8
 QUANTITY_DIGITS, QUANTITY_PLACES = 24, 8
 MONEY_DIGITS, MONEY_PLACES = 28, 4
 MONEY_QUANTUM = Decimal(1).scaleb(-MONEY_PLACES)
 PRICE_QUANTUM = Decimal(1).scaleb(-PRICE_PLACES)
-
-
-def PriceField(**kwargs):  # noqa: N802 - reads like a field class
-    return models.DecimalField(max_digits=PRICE_DIGITS, decimal_places=PRICE_PLACES, **kwargs)
-
-
-def QuantityField(**kwargs):  # noqa: N802
-    return models.DecimalField(max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES, **kwargs)
-
-
-def MoneyField(**kwargs):  # noqa: N802
-    return models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, **kwargs)
 
 
 def to_step(value: Decimal, step: Decimal, rounding=ROUND_HALF_EVEN) -> Decimal:
@@ -36,4 +23,7 @@ def price(value: Decimal) -> Decimal:
     return Decimal(value).quantize(PRICE_QUANTUM, rounding=ROUND_HALF_EVEN)
 
 
-__all__ = ["PriceField", "QuantityField", "MoneyField", "to_step", "money", "price"]
+def decimal_places(step: Decimal) -> int:
+    """How many decimals a tick or lot step shows: 0.01 -> 2, 5 -> 0, 0.0001 -> 4."""
+    exponent = Decimal(step).normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0

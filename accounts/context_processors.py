@@ -1,4 +1,4 @@
-from oms.roles import role_of
+from accounts.roles import role_of
 
 
 def role(request):

@@ -2,14 +2,24 @@
 lets them do."""
 PM, TRADER, ADMIN = "PM", "Trader", "Admin"
 ROLES = (PM, TRADER, ADMIN)
+DESK_ROLES = (TRADER, ADMIN)
+
+_CACHE_ATTR = "_smart_trading_role"
 
 
 def role_of(user) -> str | None:
+    """The user's role, looked up once per user object (a request's user lives one request)."""
     if not user or not user.is_authenticated:
         return None
+    if not hasattr(user, _CACHE_ATTR):
+        setattr(user, _CACHE_ATTR, _lookup(user))
+    return getattr(user, _CACHE_ATTR)
+
+
+def _lookup(user) -> str | None:
     if user.is_superuser:
         return ADMIN
-    names = {g.name for g in user.groups.all()}
+    names = set(user.groups.values_list("name", flat=True))
     for role in (ADMIN, TRADER, PM):
         if role in names:
             return role
@@ -22,4 +32,4 @@ def is_pm(user) -> bool:
 
 def is_desk(user) -> bool:
     """Traders and admins see every order."""
-    return role_of(user) in (TRADER, ADMIN)
+    return role_of(user) in DESK_ROLES

@@ -1,6 +1,6 @@
 from rest_framework.permissions import BasePermission
 
-from oms import roles
+from accounts import roles
 
 
 class IsPM(BasePermission):

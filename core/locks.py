@@ -1,0 +1,31 @@
+"""Row locks, taken here and nowhere else, always in one order so that two transactions can
+never wait on each other:
+
+1. across aggregates, in the order of LOCK_ORDER (a parent order before its child orders,
+   a position before its portfolio);
+2. within one model, in primary-key order.
+
+A task that locks a parent order and then its child orders therefore cannot deadlock with a
+fill that locks the same parent order first, nor with another task on the same rows."""
+from collections.abc import Iterable
+
+from django.db import models
+
+from core.errors import NotFound
+
+# Model labels from the first locked to the last; a transaction that needs rows of several
+# of them takes them top to bottom.
+LOCK_ORDER = ("ems.Execution", "oms.Order", "ems.ChildOrder", "oms.Position", "oms.Portfolio")
+
+
+def lock_one(model: type[models.Model], pk: int, *, what: str | None = None) -> models.Model:
+    """The row `pk`, locked until the transaction ends, or NotFound."""
+    row = model._default_manager.select_for_update().filter(pk=pk).first()
+    if row is None:
+        raise NotFound(f"{what or model._meta.verbose_name} {pk} does not exist")
+    return row
+
+
+def lock_many(model: type[models.Model], pks: Iterable[int]) -> list[models.Model]:
+    """The rows with these primary keys, locked in primary-key order (missing ones skipped)."""
+    return list(model._default_manager.select_for_update().filter(pk__in=set(pks)).order_by("pk"))

@@ -1,0 +1,116 @@
+"""The product's one vocabulary: every side, urgency, asset class, venue kind, order status
+and order event is defined here once. Pure (standard library only): the pure cores use these
+enums directly and `core.choices` derives the Django TextChoices from them.
+
+StrEnum members are plain strings: they compare equal to "BUY", serialise to JSON as their
+value and come straight from a database column."""
+
+from enum import StrEnum
+from typing import Final, TypeVar
+
+
+class Side(StrEnum):
+    BUY = "BUY"
+    SELL = "SELL"
+
+
+class Urgency(StrEnum):
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+
+
+class AssetClass(StrEnum):
+    EQUITY = "EQUITY"
+    OPTION = "OPTION"
+    CRYPTO = "CRYPTO"
+
+
+class OptionRight(StrEnum):
+    CALL = "C"
+    PUT = "P"
+
+
+class VenueKind(StrEnum):
+    LIT = "LIT"
+    DARK = "DARK"
+    RFQ = "RFQ"
+
+
+class Strategy(StrEnum):
+    DIRECT = "DIRECT"  # sweep the lit venues now
+    DARK = "DARK"  # rest at the mid in dark pools, sweep the residual
+    TWAP = "TWAP"
+    VWAP = "VWAP"
+    POV = "POV"
+    IS = "IS"  # implementation shortfall, Almgren-Chriss schedule
+    ICEBERG = "ICEBERG"
+    RFQ = "RFQ"
+
+
+class OrderStatus(StrEnum):
+    NEW = "NEW"
+    ACCEPTED = "ACCEPTED"
+    REJECTED = "REJECTED"
+    WORKING = "WORKING"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    FILLED = "FILLED"
+    CANCEL_PENDING = "CANCEL_PENDING"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+
+
+OPEN_ORDER_STATUSES: Final = frozenset({
+    OrderStatus.NEW, OrderStatus.ACCEPTED, OrderStatus.WORKING, OrderStatus.PARTIALLY_FILLED,
+    OrderStatus.CANCEL_PENDING,
+})
+
+
+class OrderEventType(StrEnum):
+    """The events of the parent-order state table (oms.domain.states), one audit row each."""
+
+    SUBMIT = "SUBMIT"  # the order is stored (NEW)
+    ACCEPT = "ACCEPT"  # passed pre-trade compliance
+    REJECT = "REJECT"  # failed pre-trade compliance
+    WORK = "WORK"  # the EMS started working it
+    PARTIAL_FILL = "PARTIAL_FILL"
+    FILL = "FILL"
+    CANCEL_REQUEST = "CANCEL_REQUEST"  # asked while something is out at a venue
+    CANCEL = "CANCEL"  # cancelled: at once, or confirmed by the EMS
+    CANCEL_REJECT = "CANCEL_REJECT"  # the EMS could not cancel: back to where it was
+    EXPIRE = "EXPIRE"
+
+
+LABELS: Final[dict[StrEnum, str]] = {
+    OptionRight.CALL: "Call",
+    OptionRight.PUT: "Put",
+    VenueKind.LIT: "Lit exchange",
+    VenueKind.DARK: "Dark pool",
+    VenueKind.RFQ: "RFQ platform",
+}
+
+
+def label(member: StrEnum) -> str:
+    """A member's human label: 'Lit exchange', 'Partially filled'."""
+    return LABELS.get(member) or member.value.replace("_", " ").capitalize()
+
+
+# One trading day in seconds: daily volatility and ADV are per trading day, so a horizon is
+# a fraction of *this* day. A US equity session is 6.5 hours; crypto trades around the clock.
+EQUITY_SESSION_SECONDS: Final = 6.5 * 3600
+TRADING_DAY_SECONDS: Final[dict[AssetClass, float]] = {
+    AssetClass.EQUITY: EQUITY_SESSION_SECONDS,
+    AssetClass.OPTION: EQUITY_SESSION_SECONDS,
+    AssetClass.CRYPTO: 24 * 3600.0,
+}
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def parse_enum(enum_type: type[E], value: object, field_name: str) -> E:
+    """Turn a string (or member) into a member, with an error that names the field."""
+    try:
+        return enum_type(value)
+    except ValueError:
+        allowed = ", ".join(member.value for member in enum_type)
+        raise ValueError(f"{field_name}={value!r} is not one of: {allowed}") from None
