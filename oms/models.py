@@ -3,32 +3,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 
+from core.choices import OrderEventType, OrderStatus, Side, Urgency
 from core.fields import MoneyField, PriceField, QuantityField
 from marketdata.models import Instrument
 from oms.domain import compliance, states
-
-
-class Side(models.TextChoices):
-    BUY = "BUY"
-    SELL = "SELL"
-
-
-class Urgency(models.TextChoices):
-    LOW = "LOW"
-    MEDIUM = "MEDIUM"
-    HIGH = "HIGH"
-
-
-class OrderStatus(models.TextChoices):
-    NEW = states.NEW
-    ACCEPTED = states.ACCEPTED
-    REJECTED = states.REJECTED
-    WORKING = states.WORKING
-    PARTIALLY_FILLED = states.PARTIALLY_FILLED
-    FILLED = states.FILLED
-    CANCEL_PENDING = states.CANCEL_PENDING
-    CANCELLED = states.CANCELLED
-    EXPIRED = states.EXPIRED
 
 
 class Portfolio(models.Model):
@@ -64,7 +42,8 @@ class Position(models.Model):
 
 
 class Order(models.Model):
-    """The parent order. Its status changes only through oms.services.order_transition."""
+    """The parent order. Its status changes only through the commands of oms.services, each
+    applying one event of the state table in oms.domain.states."""
 
     portfolio = models.ForeignKey(Portfolio, on_delete=models.PROTECT, related_name="orders")
     instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="orders")
@@ -75,6 +54,8 @@ class Order(models.Model):
     start_time = models.DateTimeField(null=True, blank=True)
     end_time = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.NEW, db_index=True)
+    # While a cancel is pending: the status a rejected cancel returns to.
+    previous_status = models.CharField(max_length=16, choices=OrderStatus.choices, blank=True, editable=False)
     filled_quantity = QuantityField(default=Decimal("0"))
     average_fill_price = PriceField(null=True, blank=True)
     arrival_price = PriceField(null=True, blank=True)
@@ -89,7 +70,9 @@ class Order(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(quantity__gt=0), name="order_quantity_positive"),
             models.CheckConstraint(condition=models.Q(filled_quantity__gte=0), name="order_filled_non_negative"),
-            models.CheckConstraint(condition=models.Q(filled_quantity__lte=models.F("quantity")), name="order_no_overfill"),
+            models.CheckConstraint(
+                condition=models.Q(filled_quantity__lte=models.F("quantity")), name="order_no_overfill"
+            ),
             models.UniqueConstraint(fields=["portfolio", "client_order_id"], name="order_unique_client_order_id"),
         ]
 
@@ -119,7 +102,7 @@ class OrderEvent(models.Model):
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
     at = models.DateTimeField(auto_now_add=True)
-    event = models.CharField(max_length=24)
+    event = models.CharField(max_length=24, choices=OrderEventType.choices)
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16)
     reason = models.CharField(max_length=500, blank=True)
@@ -168,7 +151,10 @@ class ComplianceRule(models.Model):
     portfolio = models.ForeignKey(Portfolio, null=True, blank=True, on_delete=models.CASCADE, related_name="rules")
     instrument = models.ForeignKey(Instrument, null=True, blank=True, on_delete=models.CASCADE, related_name="rules")
     limit = models.DecimalField(
-        max_digits=28, decimal_places=8, null=True, blank=True,
+        max_digits=28,
+        decimal_places=8,
+        null=True,
+        blank=True,
         help_text="Notional for MAX_ORDER_NOTIONAL, units for MAX_POSITION, percent for PRICE_COLLAR.",
     )
     enabled = models.BooleanField(default=True)

@@ -1,5 +1,11 @@
 """OMS services: every write to orders, fills and positions goes through here, in one
-transaction, under row locks, with the audit event written beside the change."""
+transaction, under row locks (core.locks), with the audit event written beside the change.
+
+Each command applies one kind of event of the state table (oms.domain.states) and nothing
+else: the EMS works, confirms, rejects and expires orders through `order_work`,
+`order_cancel_confirm`, `order_cancel_reject` and `order_expire`, and fills reach an order
+only through `apply_fill`."""
+
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,90 +15,157 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.decimals import money, price as round_price
+from core.decimals import money
+from core.decimals import price as round_price
+from core.errors import Conflict
+from core.locks import lock_one
+from core.vocabulary import OrderEventType, Side
 from marketdata.models import Instrument
 from marketdata.selectors import mid_price
-from oms import selectors
+from oms import push, selectors
 from oms.domain import compliance, positions, states
-from core.errors import Conflict, NotFound
-from oms.models import Order, OrderEvent, OrderFill, Portfolio, Position
+from oms.models import ComplianceRule, Order, OrderEvent, OrderFill, Portfolio, Position
 
 log = logging.getLogger(__name__)
 
 
-def _record(order: Order, *, event: str, from_status: str, actor=None, reason: str = "", payload: dict | None = None):
+def _record(
+    order: Order, *, event: OrderEventType, from_status: str, actor=None, reason: str = "", payload: dict | None = None
+) -> None:
     OrderEvent.objects.create(
-        order=order, actor=actor, event=event, from_status=from_status, to_status=order.status,
-        reason=reason[:500], payload=payload or {},
+        order=order,
+        actor=actor,
+        event=event,
+        from_status=from_status,
+        to_status=order.status,
+        reason=reason[:500],
+        payload=payload or {},
     )
 
 
-def order_transition(order: Order, *, event: str, actor=None, reason: str = "", payload: dict | None = None) -> Order:
-    """Apply one event of the state table to a locked order and write its audit event.
+def _transition(
+    order: Order,
+    event: OrderEventType,
+    *,
+    actor=None,
+    reason: str = "",
+    payload: dict | None = None,
+    also_saved: tuple[str, ...] = (),
+) -> Order:
+    """Apply one event of the state table to a locked order, save it with the fields the
+    caller changed (`also_saved`), write the audit row and push the change after commit.
     The only place that assigns Order.status."""
     before = order.status
-    order.status = states.transition(before, event, has_fills=order.filled_quantity > 0)
-    order.save(update_fields=["status", "filled_quantity", "average_fill_price", "rejection_reasons", "updated_at"])
+    after = states.apply(states.OrderState(order.status, order.previous_status), event)
+    order.status, order.previous_status = after.status, after.previous_status
+    order.save(update_fields=["status", "previous_status", "updated_at", *also_saved])
     _record(order, event=event, from_status=before, actor=actor, reason=reason, payload=payload)
+    push.order_changed(order)
     return order
 
 
-def _draft(*, portfolio: Portfolio, instrument: Instrument, side: str, quantity: Decimal,
-           limit_price: Decimal | None) -> compliance.OrderDraft:
+def _locked(order_id: int) -> Order:
+    return lock_one(Order, order_id, what="order")
+
+
+def _draft(
+    *, portfolio: Portfolio, instrument: Instrument, side: str, quantity: Decimal, limit_price: Decimal | None
+) -> compliance.OrderDraft:
     return compliance.OrderDraft(
-        symbol=instrument.symbol, side=side, quantity=quantity, limit_price=limit_price,
-        reference_price=mid_price(instrument), tick_size=instrument.tick_size, lot_size=instrument.lot_size,
-        multiplier=instrument.multiplier, position_quantity=selectors.position_quantity(portfolio, instrument),
-        open_sell_quantity=selectors.open_sell_quantity(portfolio, instrument), borrow_allowed=portfolio.borrow_allowed,
+        symbol=instrument.symbol,
+        side=side,
+        quantity=quantity,
+        limit_price=limit_price,
+        reference_price=mid_price(instrument),
+        tick_size=instrument.tick_size,
+        lot_size=instrument.lot_size,
+        multiplier=instrument.multiplier,
+        position_quantity=selectors.position_quantity(portfolio, instrument),
+        open_sell_quantity=selectors.open_sell_quantity(portfolio, instrument),
+        borrow_allowed=portfolio.borrow_allowed,
     )
 
 
-def order_preview(*, portfolio: Portfolio, instrument: Instrument, side: str, quantity: Decimal,
-                  limit_price: Decimal | None = None) -> list[compliance.Breach]:
+def order_preview(
+    *, portfolio: Portfolio, instrument: Instrument, side: str, quantity: Decimal, limit_price: Decimal | None = None
+) -> list[compliance.Breach]:
     """The compliance verdict an order would get now, without storing anything."""
     draft = _draft(portfolio=portfolio, instrument=instrument, side=side, quantity=quantity, limit_price=limit_price)
     return compliance.evaluate(draft, selectors.compliance_rules_for(portfolio, instrument))
 
 
 @transaction.atomic
-def order_submit(*, actor, portfolio: Portfolio, instrument: Instrument, side: str, quantity: Decimal,
-                 urgency: str = "MEDIUM", limit_price: Decimal | None = None, start_time: datetime | None = None,
-                 end_time: datetime | None = None, client_order_id: str | None = None) -> Order:
+def order_submit(
+    *,
+    actor,
+    portfolio: Portfolio,
+    instrument: Instrument,
+    side: str,
+    quantity: Decimal,
+    urgency: str = "MEDIUM",
+    limit_price: Decimal | None = None,
+    start_time: datetime | None = None,
+    end_time: datetime | None = None,
+    client_order_id: str | None = None,
+) -> Order:
     """Store a parent order and run pre-trade compliance: ACCEPTED, or REJECTED with its
     reasons. Idempotent on (portfolio, client_order_id)."""
     # The portfolio lock serialises compliance for one portfolio: two concurrent sells cannot
     # both pass the short-sell check against the same position.
-    Portfolio.objects.select_for_update().filter(pk=portfolio.pk).first()
+    lock_one(Portfolio, portfolio.pk, what="portfolio")
     if client_order_id:
         existing = Order.objects.filter(portfolio=portfolio, client_order_id=client_order_id).first()
         if existing:
-            asked = (instrument.pk, side, Decimal(quantity), limit_price and Decimal(limit_price), urgency,
-                     start_time, end_time)
-            if asked != (existing.instrument_id, existing.side, existing.quantity, existing.limit_price,
-                         existing.urgency, existing.start_time, existing.end_time):
-                raise Conflict(f"client order id {client_order_id} was already used for order {existing.pk} "
-                               "with different terms")
+            asked = (
+                instrument.pk,
+                side,
+                Decimal(quantity),
+                limit_price and Decimal(limit_price),
+                urgency,
+                start_time,
+                end_time,
+            )
+            if asked != (
+                existing.instrument_id,
+                existing.side,
+                existing.quantity,
+                existing.limit_price,
+                existing.urgency,
+                existing.start_time,
+                existing.end_time,
+            ):
+                raise Conflict(
+                    f"client order id {client_order_id} was already used for order {existing.pk} with different terms"
+                )
             return existing
-    breaches = order_preview(portfolio=portfolio, instrument=instrument, side=side, quantity=quantity,
-                             limit_price=limit_price)
-    order = Order.objects.create(
-        portfolio=portfolio, instrument=instrument, side=side, quantity=quantity, limit_price=limit_price,
-        urgency=urgency, start_time=start_time, end_time=end_time, created_by=actor,
-        arrival_price=mid_price(instrument), client_order_id=client_order_id or None,
-        rejection_reasons=[b.as_dict() for b in breaches],
+    breaches = order_preview(
+        portfolio=portfolio, instrument=instrument, side=side, quantity=quantity, limit_price=limit_price
     )
-    _record(order, event="CREATE", from_status="", actor=actor, payload={"side": side, "quantity": str(quantity)})
+    order = Order.objects.create(
+        portfolio=portfolio,
+        instrument=instrument,
+        side=side,
+        quantity=quantity,
+        limit_price=limit_price,
+        urgency=urgency,
+        start_time=start_time,
+        end_time=end_time,
+        created_by=actor,
+        arrival_price=mid_price(instrument),
+        client_order_id=client_order_id or None,
+        rejection_reasons=[b.as_dict() for b in breaches],
+        status=states.apply(states.OrderState(states.UNSUBMITTED), states.SUBMIT).status,
+    )
+    _record(
+        order,
+        event=states.SUBMIT,
+        from_status=states.UNSUBMITTED,
+        actor=actor,
+        payload={"side": side, "quantity": str(quantity)},
+    )
     if breaches:
-        return order_transition(order, event=states.REJECT, actor=actor,
-                                reason="; ".join(b.message for b in breaches))
-    return order_transition(order, event=states.ACCEPT, actor=actor, reason="passed pre-trade compliance")
-
-
-def _locked(order_id: int) -> Order:
-    order = Order.objects.select_for_update().filter(pk=order_id).first()
-    if order is None:
-        raise NotFound(f"order {order_id} does not exist")
-    return order
+        return _transition(order, states.REJECT, actor=actor, reason="; ".join(b.message for b in breaches))
+    return _transition(order, states.ACCEPT, actor=actor, reason="passed pre-trade compliance")
 
 
 @transaction.atomic
@@ -103,13 +176,44 @@ def order_cancel(*, actor, order_id: int, reason: str = "cancel requested") -> O
     if order.status == states.CANCEL_PENDING:
         return order
     event = states.CANCEL_REQUEST if order.status in (states.WORKING, states.PARTIALLY_FILLED) else states.CANCEL
-    return order_transition(order, event=event, actor=actor, reason=reason)
+    return _transition(order, event, actor=actor, reason=reason)
 
 
 @transaction.atomic
-def order_apply_event(*, order_id: int, event: str, actor=None, reason: str = "", payload: dict | None = None) -> Order:
-    """For the EMS: WORK, CANCEL (confirmed), CANCEL_REJECT, EXPIRE on a parent order."""
-    return order_transition(_locked(order_id), event=event, actor=actor, reason=reason, payload=payload)
+def order_work(*, order_id: int, actor=None, reason: str = "execution started", payload: dict | None = None) -> Order:
+    """The EMS started working the order. Idempotent: an order already being worked is left as it is."""
+    order = _locked(order_id)
+    if order.status in (states.WORKING, states.PARTIALLY_FILLED):
+        return order
+    return _transition(order, states.WORK, actor=actor, reason=reason, payload=payload)
+
+
+@transaction.atomic
+def order_cancel_confirm(
+    *, order_id: int, actor=None, reason: str = "cancel confirmed", payload: dict | None = None
+) -> Order:
+    """Nothing is left out at any venue: the order is cancelled (after a request, or when the
+    EMS stops it on its own, e.g. the kill switch). Idempotent."""
+    order = _locked(order_id)
+    if order.status == states.CANCELLED:
+        return order
+    return _transition(order, states.CANCEL, actor=actor, reason=reason, payload=payload)
+
+
+@transaction.atomic
+def order_cancel_reject(*, order_id: int, reason: str, actor=None, payload: dict | None = None) -> Order:
+    """The EMS could not cancel (a venue refused, the order is completing): the order returns
+    to the status it had before the request, as moved on by fills received meanwhile."""
+    return _transition(_locked(order_id), states.CANCEL_REJECT, actor=actor, reason=reason, payload=payload)
+
+
+@transaction.atomic
+def order_expire(*, order_id: int, actor=None, reason: str = "end time reached", payload: dict | None = None) -> Order:
+    """The order's end time passed with quantity left. Idempotent."""
+    order = _locked(order_id)
+    if order.status == states.EXPIRED:
+        return order
+    return _transition(order, states.EXPIRE, actor=actor, reason=reason, payload=payload)
 
 
 @dataclass(frozen=True)
@@ -120,8 +224,17 @@ class FillResult:
 
 
 @transaction.atomic
-def apply_fill(*, order_id: int, fill_id: str, quantity: Decimal, price: Decimal, venue: str = "",
-               fee: Decimal = Decimal(0), executed_at: datetime | None = None, actor=None) -> FillResult:
+def apply_fill(
+    *,
+    order_id: int,
+    fill_id: str,
+    quantity: Decimal,
+    price: Decimal,
+    venue: str = "",
+    fee: Decimal = Decimal(0),
+    executed_at: datetime | None = None,
+    actor=None,
+) -> FillResult:
     """Report one execution against a parent order: the only way fills reach the OMS.
 
     Idempotent by `fill_id`; refuses an overfill (kept for review, never applied); updates
@@ -139,34 +252,87 @@ def apply_fill(*, order_id: int, fill_id: str, quantity: Decimal, price: Decimal
     executed_at = executed_at or timezone.now()
     if order.filled_quantity + quantity > order.quantity:
         fill = OrderFill.objects.create(
-            order=order, fill_id=fill_id, quantity=quantity, price=price, fee=fee, venue=venue,
-            executed_at=executed_at, refused_reason=f"overfill: {order.filled_quantity} filled + {quantity} > {order.quantity}",
+            order=order,
+            fill_id=fill_id,
+            quantity=quantity,
+            price=price,
+            fee=fee,
+            venue=venue,
+            executed_at=executed_at,
+            refused_reason=f"overfill: {order.filled_quantity} filled + {quantity} > {order.quantity}",
         )
         log.error("overfill refused on order %s: fill %s", order.pk, fill_id)
         return FillResult(fill, applied=False, duplicate=False)
 
-    fill = OrderFill.objects.create(order=order, fill_id=fill_id, quantity=quantity, price=price, fee=fee,
-                                    venue=venue, executed_at=executed_at)
+    fill = OrderFill.objects.create(
+        order=order, fill_id=fill_id, quantity=quantity, price=price, fee=fee, venue=venue, executed_at=executed_at
+    )
     order.average_fill_price = round_price(
-        positions.average_price(order.filled_quantity, order.average_fill_price, quantity, price))
+        positions.average_price(order.filled_quantity, order.average_fill_price, quantity, price)
+    )
     order.filled_quantity += quantity
-    order_transition(order, event=states.fill_event(order.filled_quantity, order.quantity), actor=actor,
-                     reason=f"fill {quantity} @ {price} on {venue or 'venue'}",
-                     payload={"fill_id": fill_id, "quantity": str(quantity), "price": str(price), "venue": venue})
+    _transition(
+        order,
+        states.fill_event(order.filled_quantity, order.quantity),
+        actor=actor,
+        reason=f"fill {quantity} @ {price} on {venue or 'venue'}",
+        payload={"fill_id": fill_id, "quantity": str(quantity), "price": str(price), "venue": venue},
+        also_saved=("filled_quantity", "average_fill_price"),
+    )
     _position_apply(order, quantity=quantity, price=price, fee=fee)
     return FillResult(fill, applied=True, duplicate=False)
 
 
 def _position_apply(order: Order, *, quantity: Decimal, price: Decimal, fee: Decimal) -> None:
     instrument = order.instrument
-    Position.objects.get_or_create(portfolio_id=order.portfolio_id, instrument=instrument)
-    pos = Position.objects.select_for_update().get(portfolio_id=order.portfolio_id, instrument=instrument)
+    pos_id = Position.objects.get_or_create(portfolio_id=order.portfolio_id, instrument=instrument)[0].pk
+    pos = lock_one(Position, pos_id)
     after = positions.apply_trade(
         positions.PositionState(pos.quantity, pos.average_cost, pos.realised_pnl),
-        side=order.side, quantity=quantity, price=price, multiplier=instrument.multiplier,
+        side=order.side,
+        quantity=quantity,
+        price=price,
+        multiplier=instrument.multiplier,
     )
-    pos.quantity, pos.average_cost, pos.realised_pnl = after.quantity, round_price(after.average_cost), money(after.realised_pnl)
+    pos.quantity, pos.average_cost, pos.realised_pnl = (
+        after.quantity,
+        round_price(after.average_cost),
+        money(after.realised_pnl),
+    )
     pos.save(update_fields=["quantity", "average_cost", "realised_pnl", "updated_at"])
     notional = quantity * price * instrument.multiplier
-    cash_delta = -(notional + fee) if order.side == "BUY" else notional - fee
+    cash_delta = -(notional + fee) if order.side == Side.BUY else notional - fee
     Portfolio.objects.filter(pk=order.portfolio_id).update(cash=F("cash") + money(cash_delta))
+
+
+@transaction.atomic
+def portfolio_seed(
+    *, owner, name: str, cash: Decimal, holdings: list[tuple[Instrument, Decimal, Decimal]]
+) -> Portfolio:
+    """A portfolio with its opening holdings (instrument, quantity, average cost), created once:
+    seeding again must not undo trading."""
+    portfolio, created = Portfolio.objects.get_or_create(owner=owner, name=name, defaults={"cash": cash})
+    if created:
+        Position.objects.bulk_create(
+            Position(portfolio=portfolio, instrument=instrument, quantity=quantity, average_cost=cost)
+            for instrument, quantity, cost in holdings
+        )
+    return portfolio
+
+
+def compliance_rule_ensure(
+    *,
+    kind: str,
+    name: str,
+    portfolio: Portfolio | None = None,
+    instrument: Instrument | None = None,
+    limit: Decimal | None = None,
+) -> ComplianceRule:
+    """The one enabled rule of this kind and scope, with this limit (idempotent)."""
+    rule, _ = ComplianceRule.objects.update_or_create(
+        kind=kind,
+        portfolio=portfolio,
+        instrument=instrument,
+        defaults={"limit": limit, "name": name, "enabled": True},
+    )
+    return rule

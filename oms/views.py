@@ -1,17 +1,18 @@
 """Server-rendered desk pages. Each checks the role; data comes from selectors, writes go
 through the API (the same services the API, tasks and FIX use)."""
+
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 
-from marketdata.models import Instrument
-from marketdata.selectors import mid_price
 from accounts import roles
 from accounts.decorators import role_required
+from core.choices import Side, Urgency
+from marketdata.models import Instrument
+from marketdata.selectors import mid_price
 from oms import selectors
-from oms.models import Side, Urgency
 
 
 @login_required
@@ -31,8 +32,14 @@ def _positions_with_pnl(user):
     for pos in selectors.positions_visible_to(user).exclude(quantity=0):
         mark = mid_price(pos.instrument)
         unrealised = (mark - pos.average_cost) * pos.quantity * pos.instrument.multiplier
-        rows.append({"position": pos, "mark": mark, "unrealised": unrealised,
-                     "market_value": mark * pos.quantity * pos.instrument.multiplier})
+        rows.append(
+            {
+                "position": pos,
+                "mark": mark,
+                "unrealised": unrealised,
+                "market_value": mark * pos.quantity * pos.instrument.multiplier,
+            }
+        )
     return rows
 
 
@@ -41,15 +48,19 @@ def pm_desk(request):
     """Order entry with the compliance preview and what-if estimate, the PM's blotter and positions."""
     portfolios = list(selectors.portfolios_visible_to(request.user))
     positions = _positions_with_pnl(request.user)
-    return render(request, "oms/pm_desk.html", {
-        "portfolios": portfolios,
-        "instruments": Instrument.objects.filter(is_active=True),
-        "sides": Side.values,
-        "urgencies": Urgency.values,
-        "orders": selectors.orders_visible_to(request.user)[:100],
-        "positions": positions,
-        "total_unrealised": sum((p["unrealised"] for p in positions), Decimal(0)),
-    })
+    return render(
+        request,
+        "oms/pm_desk.html",
+        {
+            "portfolios": portfolios,
+            "instruments": Instrument.objects.filter(is_active=True),
+            "sides": Side.values,
+            "urgencies": Urgency.values,
+            "orders": selectors.orders_visible_to(request.user)[:100],
+            "positions": positions,
+            "total_unrealised": sum((p["unrealised"] for p in positions), Decimal(0)),
+        },
+    )
 
 
 @role_required(roles.TRADER, roles.ADMIN)
@@ -59,5 +70,7 @@ def trader_blotter(request):
 
 @role_required(roles.PM, roles.TRADER, roles.ADMIN)
 def order_detail(request, pk: int):
-    order = get_object_or_404(selectors.orders_visible_to(request.user).prefetch_related("events__actor", "fills"), pk=pk)
+    order = get_object_or_404(
+        selectors.orders_visible_to(request.user).prefetch_related("events__actor", "fills"), pk=pk
+    )
     return render(request, "oms/order_detail.html", {"order": order})

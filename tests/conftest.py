@@ -1,11 +1,11 @@
 """Shared fixtures. In CI (CI=true) the suite must run on the real PostgreSQL and Redis:
 a missing service fails the run instead of skipping tests."""
+
 import os
 from decimal import Decimal as D
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -42,21 +42,11 @@ def _clean_cache():
 
 
 @pytest.fixture
-def roles_groups(db):
-    from accounts import roles
-
-    return {name: Group.objects.get_or_create(name=name)[0] for name in roles.ROLES}
-
-
-@pytest.fixture
-def make_user(db, roles_groups):
-    from django.contrib.auth.models import User
+def make_user(db):
+    from tests.factories import UserFactory
 
     def make(username, role=None, password="pw"):
-        user = User.objects.create_user(username=username, password=password)
-        if role:
-            user.groups.add(roles_groups[role])
-        return user
+        return UserFactory(username=username, role=role, password=password)
 
     return make
 
@@ -83,46 +73,45 @@ def admin_user(make_user):
 
 @pytest.fixture
 def aapl(db):
-    from marketdata.models import Instrument
+    from tests.factories import InstrumentFactory
 
-    return Instrument.objects.create(
-        symbol="AAPL", asset_class="EQUITY", tick_size=D("0.01"), lot_size=D("1"), reference_price=D("190.00"),
-        adv=D("55000000"), daily_volatility=D("0.016"), avg_spread_bps=D("1.2"))
+    return InstrumentFactory(symbol="AAPL")
 
 
 @pytest.fixture
 def btc(db):
-    from marketdata.models import Instrument
+    from tests.factories import InstrumentFactory
 
-    return Instrument.objects.create(
-        symbol="BTC-USD", asset_class="CRYPTO", tick_size=D("0.01"), lot_size=D("0.0001"),
-        reference_price=D("95000.00"), adv=D("25000"), daily_volatility=D("0.03"))
+    return InstrumentFactory(
+        symbol="BTC-USD",
+        asset_class="CRYPTO",
+        lot_size=D("0.0001"),
+        reference_price=D("95000.00"),
+        adv=D("25000"),
+        daily_volatility=D("0.03"),
+        avg_spread_bps=D("0"),
+    )
 
 
 @pytest.fixture
 def option(db, aapl):
-    from datetime import date
+    from tests.factories import OptionFactory
 
-    from marketdata.models import Instrument
-
-    return Instrument.objects.create(
-        symbol="AAPL-270319-C-200", asset_class="OPTION", underlying=aapl, option_right="C", strike=D("200"),
-        expiry=date(2027, 3, 19), tick_size=D("0.05"), lot_size=D("1"), reference_price=D("6.85"),
-        multiplier=D("100"), adv=D("8000"), daily_volatility=D("0.045"), avg_spread_bps=D("150"))
+    return OptionFactory(symbol="AAPL-270319-C-200", underlying=aapl)
 
 
 @pytest.fixture
 def portfolio(pm):
-    from oms.models import Portfolio
+    from tests.factories import PortfolioFactory
 
-    return Portfolio.objects.create(name="Alpha", owner=pm, cash=D("1000000000"))
+    return PortfolioFactory(name="Alpha", owner=pm)
 
 
 @pytest.fixture
 def portfolio2(pm2):
-    from oms.models import Portfolio
+    from tests.factories import PortfolioFactory
 
-    return Portfolio.objects.create(name="Growth", owner=pm2, cash=D("1000000000"))
+    return PortfolioFactory(name="Growth", owner=pm2)
 
 
 @pytest.fixture

@@ -3,11 +3,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api import FutureDateTimeField, PriceInput, QuantityInput
-
+from core.choices import Side, Urgency
 from marketdata.models import Instrument
-from oms.models import Order, OrderEvent, OrderFill, Portfolio, Position, Side, Urgency
+from oms.models import Order, OrderEvent, OrderFill, Portfolio, Position
 from oms.selectors import portfolios_visible_to
-
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -16,8 +15,9 @@ class VisiblePortfolioField(serializers.PrimaryKeyRelatedField):
 
     def to_internal_value(self, data):
         # 1.5 or "1.0" must not quietly mean portfolio 1.
-        if isinstance(data, bool) or not (isinstance(data, int) or (isinstance(data, str) and data.isascii()
-                                                                     and data.isdigit())):
+        if isinstance(data, bool) or not (
+            isinstance(data, int) or (isinstance(data, str) and data.isascii() and data.isdigit())
+        ):
             self.fail("incorrect_type", data_type=type(data).__name__)
         return super().to_internal_value(data)
 
@@ -74,10 +74,27 @@ class OrderSerializer(serializers.ModelSerializer):
     class Meta:
         model = Order
         fields = [
-            "id", "portfolio", "portfolio_name", "instrument", "side", "quantity", "limit_price", "urgency",
-            "start_time", "end_time", "status", "filled_quantity", "leaves_quantity", "filled_percent",
-            "average_fill_price", "arrival_price", "rejection_reasons", "client_order_id", "created_by",
-            "created_at", "updated_at",
+            "id",
+            "portfolio",
+            "portfolio_name",
+            "instrument",
+            "side",
+            "quantity",
+            "limit_price",
+            "urgency",
+            "start_time",
+            "end_time",
+            "status",
+            "filled_quantity",
+            "leaves_quantity",
+            "filled_percent",
+            "average_fill_price",
+            "arrival_price",
+            "rejection_reasons",
+            "client_order_id",
+            "created_by",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 

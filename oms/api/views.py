@@ -4,13 +4,19 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from oms import selectors, services
 from accounts.permissions import HasRole, IsPM
+from core.choices import OrderStatus
+from oms import selectors, services
 from oms.api.serializers import (
-    OrderCreateInput, OrderDetailSerializer, OrderPreviewInput, OrderSerializer, PortfolioSerializer,
-    PositionSerializer, PreviewSerializer,
+    OrderCreateInput,
+    OrderDetailSerializer,
+    OrderPreviewInput,
+    OrderSerializer,
+    PortfolioSerializer,
+    PositionSerializer,
+    PreviewSerializer,
 )
-from oms.models import Order, OrderStatus, Portfolio, Position
+from oms.models import Order, Portfolio, Position
 
 
 def _visible_portfolios(request):
@@ -59,8 +65,13 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         data = OrderPreviewInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        breaches = services.order_preview(portfolio=v["portfolio"], instrument=v["instrument"], side=v["side"],
-                                          quantity=v["quantity"], limit_price=v.get("limit_price"))
+        breaches = services.order_preview(
+            portfolio=v["portfolio"],
+            instrument=v["instrument"],
+            side=v["side"],
+            quantity=v["quantity"],
+            limit_price=v.get("limit_price"),
+        )
         return Response({"passes": not breaches, "breaches": [b.as_dict() for b in breaches]})
 
     @extend_schema(request=None, responses=OrderSerializer)

@@ -1,4 +1,5 @@
 """The OMS REST API: roles on every endpoint, per-field 400s with nothing stored, cancel."""
+
 from decimal import Decimal as D
 
 import pytest
@@ -46,29 +47,32 @@ def test_pm_creates_order(api_client, pm, valid):
     assert Order.objects.get(pk=body["id"]).created_by == pm
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"quantity": -5}, "quantity"),
-    ({"quantity": 0}, "quantity"),
-    ({"quantity": "abc"}, "quantity"),
-    ({"side": "HOLD"}, "side"),
-    ({"instrument": "NO-SUCH"}, "instrument"),
-    ({"urgency": "SOON"}, "urgency"),
-    ({"portfolio": None}, "portfolio"),
-    ({"portfolio": 999999}, "portfolio"),
-    ({"limit_price": "-1"}, "limit_price"),
-    ({"limit_price": "1e400"}, "limit_price"),
-    ({"start_time": "2026-01-02T10:00:00Z", "end_time": "2026-01-02T09:00:00Z"}, "end_time"),
-    ({"end_time": "2001-01-01T00:00:00Z"}, "end_time"),
-    ({"quantity": "9999999999999999"}, "quantity"),  # beyond any real order, and beyond SQLite's exactness
-    ({"quantity": "123456789.12345678"}, "quantity"),  # 17 significant digits
-    ({"limit_price": "9999999999.5"}, "limit_price"),
-    ({"quantity": "1_000"}, "quantity"),
-    ({"quantity": "\uff11\uff12"}, "quantity"),  # full-width digits
-    ({"quantity": True}, "quantity"),
-    ({"portfolio": 1.5}, "portfolio"),
-    ({"portfolio": "1.0"}, "portfolio"),
-    ({"side": ["BUY"]}, "side"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"quantity": -5}, "quantity"),
+        ({"quantity": 0}, "quantity"),
+        ({"quantity": "abc"}, "quantity"),
+        ({"side": "HOLD"}, "side"),
+        ({"instrument": "NO-SUCH"}, "instrument"),
+        ({"urgency": "SOON"}, "urgency"),
+        ({"portfolio": None}, "portfolio"),
+        ({"portfolio": 999999}, "portfolio"),
+        ({"limit_price": "-1"}, "limit_price"),
+        ({"limit_price": "1e400"}, "limit_price"),
+        ({"start_time": "2026-01-02T10:00:00Z", "end_time": "2026-01-02T09:00:00Z"}, "end_time"),
+        ({"end_time": "2001-01-01T00:00:00Z"}, "end_time"),
+        ({"quantity": "9999999999999999"}, "quantity"),  # beyond any real order, and beyond SQLite's exactness
+        ({"quantity": "123456789.12345678"}, "quantity"),  # 17 significant digits
+        ({"limit_price": "9999999999.5"}, "limit_price"),
+        ({"quantity": "1_000"}, "quantity"),
+        ({"quantity": "\uff11\uff12"}, "quantity"),  # full-width digits
+        ({"quantity": True}, "quantity"),
+        ({"portfolio": 1.5}, "portfolio"),
+        ({"portfolio": "1.0"}, "portfolio"),
+        ({"side": ["BUY"]}, "side"),
+    ],
+)
 def test_malformed_order_is_400_per_field_and_stores_nothing(api_client, pm, valid, change, field):
     body = {**valid, **change}
     body = {k: v for k, v in body.items() if v is not None}
@@ -112,7 +116,7 @@ def test_visibility(api_client, pm, pm2, trader, portfolio, portfolio2, aapl):
     assert api_client(pm2).get("/api/portfolios/").json()["results"][0]["id"] == portfolio2.pk
     assert api_client(pm).get(f"/api/portfolios/{portfolio2.pk}/").status_code == 404
     detail = api_client(trader).get(f"/api/orders/{mine.pk}/").json()
-    assert [e["event"] for e in detail["events"]] == ["CREATE", "ACCEPT"] and detail["fills"] == []
+    assert [e["event"] for e in detail["events"]] == ["SUBMIT", "ACCEPT"] and detail["fills"] == []
 
 
 def test_positions_visible_only_to_owner_and_desk(api_client, pm, pm2, trader, portfolio, aapl):
@@ -159,7 +163,11 @@ def test_instruments(api_client, pm, aapl, option):
     assert by_symbol["AAPL"]["asset_class"] == "EQUITY" and by_symbol["AAPL"]["adv"] == "55000000.00000000"
     opt = api_client(pm).get("/api/instruments/AAPL-270319-C-200/").json()
     assert (opt["underlying"], opt["option_right"], opt["strike"], opt["multiplier"]) == (
-        "AAPL", "C", "200.00000000", "100.00000000")
+        "AAPL",
+        "C",
+        "200.00000000",
+        "100.00000000",
+    )
 
 
 def test_schema_and_docs(client):
@@ -199,8 +207,11 @@ def test_too_many_fields_is_a_400(api_client, pm):
     assert r.status_code == 400 and r.json()["detail"]
     from django.test.client import encode_multipart
 
-    r = api_client(pm).post("/api/orders/preview/", encode_multipart("BoUnDaRy", {f"f{i}": "1" for i in range(1500)}),
-                            content_type="multipart/form-data; boundary=BoUnDaRy")
+    r = api_client(pm).post(
+        "/api/orders/preview/",
+        encode_multipart("BoUnDaRy", {f"f{i}": "1" for i in range(1500)}),
+        content_type="multipart/form-data; boundary=BoUnDaRy",
+    )
     assert r.status_code == 400
 
 

@@ -1,5 +1,6 @@
 """Each pre-trade rule: passes at the limit, breaches beyond it, and a breach stores the
 order as REJECTED with its reasons."""
+
 from decimal import Decimal as D
 
 import pytest
@@ -10,8 +11,17 @@ from oms.models import ComplianceRule, Order, Position
 
 
 def draft(**kw):
-    base = dict(symbol="AAPL", side="BUY", quantity=D(100), limit_price=None, reference_price=D("100"),
-                tick_size=D("0.01"), lot_size=D("1"), multiplier=D("1"), position_quantity=D(0))
+    base = dict(
+        symbol="AAPL",
+        side="BUY",
+        quantity=D(100),
+        limit_price=None,
+        reference_price=D("100"),
+        tick_size=D("0.01"),
+        lot_size=D("1"),
+        multiplier=D("1"),
+        position_quantity=D(0),
+    )
     return compliance.OrderDraft(**{**base, **kw})
 
 
@@ -36,12 +46,19 @@ def test_max_order_notional_uses_limit_price_and_multiplier():
 
 
 def test_max_position_after_the_order():
-    assert compliance.evaluate(draft(quantity=D(50), position_quantity=D(950)), rules(compliance.MAX_POSITION, D(1000))) == []
+    assert (
+        compliance.evaluate(draft(quantity=D(50), position_quantity=D(950)), rules(compliance.MAX_POSITION, D(1000)))
+        == []
+    )
     (b,) = compliance.evaluate(draft(quantity=D(51), position_quantity=D(950)), rules(compliance.MAX_POSITION, D(1000)))
     assert b.actual == "1001"
     # a sell that reduces a too-large position passes
-    assert compliance.evaluate(draft(side="SELL", quantity=D(100), position_quantity=D(1050)),
-                               rules(compliance.MAX_POSITION, D(1000))) == []
+    assert (
+        compliance.evaluate(
+            draft(side="SELL", quantity=D(100), position_quantity=D(1050)), rules(compliance.MAX_POSITION, D(1000))
+        )
+        == []
+    )
 
 
 def test_price_collar():
@@ -52,24 +69,42 @@ def test_price_collar():
 
 
 def test_short_sell_needs_position_or_borrow():
-    assert compliance.evaluate(draft(side="SELL", quantity=D(100), position_quantity=D(100)), rules(compliance.SHORT_SELL)) == []
-    (b,) = compliance.evaluate(draft(side="SELL", quantity=D(101), position_quantity=D(100)), rules(compliance.SHORT_SELL))
+    assert (
+        compliance.evaluate(draft(side="SELL", quantity=D(100), position_quantity=D(100)), rules(compliance.SHORT_SELL))
+        == []
+    )
+    (b,) = compliance.evaluate(
+        draft(side="SELL", quantity=D(101), position_quantity=D(100)), rules(compliance.SHORT_SELL)
+    )
     assert b.rule == compliance.SHORT_SELL
     # working sells use up the position too
-    assert kinds(compliance.evaluate(draft(side="SELL", quantity=D(60), position_quantity=D(100),
-                                           open_sell_quantity=D(50)), rules(compliance.SHORT_SELL))) == [compliance.SHORT_SELL]
-    assert compliance.evaluate(draft(side="SELL", quantity=D(500), position_quantity=D(0), borrow_allowed=True),
-                               rules(compliance.SHORT_SELL)) == []
+    assert kinds(
+        compliance.evaluate(
+            draft(side="SELL", quantity=D(60), position_quantity=D(100), open_sell_quantity=D(50)),
+            rules(compliance.SHORT_SELL),
+        )
+    ) == [compliance.SHORT_SELL]
+    assert (
+        compliance.evaluate(
+            draft(side="SELL", quantity=D(500), position_quantity=D(0), borrow_allowed=True),
+            rules(compliance.SHORT_SELL),
+        )
+        == []
+    )
 
 
 def test_lot_size():
     assert compliance.evaluate(draft(quantity=D("0.0003"), lot_size=D("0.0001")), rules(compliance.LOT_SIZE)) == []
-    assert kinds(compliance.evaluate(draft(quantity=D("150"), lot_size=D("100")), rules(compliance.LOT_SIZE))) == [compliance.LOT_SIZE]
+    assert kinds(compliance.evaluate(draft(quantity=D("150"), lot_size=D("100")), rules(compliance.LOT_SIZE))) == [
+        compliance.LOT_SIZE
+    ]
 
 
 def test_tick_size():
     assert compliance.evaluate(draft(limit_price=D("100.05"), tick_size=D("0.05")), rules(compliance.TICK_SIZE)) == []
-    assert kinds(compliance.evaluate(draft(limit_price=D("100.03"), tick_size=D("0.05")), rules(compliance.TICK_SIZE))) == [compliance.TICK_SIZE]
+    assert kinds(
+        compliance.evaluate(draft(limit_price=D("100.03"), tick_size=D("0.05")), rules(compliance.TICK_SIZE))
+    ) == [compliance.TICK_SIZE]
 
 
 def test_all_breaches_are_reported_together():
@@ -100,17 +135,22 @@ def test_clean_order_is_accepted_with_events(pm, portfolio, aapl, rulebook):
     order = submit(pm, portfolio, aapl)
     assert order.status == "ACCEPTED" and order.rejection_reasons == []
     assert [(e.event, e.from_status, e.to_status) for e in order.events.all()] == [
-        ("CREATE", "", "NEW"), ("ACCEPT", "NEW", "ACCEPTED")]
+        ("SUBMIT", "", "NEW"),
+        ("ACCEPT", "NEW", "ACCEPTED"),
+    ]
     assert order.arrival_price == D("190.00")
 
 
-@pytest.mark.parametrize(("kw", "rule"), [
-    ({"quantity": D(6000)}, compliance.MAX_ORDER_NOTIONAL),  # 6000 x 190 > 1,000,000
-    ({"limit_price": D("250.00")}, compliance.PRICE_COLLAR),
-    ({"limit_price": D("190.005")}, compliance.TICK_SIZE),
-    ({"quantity": D("10.5")}, compliance.LOT_SIZE),
-    ({"side": "SELL"}, compliance.SHORT_SELL),
-])
+@pytest.mark.parametrize(
+    ("kw", "rule"),
+    [
+        ({"quantity": D(6000)}, compliance.MAX_ORDER_NOTIONAL),  # 6000 x 190 > 1,000,000
+        ({"limit_price": D("250.00")}, compliance.PRICE_COLLAR),
+        ({"limit_price": D("190.005")}, compliance.TICK_SIZE),
+        ({"quantity": D("10.5")}, compliance.LOT_SIZE),
+        ({"side": "SELL"}, compliance.SHORT_SELL),
+    ],
+)
 def test_each_breach_rejects_and_stores_reasons(pm, portfolio, aapl, rulebook, kw, rule):
     order = submit(pm, portfolio, aapl, **kw)
     order.refresh_from_db()

@@ -1,21 +1,23 @@
 """apply_fill: idempotent by fill id, refuses overfills, keeps positions and cash equal to
 the sum of fills, and holds under concurrency on the real database."""
+
 import threading
 from decimal import Decimal as D
 
 import pytest
 from django.db import connection, connections
 
-from oms import services
 from core.errors import Conflict
+from oms import services
 from oms.models import Order, OrderFill, Portfolio, Position
 from tests.conftest import postgres_only
 
 
 @pytest.fixture
 def order(pm, portfolio, aapl):
-    return services.order_submit(actor=pm, portfolio=portfolio, instrument=aapl, side="BUY", quantity=D(1000),
-                                 urgency="LOW")
+    return services.order_submit(
+        actor=pm, portfolio=portfolio, instrument=aapl, side="BUY", quantity=D(1000), urgency="LOW"
+    )
 
 
 def fill(order, fill_id, qty, price="190.00", **kw):
@@ -29,7 +31,7 @@ def test_partial_then_full(order):
     fill(order, "f2", 600, "191.00")
     order.refresh_from_db()
     assert (order.status, order.filled_quantity, order.average_fill_price) == ("FILLED", D(1000), D("190.60"))
-    assert [e.event for e in order.events.all()] == ["CREATE", "ACCEPT", "PARTIAL_FILL", "FILL"]
+    assert [e.event for e in order.events.all()] == ["SUBMIT", "ACCEPT", "PARTIAL_FILL", "FILL"]
     pos = Position.objects.get(portfolio=order.portfolio, instrument=order.instrument)
     assert (pos.quantity, pos.average_cost) == (D(1000), D("190.60"))
     cash = Portfolio.objects.get(pk=order.portfolio_id).cash
@@ -66,7 +68,7 @@ def test_overfill_is_recorded_never_applied(order):
 
 
 def test_fill_during_cancel_pending_then_complete(order):
-    services.order_apply_event(order_id=order.pk, event="WORK")
+    services.order_work(order_id=order.pk)
     fill(order, "p1", 100)
     services.order_cancel(actor=None, order_id=order.pk)
     order.refresh_from_db()
@@ -74,7 +76,7 @@ def test_fill_during_cancel_pending_then_complete(order):
     fill(order, "p2", 100)  # raced the cancel at the venue
     order.refresh_from_db()
     assert (order.status, order.filled_quantity) == ("CANCEL_PENDING", D(200))
-    services.order_apply_event(order_id=order.pk, event="CANCEL_REJECT", reason="venue: too late to cancel")
+    services.order_cancel_reject(order_id=order.pk, reason="venue: too late to cancel")
     order.refresh_from_db()
     assert order.status == "PARTIALLY_FILLED"
 

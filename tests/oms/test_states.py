@@ -1,12 +1,16 @@
-"""Every (status, event) pair of the parent-order state table, legal and illegal."""
+"""Every (status, event) pair of the parent-order state table, legal and illegal, and the
+status a rejected cancel returns to."""
+
 import itertools
 
 import pytest
 
-from oms.domain import states
 from core.errors import IllegalTransition
+from oms.domain import states
+from oms.domain.states import OrderState, apply
 
 EXPECTED = {
+    (states.UNSUBMITTED, states.SUBMIT): states.NEW,
     (states.NEW, states.ACCEPT): states.ACCEPTED,
     (states.NEW, states.REJECT): states.REJECTED,
     (states.NEW, states.CANCEL): states.CANCELLED,
@@ -36,27 +40,49 @@ EXPECTED = {
     (states.EXPIRED, states.PARTIAL_FILL): states.EXPIRED,
     (states.EXPIRED, states.FILL): states.FILLED,
 }
-ALL_PAIRS = list(itertools.product(states.STATUSES, states.EVENTS))
+PENDING_FROM_WORKING = OrderState(states.CANCEL_PENDING, states.WORKING)
+ALL_PAIRS = list(itertools.product((states.UNSUBMITTED, *states.STATUSES), states.EVENTS))
 
 
 @pytest.mark.parametrize(("status", "event"), ALL_PAIRS)
 def test_every_pair(status, event):
+    state = PENDING_FROM_WORKING if status == states.CANCEL_PENDING else OrderState(status)
     if (status, event) == (states.CANCEL_PENDING, states.CANCEL_REJECT):
-        assert states.transition(status, event, has_fills=False) == states.WORKING
-        assert states.transition(status, event, has_fills=True) == states.PARTIALLY_FILLED
+        assert apply(state, event) == OrderState(states.WORKING)
     elif (status, event) in EXPECTED:
-        assert states.transition(status, event) == EXPECTED[(status, event)]
+        assert apply(state, event).status == EXPECTED[(status, event)]
     else:
         with pytest.raises(IllegalTransition):
-            states.transition(status, event)
+            apply(state, event)
 
 
 def test_table_has_no_pair_the_test_does_not_know():
-    assert set(states.TRANSITIONS) == set(EXPECTED) | {(states.CANCEL_PENDING, states.CANCEL_REJECT)}
+    assert set(states.TRANSITIONS) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("before", [states.WORKING, states.PARTIALLY_FILLED])
+def test_a_cancel_request_remembers_the_status_it_left(before):
+    assert apply(OrderState(before), states.CANCEL_REQUEST) == OrderState(states.CANCEL_PENDING, before)
+
+
+def test_a_rejected_cancel_restores_the_status_before_the_request():
+    pending = apply(OrderState(states.PARTIALLY_FILLED), states.CANCEL_REQUEST)
+    assert apply(pending, states.CANCEL_REJECT) == OrderState(states.PARTIALLY_FILLED)
+
+
+def test_a_fill_while_pending_moves_the_status_a_rejected_cancel_returns_to():
+    pending = apply(apply(OrderState(states.WORKING), states.CANCEL_REQUEST), states.PARTIAL_FILL)
+    assert pending == OrderState(states.CANCEL_PENDING, states.PARTIALLY_FILLED)
+    assert apply(pending, states.CANCEL_REJECT) == OrderState(states.PARTIALLY_FILLED)
+
+
+@pytest.mark.parametrize("event", [states.CANCEL, states.EXPIRE, states.FILL])
+def test_leaving_cancel_pending_forgets_the_remembered_status(event):
+    assert apply(PENDING_FROM_WORKING, event).previous_status == ""
 
 
 @pytest.mark.parametrize("status", sorted(states.TERMINAL_STATUSES - {states.CANCELLED, states.EXPIRED}))
 def test_rejected_and_filled_accept_nothing(status):
     for event in states.EVENTS:
         with pytest.raises(IllegalTransition):
-            states.transition(status, event)
+            apply(OrderState(status), event)
