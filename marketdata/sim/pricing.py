@@ -1,9 +1,11 @@
-"""Black-Scholes, vectorised over options.
+"""Black-Scholes, vectorised over options, and the conventions that feed it.
 
     d1 = (ln(S / K) + (r + vol^2 / 2) T) / (vol sqrt T),   d2 = d1 - vol sqrt T
     call = S N(d1) - K e^(-rT) N(d2),   put = K e^(-rT) N(-d2) - S N(-d1)
 
-At or past expiry (T <= 0) the price is the intrinsic value.
+At or past expiry (T <= 0) the price is the intrinsic value. The one model everything quotes
+options with: the simulator, the reference prices of option rows (`option_model_price`)
+and the expiries computed from calendar dates (`years_to_expiry`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+CALENDAR_DAYS_PER_YEAR = 365.0
 
 _erf = np.frompyfunc(math.erf, 1, 1)
 
@@ -42,3 +46,28 @@ def black_scholes(
     call = spot * normal_cdf(d1) - discounted_strike * normal_cdf(d2)
     put = discounted_strike * normal_cdf(-d2) - spot * normal_cdf(-d1)
     return np.where(live, np.where(is_call, call, put), intrinsic)
+
+
+def years_to_expiry(days: int) -> float:
+    """Calendar days to expiry as years; an option expiring today or earlier counts one day."""
+    return max(days, 1) / CALENDAR_DAYS_PER_YEAR
+
+
+def annual_vol(daily_vol: float, trading_days_per_year: int) -> float:
+    """The annual volatility of a daily one (independent sessions)."""
+    return daily_vol * math.sqrt(trading_days_per_year)
+
+
+def option_model_price(
+    spot: float,
+    strike: float,
+    days_to_expiry: int,
+    underlying_daily_vol: float,
+    is_call: bool,
+    trading_days_per_year: int,
+    rate: float = 0.0,
+) -> float:
+    """One option's model price as the simulator quotes it at session open."""
+    years = years_to_expiry(days_to_expiry)
+    vol = annual_vol(underlying_daily_vol, trading_days_per_year)
+    return float(black_scholes(spot, strike, years, vol, is_call, rate))

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-ASSET_CLASSES = ("EQUITY", "OPTION", "CRYPTO")
-VENUE_KINDS = ("LIT", "DARK", "RFQ")
-OPTION_RIGHTS = ("C", "P")
+from core.vocabulary import EQUITY_SESSION_SECONDS, AssetClass, OptionRight, VenueKind, parse_enum
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,18 +38,16 @@ class InstrumentSpec:
     impact_coef: float = 0.1
 
     def __post_init__(self) -> None:
-        if self.asset_class not in ASSET_CLASSES:
-            raise ValueError(f"{self.symbol}: asset_class must be one of {ASSET_CLASSES}")
+        parse_enum(AssetClass, self.asset_class, f"{self.symbol}: asset_class")
         for name in ("reference_price", "tick_size", "lot_size", "adv", "multiplier"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{self.symbol}: {name} must be positive")
         if self.daily_vol < 0 or self.impact_coef < 0:
             raise ValueError(f"{self.symbol}: daily_vol and impact_coef must be >= 0")
-        if self.asset_class == "OPTION":
+        if self.asset_class == AssetClass.OPTION:
             if self.underlying is None or self.strike is None or self.expiry_years is None:
                 raise ValueError(f"{self.symbol}: an option needs underlying, strike and expiry_years")
-            if self.right not in OPTION_RIGHTS:
-                raise ValueError(f"{self.symbol}: right must be 'C' or 'P'")
+            parse_enum(OptionRight, self.right, f"{self.symbol}: right")
             if not (self.strike > 0 and self.expiry_years > 0):
                 raise ValueError(f"{self.symbol}: strike and expiry_years must be positive")
 
@@ -78,8 +74,7 @@ class VenueSpec:
     enabled: bool = True
 
     def __post_init__(self) -> None:
-        if self.kind not in VENUE_KINDS:
-            raise ValueError(f"{self.name}: kind must be one of {VENUE_KINDS}")
+        parse_enum(VenueKind, self.kind, f"{self.name}: kind")
         if self.spread_mult <= 0 or self.depth_mult <= 0:
             raise ValueError(f"{self.name}: spread_mult and depth_mult must be positive")
         if self.latency_ms < 0 or self.min_quantity < 0:
@@ -87,7 +82,7 @@ class VenueSpec:
 
 
 def _per_class(equity: float, option: float, crypto: float) -> dict[str, float]:
-    return {"EQUITY": equity, "OPTION": option, "CRYPTO": crypto}
+    return {AssetClass.EQUITY: equity, AssetClass.OPTION: option, AssetClass.CRYPTO: crypto}
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +135,7 @@ class SimParams:
     depth_noise: float = 0.25
     level_refresh_rate: float = 0.5
     step_seconds: float = 1.0
-    session_seconds: float = 23400.0
+    session_seconds: float = EQUITY_SESSION_SECONDS
     resilience_half_life_s: float = 60.0
     permanent_impact: float = 1.0
     u_shape: float = 3.0
@@ -158,8 +153,8 @@ class SimParams:
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive")
         for name in ("base_spread_bps", "level_gap_bps", "depth_per_level_adv", "trades_per_day"):
-            missing = set(ASSET_CLASSES) - set(getattr(self, name))
+            missing = set(AssetClass) - set(getattr(self, name))
             if missing:
-                raise ValueError(f"{name} lacks {sorted(missing)}")
+                raise ValueError(f"{name} lacks {sorted(map(str, missing))}")
         if self.depth_noise < 0 or self.level_refresh_rate < 0 or self.u_shape < 0:
             raise ValueError("depth_noise, level_refresh_rate and u_shape must be >= 0")
