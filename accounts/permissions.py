@@ -24,4 +24,3 @@ class HasRole(BasePermission):
 
     def has_permission(self, request, view):
         return roles.role_of(request.user) is not None
-

@@ -1,5 +1,6 @@
 """Roles are Django groups. A user's role decides what every page, API view and websocket
 lets them do."""
+
 PM, TRADER, ADMIN = "PM", "Trader", "Admin"
 ROLES = (PM, TRADER, ADMIN)
 DESK_ROLES = (TRADER, ADMIN)

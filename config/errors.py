@@ -1,5 +1,6 @@
 """One error shape for the API: 400 with a message per field, 403/404/409 with `detail`,
 and never a stack trace."""
+
 import logging
 
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
@@ -14,8 +15,11 @@ log = logging.getLogger(__name__)
 
 
 # The most specific class first: an IllegalTransition is a Conflict.
-DOMAIN_STATUS = [(NotFound, status.HTTP_404_NOT_FOUND), (Conflict, status.HTTP_409_CONFLICT),
-                 (DomainError, status.HTTP_400_BAD_REQUEST)]
+DOMAIN_STATUS = [
+    (NotFound, status.HTTP_404_NOT_FOUND),
+    (Conflict, status.HTTP_409_CONFLICT),
+    (DomainError, status.HTTP_400_BAD_REQUEST),
+]
 
 
 def domain_status(exc: DomainError) -> int:

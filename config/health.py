@@ -1,5 +1,6 @@
 """/healthz: 200 when the database, cache, channel layer and Celery broker answer, else 503
 naming what is down."""
+
 import uuid
 
 from asgiref.sync import async_to_sync
@@ -54,4 +55,6 @@ def healthz(request):
         except Exception as exc:  # noqa: BLE001 - any failure of a dependency means "down"
             results[name] = f"down: {type(exc).__name__}: {exc}"[:200]
     down = [name for name, state in results.items() if state != "ok"]
-    return JsonResponse({"status": "down" if down else "ok", "down": down, "checks": results}, status=503 if down else 200)
+    return JsonResponse(
+        {"status": "down" if down else "ok", "down": down, "checks": results}, status=503 if down else 200
+    )

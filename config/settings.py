@@ -6,6 +6,7 @@ Two modes share every code path; only these settings differ:
 - production: PostgreSQL via DATABASE_URL and Redis via REDIS_URL (Celery broker, channel
   layer, cache for the latest market snapshots).
 """
+
 from pathlib import Path
 
 import environ
@@ -94,11 +95,13 @@ REDIS_URL = env("REDIS_URL", default="")
 EMBEDDED = not REDIS_URL
 if REDIS_URL:
     # The cache may live in its own Redis database so clearing it never touches queues.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": env("REDIS_CACHE_URL", default=REDIS_URL)}}
-    CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env("REDIS_CACHE_URL", default=REDIS_URL),
+        }
     }
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
     CELERY_BROKER_URL = REDIS_URL
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "smart-trading"}}
@@ -148,8 +151,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
     # JSON only: the browsable renderer would list filter choices beyond a user's scope.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["core.api.SafeJSONParser", "core.api.SafeFormParser",
-                               "rest_framework.parsers.MultiPartParser"],
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.SafeJSONParser",
+        "core.api.SafeFormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {"pretrade": env("PRETRADE_THROTTLE", default="300/min")},
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",

@@ -13,9 +13,13 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # DRF's token view brings its own parsers; ours cap body size and nesting.
-    path("api/auth/token/", ObtainAuthToken.as_view(parser_classes=api_settings.DEFAULT_PARSER_CLASSES,
-                                                    renderer_classes=api_settings.DEFAULT_RENDERER_CLASSES),
-         name="api-token"),
+    path(
+        "api/auth/token/",
+        ObtainAuthToken.as_view(
+            parser_classes=api_settings.DEFAULT_PARSER_CLASSES, renderer_classes=api_settings.DEFAULT_RENDERER_CLASSES
+        ),
+        name="api-token",
+    ),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("oms.api.urls")),

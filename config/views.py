@@ -1,4 +1,5 @@
 """Error pages: JSON under /api/, a plain page elsewhere; never a stack trace."""
+
 from django.http import JsonResponse
 from django.shortcuts import render
 

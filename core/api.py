@@ -1,5 +1,6 @@
 """API edge pieces shared by every app: strict decimal input, bounded pagination, a JSON
 parser that turns hostile bodies into 400s."""
+
 import re
 from decimal import Decimal
 
@@ -42,13 +43,15 @@ MIN_POSITIVE = Decimal("0.00000001")
 
 
 def QuantityInput(**kwargs):  # noqa: N802 - reads like a field class
-    return StrictDecimalField(max_digits=24, decimal_places=8, min_value=MIN_POSITIVE,
-                              max_value=Decimal("1000000000000"), **kwargs)
+    return StrictDecimalField(
+        max_digits=24, decimal_places=8, min_value=MIN_POSITIVE, max_value=Decimal("1000000000000"), **kwargs
+    )
 
 
 def PriceInput(**kwargs):  # noqa: N802
-    return StrictDecimalField(max_digits=24, decimal_places=8, min_value=MIN_POSITIVE,
-                              max_value=Decimal("1000000000"), **kwargs)
+    return StrictDecimalField(
+        max_digits=24, decimal_places=8, min_value=MIN_POSITIVE, max_value=Decimal("1000000000"), **kwargs
+    )
 
 
 class FutureDateTimeField(serializers.DateTimeField):
@@ -92,4 +95,3 @@ class SafeFormParser(FormParser):
     def parse(self, stream, media_type=None, parser_context=None):
         _refuse_oversized(parser_context)
         return super().parse(stream, media_type, parser_context)
-

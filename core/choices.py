@@ -1,5 +1,6 @@
 """Django TextChoices made from the pure vocabulary, so a model field, a serializer and a
 pure core can never disagree about what a side or a status is."""
+
 from django.db import models
 
 from core import vocabulary
@@ -8,7 +9,8 @@ from core import vocabulary
 def text_choices(enum_type) -> type[models.TextChoices]:
     """The TextChoices twin of a vocabulary StrEnum: same names, values and labels."""
     return models.TextChoices(
-        enum_type.__name__, [(m.name, (m.value, vocabulary.label(m))) for m in enum_type],
+        enum_type.__name__,
+        [(m.name, (m.value, vocabulary.label(m))) for m in enum_type],
     )
 
 

@@ -1,5 +1,6 @@
 """Exact numbers: the one precision setting for prices, quantities and money, and the one
 rounding helper. Pure (standard library only)."""
+
 from decimal import ROUND_HALF_EVEN, Decimal
 
 PRICE_DIGITS, PRICE_PLACES = 24, 8

@@ -22,6 +22,9 @@ class IllegalTransition(Conflict):
     code = "illegal_transition"
 
     def __init__(self, status: str, event: str, aggregate: str = "order"):
-        super().__init__(f"cannot {event} an {aggregate} that is {status}" if aggregate[0] in "aeiou"
-                         else f"cannot {event} a {aggregate} that is {status}")
+        super().__init__(
+            f"cannot {event} an {aggregate} that is {status}"
+            if aggregate[0] in "aeiou"
+            else f"cannot {event} a {aggregate} that is {status}"
+        )
         self.status, self.event, self.aggregate = status, event, aggregate

@@ -1,9 +1,15 @@
 """Model fields for prices, quantities and money, with the one precision setting of
 core.decimals."""
+
 from django.db import models
 
 from core.decimals import (
-    MONEY_DIGITS, MONEY_PLACES, PRICE_DIGITS, PRICE_PLACES, QUANTITY_DIGITS, QUANTITY_PLACES,
+    MONEY_DIGITS,
+    MONEY_PLACES,
+    PRICE_DIGITS,
+    PRICE_PLACES,
+    QUANTITY_DIGITS,
+    QUANTITY_PLACES,
 )
 
 

@@ -7,6 +7,7 @@ never wait on each other:
 
 A task that locks a parent order and then its child orders therefore cannot deadlock with a
 fill that locks the same parent order first, nor with another task on the same rows."""
+
 from collections.abc import Iterable
 
 from django.db import models

@@ -1,6 +1,7 @@
 """Sequence numbers for pushed streams (books, blotters, ladders): strictly increasing per
 stream, unique across processes (an atomic INCR in the shared cache, Redis in production)
 and still increasing after a restart, because a new counter starts from the clock."""
+
 import time
 
 from django.core.cache import cache

@@ -60,10 +60,15 @@ class OrderStatus(StrEnum):
     EXPIRED = "EXPIRED"
 
 
-OPEN_ORDER_STATUSES: Final = frozenset({
-    OrderStatus.NEW, OrderStatus.ACCEPTED, OrderStatus.WORKING, OrderStatus.PARTIALLY_FILLED,
-    OrderStatus.CANCEL_PENDING,
-})
+OPEN_ORDER_STATUSES: Final = frozenset(
+    {
+        OrderStatus.NEW,
+        OrderStatus.ACCEPTED,
+        OrderStatus.WORKING,
+        OrderStatus.PARTIALLY_FILLED,
+        OrderStatus.CANCEL_PENDING,
+    }
+)
 
 
 class OrderEventType(StrEnum):

@@ -60,7 +60,8 @@ class Order(models.Model):
     average_fill_price = PriceField(null=True, blank=True)
     arrival_price = PriceField(null=True, blank=True)
     rejection_reasons = models.JSONField(default=list, blank=True)
-    client_order_id = models.CharField(max_length=64, null=True, blank=True)
+    # NULL, not "", when absent: the unique constraint then ignores orders without one.
+    client_order_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders_created")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

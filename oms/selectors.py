@@ -2,8 +2,9 @@ from decimal import Decimal
 
 from django.db.models import Q, QuerySet, Sum
 
-from marketdata.models import Instrument
 from accounts import roles
+from core.vocabulary import Side
+from marketdata.models import Instrument
 from oms.domain import compliance, states
 from oms.models import ComplianceRule, Order, Portfolio, Position
 
@@ -27,9 +28,7 @@ def orders_visible_to(user) -> QuerySet[Order]:
 
 
 def positions_visible_to(user) -> QuerySet[Position]:
-    return Position.objects.select_related("portfolio", "instrument").filter(
-        portfolio__in=portfolios_visible_to(user)
-    )
+    return Position.objects.select_related("portfolio", "instrument").filter(portfolio__in=portfolios_visible_to(user))
 
 
 def position_quantity(portfolio: Portfolio, instrument: Instrument) -> Decimal:
@@ -39,7 +38,7 @@ def position_quantity(portfolio: Portfolio, instrument: Instrument) -> Decimal:
 
 def open_sell_quantity(portfolio: Portfolio, instrument: Instrument) -> Decimal:
     agg = Order.objects.filter(
-        portfolio=portfolio, instrument=instrument, side="SELL", status__in=states.OPEN_STATUSES
+        portfolio=portfolio, instrument=instrument, side=Side.SELL, status__in=states.OPEN_STATUSES
     ).aggregate(q=Sum("quantity"), f=Sum("filled_quantity"))
     return (agg["q"] or Decimal(0)) - (agg["f"] or Decimal(0))
 

@@ -1,9 +1,12 @@
 """Pre-trade compliance rules. Each rule is a small function of the order draft and the
 rule's configured limit; `evaluate` runs every applicable rule and returns every breach
 (a PM fixes all of them at once rather than one per attempt)."""
+
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable
+
+from core.vocabulary import Side
 
 RESTRICTED = "RESTRICTED_INSTRUMENT"
 MAX_ORDER_NOTIONAL = "MAX_ORDER_NOTIONAL"
@@ -23,7 +26,7 @@ def _n(value: Decimal) -> str:
 @dataclass(frozen=True, slots=True)
 class OrderDraft:
     symbol: str
-    side: str  # BUY | SELL
+    side: Side
     quantity: Decimal
     limit_price: Decimal | None
     reference_price: Decimal
@@ -44,7 +47,7 @@ class OrderDraft:
 
     @property
     def signed_quantity(self) -> Decimal:
-        return self.quantity if self.side == "BUY" else -self.quantity
+        return self.quantity if self.side == Side.BUY else -self.quantity
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,16 +74,24 @@ def _restricted(d: OrderDraft, limit: Decimal | None) -> Breach | None:
 
 def _max_notional(d: OrderDraft, limit: Decimal | None) -> Breach | None:
     if limit is not None and d.notional > limit:
-        return Breach(MAX_ORDER_NOTIONAL, f"order notional {d.notional:,.2f} exceeds the maximum {limit:,.2f}",
-                      str(limit), str(d.notional))
+        return Breach(
+            MAX_ORDER_NOTIONAL,
+            f"order notional {d.notional:,.2f} exceeds the maximum {limit:,.2f}",
+            str(limit),
+            str(d.notional),
+        )
     return None
 
 
 def _max_position(d: OrderDraft, limit: Decimal | None) -> Breach | None:
     after = d.position_quantity + d.signed_quantity
     if limit is not None and abs(after) > limit:
-        return Breach(MAX_POSITION, f"position after the order {_n(after)} would exceed the maximum {_n(limit)}",
-                      str(limit), str(after))
+        return Breach(
+            MAX_POSITION,
+            f"position after the order {_n(after)} would exceed the maximum {_n(limit)}",
+            str(limit),
+            str(after),
+        )
     return None
 
 
@@ -89,32 +100,48 @@ def _price_collar(d: OrderDraft, limit: Decimal | None) -> Breach | None:
         return None
     distance = abs(d.limit_price - d.reference_price) / d.reference_price * 100
     if distance > limit:
-        return Breach(PRICE_COLLAR, f"limit {d.limit_price} is {distance:.2f}% from the reference {d.reference_price}"
-                      f" (collar {limit}%)", str(limit), str(distance.quantize(Decimal("0.01"))))
+        return Breach(
+            PRICE_COLLAR,
+            f"limit {d.limit_price} is {distance:.2f}% from the reference {d.reference_price} (collar {limit}%)",
+            str(limit),
+            str(distance.quantize(Decimal("0.01"))),
+        )
     return None
 
 
 def _short_sell(d: OrderDraft, limit: Decimal | None) -> Breach | None:
-    if d.side != "SELL" or d.borrow_allowed:
+    if d.side != Side.SELL or d.borrow_allowed:
         return None
     available = max(d.position_quantity - d.open_sell_quantity, Decimal(0))
     if d.quantity > available:
-        return Breach(SHORT_SELL, f"selling {_n(d.quantity)} with {_n(available)} available and no borrow: short sale",
-                      str(available), str(d.quantity))
+        return Breach(
+            SHORT_SELL,
+            f"selling {_n(d.quantity)} with {_n(available)} available and no borrow: short sale",
+            str(available),
+            str(d.quantity),
+        )
     return None
 
 
 def _lot_size(d: OrderDraft, limit: Decimal | None) -> Breach | None:
     if d.quantity % d.lot_size != 0:
-        return Breach(LOT_SIZE, f"quantity {_n(d.quantity)} is not a multiple of the lot size {_n(d.lot_size)}",
-                      str(d.lot_size), str(d.quantity))
+        return Breach(
+            LOT_SIZE,
+            f"quantity {_n(d.quantity)} is not a multiple of the lot size {_n(d.lot_size)}",
+            str(d.lot_size),
+            str(d.quantity),
+        )
     return None
 
 
 def _tick_size(d: OrderDraft, limit: Decimal | None) -> Breach | None:
     if d.limit_price is not None and d.limit_price % d.tick_size != 0:
-        return Breach(TICK_SIZE, f"limit price {_n(d.limit_price)} is not a multiple of the tick size {_n(d.tick_size)}",
-                      str(d.tick_size), str(d.limit_price))
+        return Breach(
+            TICK_SIZE,
+            f"limit price {_n(d.limit_price)} is not a multiple of the tick size {_n(d.tick_size)}",
+            str(d.tick_size),
+            str(d.limit_price),
+        )
     return None
 
 

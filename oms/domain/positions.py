@@ -1,6 +1,9 @@
 """Position arithmetic on signed quantities (long > 0, short < 0), average-cost method."""
+
 from dataclasses import dataclass
 from decimal import Decimal
+
+from core.vocabulary import Side
 
 
 @dataclass(frozen=True, slots=True)
@@ -10,10 +13,12 @@ class PositionState:
     realised_pnl: Decimal
 
 
-def apply_trade(pos: PositionState, *, side: str, quantity: Decimal, price: Decimal, multiplier: Decimal) -> PositionState:
+def apply_trade(
+    pos: PositionState, *, side: str, quantity: Decimal, price: Decimal, multiplier: Decimal
+) -> PositionState:
     """The position after trading `quantity` at `price`. Closing trades realise P&L against the
     average cost; a trade through zero closes the old side and opens the rest at `price`."""
-    signed = quantity if side == "BUY" else -quantity
+    signed = quantity if side == Side.BUY else -quantity
     held = pos.quantity
     if held == 0 or (held > 0) == (signed > 0):
         new_qty = held + signed

@@ -2,6 +2,7 @@
 of order events fails whatever path it comes from (a queryset .update(), raw SQL, the shell).
 SQLite, the embedded demo database, keeps DELETE open because it has no TRUNCATE: test
 teardown and `flush` empty tables with DELETE."""
+
 from django.db import migrations
 
 POSTGRES_UP = """
@@ -35,6 +36,8 @@ def _run(statements_by_vendor):
 class Migration(migrations.Migration):
     dependencies = [("oms", "0001_initial")]
     operations = [
-        migrations.RunPython(_run({"postgresql": [POSTGRES_UP], "sqlite": SQLITE_UP}),
-                             _run({"postgresql": [POSTGRES_DOWN], "sqlite": SQLITE_DOWN})),
+        migrations.RunPython(
+            _run({"postgresql": [POSTGRES_UP], "sqlite": SQLITE_UP}),
+            _run({"postgresql": [POSTGRES_DOWN], "sqlite": SQLITE_DOWN}),
+        ),
     ]

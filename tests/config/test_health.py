@@ -1,5 +1,6 @@
 """/healthz reports each dependency; 503 names what is down. "Down" here is a real client
 pointed at a port where nothing listens, not a mock."""
+
 import pytest
 from django.core.cache.backends.redis import RedisCache
 
