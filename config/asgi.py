@@ -1,5 +1,6 @@
 """ASGI entry point: Django over HTTP, Channels over websockets, and (embedded mode) the
 market-data publisher started on the server's own event loop through ASGI lifespan."""
+
 import asyncio
 import logging
 import os
@@ -13,11 +14,11 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set u
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
-
 from django.urls import re_path  # noqa: E402
 
 from config.consumers import NoRouteConsumer  # noqa: E402
 from marketdata.routing import websocket_urlpatterns as marketdata_ws  # noqa: E402
+from oms.routing import websocket_urlpatterns as oms_ws  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,6 @@ class Lifespan:
                 return
 
 
-websocket_routes = [*marketdata_ws, re_path(r"", NoRouteConsumer.as_asgi())]
+websocket_routes = [*marketdata_ws, *oms_ws, re_path(r"", NoRouteConsumer.as_asgi())]
 websocket_app = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_routes)))
 application = Lifespan(ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_app}))

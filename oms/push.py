@@ -1,5 +1,77 @@
-"""Pushes order changes to the blotters after commit (websocket /ws/orders/)."""
+"""Pushes order changes to the live blotters over the channel layer (websocket /ws/orders/).
+
+The OMS services call `order_changed(order)` inside their transaction, after saving the
+change. The order's blotter row is serialised there and then, under the service's row lock,
+so the pushed state is the committed one; it is sent only once the transaction commits
+(nothing is pushed for a rollback).
+
+Every message carries a `seq` per stream (group): a PM's socket hears only some of the
+orders, so one global counter would show gaps that are not losses. The seq is taken after
+the commit, so a client that saw seq N and then fetches `/api/orders/` gets a snapshot that
+already holds every change numbered up to N. Two commits can still reach a client out of
+order; the client keeps the row with the later `updated_at`.
+"""
+
+import asyncio
+import json
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from rest_framework.renderers import JSONRenderer
+
+from core.sequence import next_sequence
+from oms.api.serializers import OrderSerializer
+from oms.models import Order
+
+log = logging.getLogger(__name__)
+
+DESK_GROUP = "orders.desk"  # traders and admins: every order
+EVENT = "order.update"
 
 
-def order_changed(order) -> None:
-    """Placeholder until the /ws/orders/ push lands: nothing is pushed yet."""
+def portfolio_group(portfolio_id: int) -> str:
+    """The group of one portfolio's orders, which its owning PM joins."""
+    return f"orders.portfolio.{int(portfolio_id)}"
+
+
+def order_row(order: Order) -> dict:
+    """The order as one item of the REST list `/api/orders/`, as plain JSON data."""
+    return json.loads(JSONRenderer().render(OrderSerializer(order).data))
+
+
+def order_changed(order: Order) -> None:
+    """Push `order`'s current blotter row to the desk and to its portfolio's owner once the
+    surrounding transaction commits. Call it after saving the change; several calls in one
+    transaction send several updates, in call order."""
+    row = order_row(order)
+    groups = (DESK_GROUP, portfolio_group(order.portfolio_id))
+    # robust: the write has committed; a channel layer that is down must not turn the
+    # request into an error. Clients resync from the snapshot on the next gap or reconnect.
+    transaction.on_commit(lambda: _send(groups, row), robust=True)
+
+
+def _send(groups: tuple[str, ...], row: dict) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        # Only reachable from sync ORM code run inside an event loop thread (tests with
+        # DJANGO_ALLOW_ASYNC_UNSAFE): we cannot block on the loop we are running in.
+        log.warning("order %s: push skipped, called from inside a running event loop", row.get("id"))
+        return
+    messages = [
+        (group, {"type": EVENT, "message": {"type": EVENT, "stream": group, "seq": next_sequence(group), "order": row}})
+        for group in groups
+    ]
+
+    async def send_all():
+        for group, message in messages:
+            await layer.group_send(group, message)
+
+    async_to_sync(send_all)()

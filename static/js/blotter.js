@@ -1,0 +1,72 @@
+/* The live order blotter (PM desk, trader blotter): the `/api/orders/` snapshot, then
+   `order.update` events from /ws/orders/ through the shared live feed. An update replaces
+   its row unless the row already shows a later state (two commits can arrive out of order),
+   or becomes a new row in creation order. */
+import { api, el, fmt, live } from "./shared.js";
+
+const LIMIT = 100;
+const OPEN = ["NEW", "ACCEPTED", "WORKING", "PARTIALLY_FILLED"];
+
+// ISO timestamps with a fixed six-digit fraction compare as strings.
+const instant = (s) => (s || "").replace(/(\.\d+)?(Z|[+-]\d\d:\d\d)$/, (_, frac, tz) => ((frac || ".") + "000000").slice(0, 7) + tz);
+
+function orderRow(o) {
+  const pct = Number(o.filled_percent || 0);
+  return el("tr", { "data-order": o.id, "data-created": instant(o.created_at), "data-updated": instant(o.updated_at) },
+    el("td", {}, el("a", { href: `/orders/${o.id}/` }, String(o.id))),
+    el("td", {}, new Date(o.created_at).toISOString().slice(11, 19)),
+    el("td", {}, o.portfolio_name), el("td", {}, o.instrument),
+    el("td", { class: `side-${o.side}` }, o.side), el("td", { class: "num" }, fmt(o.quantity)),
+    el("td", { class: "num" }, o.limit_price ? fmt(o.limit_price) : "MKT"), el("td", {}, o.urgency),
+    el("td", { class: "cell-status" }, el("span", { class: `status s-${o.status}` }, o.status.replaceAll("_", " ")),
+      ...(o.rejection_reasons || []).length ? [el("div", { class: "reasons" }, ...o.rejection_reasons.map((r) => el("div", {}, r.message)))] : []),
+    el("td", { class: "cell-progress" }, el("div", { class: "progress", title: `${o.filled_quantity} of ${o.quantity}` },
+      el("div", { class: "bar", style: `width:${pct}%` }), el("span", {}, `${pct.toFixed(1)}%`))),
+    el("td", { class: "num cell-avg" }, o.average_fill_price ? fmt(o.average_fill_price) : "–"),
+    el("td", { class: "num" }, o.arrival_price ? fmt(o.arrival_price) : "–"),
+    el("td", {}, OPEN.includes(o.status) ? el("button", { class: "small cancel", "data-cancel": o.id }, "Cancel") : ""),
+  );
+}
+
+const emptyRow = () => el("tr", { class: "empty" }, el("td", { colspan: 13, class: "muted" }, "No orders yet."));
+
+export function liveBlotter(table) {
+  const body = table.tBodies[0];
+
+  const upsert = (o) => {
+    const row = body.querySelector(`tr[data-order="${o.id}"]`);
+    if (row) {
+      if (instant(o.updated_at) >= row.dataset.updated) row.replaceWith(orderRow(o));
+      return;
+    }
+    const created = instant(o.created_at);
+    const before = [...body.querySelectorAll("tr[data-order]")].find((r) => r.dataset.created < created);
+    if (!before && body.querySelectorAll("tr[data-order]").length >= LIMIT) return;  // older than all we show
+    body.querySelector("tr.empty")?.remove();
+    if (before) before.before(orderRow(o)); else body.append(orderRow(o));
+    const rows = body.querySelectorAll("tr[data-order]");
+    if (rows.length > LIMIT) rows[rows.length - 1].remove();
+  };
+
+  table.addEventListener("click", async (ev) => {
+    const id = ev.target.dataset && ev.target.dataset.cancel;
+    if (!id) return;
+    ev.target.disabled = true;
+    const res = await api("POST", `/api/orders/${id}/cancel/`);
+    if (res.ok) upsert(res.data);
+    else { ev.target.disabled = false; alert((res.data && res.data.detail) || `Cancel failed (${res.status})`); }
+  });
+  document.addEventListener("order:changed", (ev) => upsert(ev.detail));
+
+  live({
+    path: "/ws/orders/",
+    snapshot: async () => {
+      const res = await api("GET", `/api/orders/?limit=${LIMIT}`);
+      if (!res.ok) throw new Error(`orders snapshot: ${res.status}`);
+      const rows = res.data.results || res.data;
+      body.replaceChildren(...(rows.length ? rows.map(orderRow) : [emptyRow()]));
+      return {};  // the list has no seq: the socket's hello numbers it
+    },
+    apply: (m) => { if (m.type === "order.update") upsert(m.order); },
+  });
+}
