@@ -2,24 +2,11 @@ from decimal import Decimal
 
 from django.db import models
 
+from core.choices import AssetClass, OptionRight, VenueKind
 from core.fields import PriceField, QuantityField
 
-
-class AssetClass(models.TextChoices):
-    EQUITY = "EQUITY"
-    OPTION = "OPTION"
-    CRYPTO = "CRYPTO"
-
-
-class OptionRight(models.TextChoices):
-    CALL = "C", "Call"
-    PUT = "P", "Put"
-
-
-class VenueKind(models.TextChoices):
-    LIT = "LIT", "Lit exchange"
-    DARK = "DARK", "Dark pool"
-    RFQ = "RFQ", "RFQ platform"
+# The choices come from the one vocabulary; importing them from here keeps working.
+__all__ = ["AssetClass", "Instrument", "OptionRight", "SessionSource", "SessionStats", "Venue", "VenueKind"]
 
 
 class Venue(models.Model):
@@ -60,7 +47,9 @@ class Instrument(models.Model):
     option_right = models.CharField(max_length=1, choices=OptionRight.choices, blank=True)
     # Analytics: seeded, then recomputed from data by marketdata.tasks.analytics_refresh_all.
     adv = QuantityField(help_text="Average daily volume, in units.")
-    daily_volatility = models.DecimalField(max_digits=10, decimal_places=6, help_text="Daily return volatility (0.02 = 2%).")
+    daily_volatility = models.DecimalField(
+        max_digits=10, decimal_places=6, help_text="Daily return volatility (0.02 = 2%)."
+    )
     avg_spread_bps = models.DecimalField(max_digits=10, decimal_places=3, default=Decimal("0"))
     volume_profile = models.JSONField(default=list, blank=True, help_text="Fraction of the day's volume per bucket.")
     impact_coefficient = models.DecimalField(
@@ -96,8 +85,13 @@ class SessionStats(models.Model):
     low = PriceField()
     close = PriceField()
     volume = QuantityField()
-    avg_spread_bps = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True,
-                                         help_text="Mean consolidated spread; empty when no two-sided quotes were seen.")
+    avg_spread_bps = models.DecimalField(
+        max_digits=10,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text="Mean consolidated spread; empty when no two-sided quotes were seen.",
+    )
     # Decimal strings, one per equal time bucket of the session, summing to `volume`.
     bucket_volumes = models.JSONField(default=list, blank=True)
     source = models.CharField(max_length=10, choices=SessionSource.choices)

@@ -1,5 +1,6 @@
 """Reads of market data: the latest consolidated snapshot per instrument lives in the Django
 cache (Redis in production), written by the publisher; rows hold reference data."""
+
 import time
 from decimal import Decimal
 
@@ -16,12 +17,14 @@ def snapshot_key(symbol: str) -> str:
     return SNAPSHOT_KEY.format(symbol=symbol)
 
 
-def latest_snapshot(symbol: str) -> dict | None:
-    """The consolidated book last published for `symbol`, with its `age_seconds`, or None."""
+def latest_snapshot(symbol: str, *, now: float | None = None) -> dict | None:
+    """The consolidated book last published for `symbol`, with its `age_seconds` at `now`
+    (epoch seconds, default the wall clock), or None."""
     snap = cache.get(snapshot_key(symbol))
     if snap is None:
         return None
-    return {**snap, "age_seconds": round(max(0.0, time.time() - snap["published_at"]), 3)}
+    now = time.time() if now is None else now
+    return {**snap, "age_seconds": round(max(0.0, now - snap["published_at"]), 3)}
 
 
 def is_fresh(snapshot: dict | None, max_age: float | None = None) -> bool:
