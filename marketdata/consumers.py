@@ -3,23 +3,17 @@ instrument's (/ws/marketdata/, the market overview's one socket). Authenticates,
 joins the groups and forwards; never writes. On connect each stream first sends the latest
 cached book of every instrument it covers."""
 
-import re
-
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.cache import cache
 
 from accounts.roles import role_of
+from marketdata.groups import book_group
 from marketdata.models import Instrument
 from marketdata.selectors import snapshot_key
 
 NOT_ALLOWED = 4403
 NOT_FOUND = 4404
-
-
-def book_group(symbol: str) -> str:
-    # Channel-layer group names allow only ASCII letters, digits, '-', '_' and '.'.
-    return "marketdata." + re.sub(r"[^A-Za-z0-9._-]", "_", symbol)
 
 
 class _BookStream(AsyncJsonWebsocketConsumer):

@@ -4,7 +4,8 @@ Authenticates, authorises, joins the groups and forwards what oms.push sends; ne
 A PM joins the groups of the portfolios they own; traders and admins join the desk group.
 The first message is a `hello` with each joined stream's current sequence number, read
 before the socket is accepted: any update numbered up to it was committed before the client
-could fetch its `/api/orders/` snapshot, so the client drops those and applies the rest."""
+could fetch its `/api/orders/` snapshot, so the client drops those and applies the rest.
+A stream with no number yet (null) has sent nothing since its counter was created."""
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -41,7 +42,7 @@ class OrderConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
         # Read after joining and before accepting: see the module docstring.
         seqs = await cache.aget_many([SEQUENCE_KEY.format(stream=g) for g in self.groups_joined])
-        hello = {g: seqs.get(SEQUENCE_KEY.format(stream=g), 0) for g in self.groups_joined}
+        hello = {g: seqs.get(SEQUENCE_KEY.format(stream=g)) for g in self.groups_joined}  # None: not numbered yet
         await self.accept()
         await self.send_json({"type": "hello", "seqs": hello})
 

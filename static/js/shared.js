@@ -34,7 +34,8 @@ const STALE_RESTART = 3;  // this many old numbers in a row: the source restarte
                 (omit a stream whose snapshot has none)
      apply      (message) => void: draws one event
      streamOf   (message) => stream key (default message.stream)
-   A `{"type": "hello", "seqs": {...}}` message gives the streams' numbers as of subscription.
+   A `{"type": "hello", "seqs": {...}}` message gives the streams' numbers as of subscription
+   (null: nothing numbered yet).
    Events numbered up to what the snapshot (or hello) shows are dropped; the next number is
    applied; a gap re-fetches that stream's snapshot; a reconnect re-fetches everything.
    Events arriving while a snapshot loads wait and are then judged the same way. */
@@ -66,7 +67,10 @@ export function live({ path, snapshot, apply, streamOf = (m) => m.stream ?? "" }
   }
 
   function handle(m) {
-    if (m.type === "hello") { for (const [s, q] of Object.entries(m.seqs || {})) last.set(s, q); return; }
+    if (m.type === "hello") {  // null: the stream has numbered nothing yet, its first event starts it
+      for (const [s, q] of Object.entries(m.seqs || {})) if (q === null) last.delete(s); else last.set(s, q);
+      return;
+    }
     if (syncing) { buffer.push(m); return; }
     const s = streamOf(m), prev = last.get(s);
     if (prev === undefined || m.seq === prev + 1) {

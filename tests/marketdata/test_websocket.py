@@ -1,7 +1,9 @@
 """Websocket /ws/marketdata/{symbol}/ through the real ASGI application and the configured
 channel layer (channels_redis on the real Redis in CI): books published by the publisher
 arrive in order with their sequence numbers, to authenticated desk users only."""
+
 import pytest
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
 from django.test import Client
@@ -49,13 +51,13 @@ async def test_updates_arrive_in_sequence_through_the_channel_layer(market, trad
     clock.advance(5)
     assert await publisher.publish_once() == 2
     first = await ws.receive_json_from(timeout=TIMEOUT)
-    assert (first["symbol"], first["seq"]) == ("AAPL", 1)
+    assert first["symbol"] == "AAPL" and first == await cache.aget(snapshot_key("AAPL"))
     assert set(first["venues"]) == {"NEXA", "LUMA", "ORBIT"} and first["best_bid"] and first["best_ask"]
 
     clock.advance(5)
     await publisher.publish_once()
     second = await ws.receive_json_from(timeout=TIMEOUT)
-    assert second["seq"] == 2
+    assert second["seq"] == first["seq"] + 1
     assert second == await cache.aget(snapshot_key("AAPL"))  # the push is the cached snapshot
     # another symbol's group hears only its own books
     assert [(await other.receive_json_from(timeout=TIMEOUT))["symbol"] for _ in range(2)] == ["BTC-USD"] * 2
@@ -72,10 +74,10 @@ async def test_a_late_subscriber_starts_from_the_latest_snapshot(market, trader_
     ws = socket("AAPL", trader_cookie)
     assert (await ws.connect(timeout=TIMEOUT))[0]
     snapshot = await ws.receive_json_from(timeout=TIMEOUT)
-    assert snapshot["seq"] == 3
+    assert snapshot == await cache.aget(snapshot_key("AAPL"))
     clock.advance(5)
     await publisher.publish_once()
-    assert (await ws.receive_json_from(timeout=TIMEOUT))["seq"] == 4  # then events, without a gap
+    assert (await ws.receive_json_from(timeout=TIMEOUT))["seq"] == snapshot["seq"] + 1  # then events, no gap
     await ws.disconnect()
 
 
@@ -115,5 +117,48 @@ async def test_what_a_client_sends_is_ignored(market, trader_cookie):
     await ws.send_to(bytes_data=b"\x00\x01")
     clock.advance(5)
     await publisher.publish_once()
-    assert (await ws.receive_json_from(timeout=TIMEOUT))["seq"] == 1  # still connected and served
+    book = await ws.receive_json_from(timeout=TIMEOUT)
+    assert book == await cache.aget(snapshot_key("AAPL"))  # still connected and served
     await ws.disconnect()
+
+
+def overview_socket(cookie: bytes | None = None) -> WebsocketCommunicator:
+    headers = [(b"origin", b"http://127.0.0.1")] + ([(b"cookie", cookie)] if cookie else [])
+    return WebsocketCommunicator(application, "/ws/marketdata/", headers=headers)
+
+
+async def test_the_overview_stream_carries_every_instrument_on_one_socket(market, trader_cookie):
+    clock, publisher = market
+    clock.advance(5)
+    await publisher.publish_once()
+    ws = overview_socket(trader_cookie)
+    assert (await ws.connect(timeout=TIMEOUT))[0]
+    # first the latest cached book of each instrument, then every new book, each with its seq
+    cached = {b["symbol"]: b for b in [await ws.receive_json_from(timeout=TIMEOUT) for _ in range(2)]}
+    assert cached == {s: await cache.aget(snapshot_key(s)) for s in ("AAPL", "BTC-USD")}
+    clock.advance(5)
+    await publisher.publish_once()
+    live = [await ws.receive_json_from(timeout=TIMEOUT) for _ in range(2)]
+    assert sorted((b["symbol"], b["seq"]) for b in live) == sorted((s, b["seq"] + 1) for s, b in cached.items())
+    assert {b["symbol"]: b for b in live} == {s: await cache.aget(snapshot_key(s)) for s in ("AAPL", "BTC-USD")}
+    assert await ws.receive_nothing(timeout=0.2)
+    await ws.disconnect()
+
+
+async def test_the_overview_stream_skips_inactive_instruments(market, trader_cookie, aapl, btc):
+    clock, publisher = market
+    btc.is_active = False
+    await btc.asave(update_fields=["is_active"])
+    ws = overview_socket(trader_cookie)
+    assert (await ws.connect(timeout=TIMEOUT))[0]
+    clock.advance(5)
+    await publisher.publish_once()
+    assert [(await ws.receive_json_from(timeout=TIMEOUT))["symbol"]] == ["AAPL"]
+    assert await ws.receive_nothing(timeout=0.2)
+    await ws.disconnect()
+
+
+async def test_the_overview_stream_refuses_anonymous_and_role_less_users(market, make_user):
+    assert await overview_socket().connect(timeout=TIMEOUT) == (False, NOT_ALLOWED)
+    cookie = await database_sync_to_async(lambda: cookie_of(make_user("visitor")))()
+    assert await overview_socket(cookie).connect(timeout=TIMEOUT) == (False, NOT_ALLOWED)

@@ -1,9 +1,18 @@
 """The PM's order entry in a real browser: field errors, compliance preview, submission and
-the live blotter."""
+the live blotter, which follows /ws/orders/ without polling. Every wait is for the exact text
+or row the test then asserts, never for a class an earlier step may already have set."""
+
+import json
+import re
+import time
+import urllib.request
 from decimal import Decimal as D
 
 import pytest
+from playwright.sync_api import expect
+from rest_framework.authtoken.models import Token
 
+from oms import services
 from oms.models import ComplianceRule, Order
 from tests.browser import ServerThread, browser_page, login  # noqa: F401  (fixture)
 
@@ -18,26 +27,94 @@ def test_pm_enters_an_order(browser_page, pm, portfolio, aapl):  # noqa: F811
         assert page.url.endswith("/pm/")
         page.fill("input[name=quantity]", "-5")
         page.click("#submit-order")
-        page.wait_for_selector(".field-error[data-for=quantity]:not(:empty)")
+        expect(page.locator("#submit-result")).to_have_text("Not sent: fix the highlighted fields.")
+        expect(page.locator(".field-error[data-for=quantity]")).not_to_be_empty()
         assert Order.objects.count() == 0
 
         page.fill("input[name=quantity]", "10000")  # 1.9M notional: over the limit
-        page.wait_for_selector("#preview.bad")
-        assert "MAX_ORDER_NOTIONAL" in page.inner_text("#preview")
+        expect(page.locator("#preview")).to_contain_text("MAX_ORDER_NOTIONAL")
+        assert page.inner_text("#preview").startswith("Compliance would reject:")
 
         page.fill("input[name=quantity]", "1000")
-        page.wait_for_selector("#preview.ok")
+        expect(page.locator("#preview")).to_have_text("Compliance: passes all pre-trade rules.")
         page.click("#submit-order")
-        page.wait_for_selector("#submit-result.pos")
+        expect(page.locator("#submit-result")).to_have_text(re.compile(r"^Order #\d+ ACCEPTED$"))
         order = Order.objects.get()
+        assert page.inner_text("#submit-result") == f"Order #{order.pk} ACCEPTED"
         assert (order.quantity, order.status, order.created_by) == (D(1000), "ACCEPTED", pm)
-        # Locators, not element handles: the live blotter re-renders its rows every 2 s.
-        row = page.locator(f"#orders tr[data-order='{order.pk}']")
-        row.locator(".s-ACCEPTED").wait_for()
-        row.locator("button.cancel").click()
-        page.wait_for_selector(f"#orders tr[data-order='{order.pk}'] .s-CANCELLED")
+        # Locators, not element handles: the blotter replaces a row on every update.
+        status = page.locator(f"#orders tr[data-order='{order.pk}'] .cell-status .status")
+        expect(status).to_have_text("ACCEPTED")
+        page.locator(f"#orders tr[data-order='{order.pk}'] button.cancel").click()
+        expect(status).to_have_text("CANCELLED")
         order.refresh_from_db()
         assert order.status == "CANCELLED"
+
+
+def api_post(server, token: str, path: str, body: dict | None = None) -> dict:
+    """A REST call from outside the page, served by the live server (whose commit pushes)."""
+    request = urllib.request.Request(
+        f"{server.url}{path}",
+        data=json.dumps(body or {}).encode(),
+        method="POST",
+        headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=15) as response:
+        return json.loads(response.read())
+
+
+def wait_until(page, condition, timeout: float = 15):
+    """Let Playwright deliver its events until `condition()` holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        page.wait_for_timeout(50)
+
+
+def test_the_blotter_follows_the_orders_socket(browser_page, pm, trader, portfolio, aapl):  # noqa: F811
+    before = services.order_submit(
+        actor=pm, portfolio=portfolio, instrument=aapl, side="BUY", quantity=D(100), urgency="LOW"
+    )
+    token = Token.objects.create(user=pm).key
+    page = browser_page
+    sockets, frames, order_lists = [], [], []
+
+    def opened(ws):
+        sockets.append(ws.url)
+        ws.on("framereceived", lambda payload: frames.append(payload))
+
+    page.on("websocket", opened)
+    page.on("request", lambda r: "/api/orders/?" in r.url and order_lists.append(r.url))
+    with ServerThread() as server:
+        login(page, server.url, "trader")
+        assert page.url.endswith("/trader/")  # the trader lands on the blotter
+        # the snapshot drew the row (JS rows carry data-updated), the socket said hello
+        expect(page.locator(f"#orders tr[data-order='{before.pk}'][data-updated] .status")).to_have_text("ACCEPTED")
+        wait_until(page, lambda: any('"hello"' in f for f in frames))
+        snapshots = len(order_lists)
+
+        api_post(server, token, f"/api/orders/{before.pk}/cancel/")
+        expect(page.locator(f"#orders tr[data-order='{before.pk}'] .status")).to_have_text("CANCELLED")
+        created = api_post(
+            server,
+            token,
+            "/api/orders/",
+            {"portfolio": portfolio.pk, "instrument": "AAPL", "side": "SELL", "quantity": "5", "urgency": "LOW"},
+        )
+        new_row = page.locator("#orders tbody tr").first
+        expect(new_row).to_have_attribute("data-order", str(created["id"]))
+        expect(new_row.locator(".status")).to_have_text("ACCEPTED")
+        assert page.locator("#orders tr[data-order]").count() == 2
+
+        # Both arrived as order.update events on the one socket, not by re-reading the list.
+        assert len(order_lists) == snapshots == 1
+        assert [s.rsplit("/", 2)[-2] for s in sockets] == ["orders"]
+        updates = [json.loads(f) for f in frames if '"order.update"' in f]
+        assert [(u["order"]["id"], u["order"]["status"]) for u in updates] == [
+            (before.pk, "CANCELLED"),
+            (created["id"], "ACCEPTED"),
+        ]
+        assert updates[1]["seq"] == updates[0]["seq"] + 1
 
 
 def test_trader_cannot_open_order_entry(browser_page, trader):  # noqa: F811
