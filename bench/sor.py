@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sor.domain import SelectionInputs, VenueQuote, allocate, select_strategy  # noqa: E402
+from sor.domain import SelectionInputs, VenueQuote, allocate, select_strategy
 
 LIT_VENUES = 6
 LEVELS = 10
@@ -41,15 +41,27 @@ def build_book(rng: random.Random, side: str, mid: Decimal) -> list[VenueQuote]:
             price += away * tick * rng.randint(1, 2)
         venues.append(
             VenueQuote(
-                name=f"LIT{index}", kind="LIT", taker_fee_bps=rng.choice([-0.2, 0.1, 0.3, 0.5]),
-                min_quantity=Decimal(100 * rng.choice([1, 1, 5])), enabled=True, fresh=True, levels=levels,
+                name=f"LIT{index}",
+                kind="LIT",
+                taker_fee_bps=rng.choice([-0.2, 0.1, 0.3, 0.5]),
+                min_quantity=Decimal(100 * rng.choice([1, 1, 5])),
+                enabled=True,
+                fresh=True,
+                levels=levels,
             )
         )
     for index in range(DARK_POOLS):
         venues.append(
             VenueQuote(
-                name=f"DARK{index}", kind="DARK", taker_fee_bps=0.1, min_quantity=Decimal(100), enabled=True,
-                fresh=True, levels=[], mid=mid, dark_fill_rate=rng.choice([0.1, 0.3, 0.5]),
+                name=f"DARK{index}",
+                kind="DARK",
+                taker_fee_bps=0.1,
+                min_quantity=Decimal(100),
+                enabled=True,
+                fresh=True,
+                levels=[],
+                mid=mid,
+                dark_fill_rate=rng.choice([0.1, 0.3, 0.5]),
             )
         )
     return venues
@@ -68,10 +80,19 @@ def build_cases(seed: int) -> list[tuple[SelectionInputs, Decimal, Decimal | Non
         quantity = Decimal(max(100, round(float(adv) * 10 ** rng.uniform(-4.3, -0.5), -2)))
         limit = None if rng.random() < 0.5 else mid + (1 if side == "BUY" else -1) * mid * Decimal("0.002")
         inputs = SelectionInputs(
-            side=side, quantity=quantity, price=mid, adv=adv, daily_vol=rng.uniform(0.006, 0.05),
-            spread_bps=rng.uniform(1, 12), displayed_depth=depth, urgency=rng.choice(["LOW", "MEDIUM", "HIGH"]),
-            asset_class="EQUITY", time_left_seconds=rng.uniform(600, 23_400), limit_price=limit,
-            lot_size=Decimal(100), venue_count_dark=rng.choice([0, 2]),
+            side=side,
+            quantity=quantity,
+            price=mid,
+            adv=adv,
+            daily_vol=rng.uniform(0.006, 0.05),
+            spread_bps=rng.uniform(1, 12),
+            displayed_depth=depth,
+            urgency=rng.choice(["LOW", "MEDIUM", "HIGH"]),
+            asset_class="EQUITY",
+            time_left_seconds=rng.uniform(600, 23_400),
+            limit_price=limit,
+            lot_size=Decimal(100),
+            venue_count_dark=rng.choice([0, 2]),
         )
         # A child that walks a good part of the consolidated book.
         child = min(quantity, Decimal(round(float(depth) * rng.uniform(0.1, 0.9), -2)))
@@ -137,8 +158,14 @@ def main() -> None:
     print("-" * 36)
     print(f"{'decisions':<22}{figures['decisions']:>14,}")
     print(f"{'decisions / s':<22}{figures['decisions_per_second']:>14,}")
-    for key, label in (("mean_us", "mean"), ("p50_us", "p50"), ("p90_us", "p90"), ("p99_us", "p99"),
-                       ("p999_us", "p99.9"), ("max_us", "max")):
+    for key, label in (
+        ("mean_us", "mean"),
+        ("p50_us", "p50"),
+        ("p90_us", "p90"),
+        ("p99_us", "p99"),
+        ("p999_us", "p99.9"),
+        ("max_us", "max"),
+    ):
         print(f"{label + ' latency (us)':<22}{figures[key]:>14,.1f}")
     print(f"{'goal (p99<1ms, >10k/s)':<22}{'met' if figures['goal_met'] else 'NOT met':>14}")
     print("strategy mix over the case pool: " + ", ".join(f"{k} {v}" for k, v in figures["strategy_mix"].items()))

@@ -2,12 +2,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from core.choices import Strategy
 from marketdata.models import Instrument
-from sor.domain import STRATEGIES, SelectionRule
-
-STRATEGY_CHOICES = [(s, s) for s in STRATEGIES]
-RANGE_FIELDS = ("participation", "spread_bps", "depth_ratio", "time_left_seconds", "limit_distance_bps", "dark_venues")
-SET_FIELDS = ("volatility_regimes", "urgencies", "asset_classes")
+from sor.domain import SelectionRule
+from sor.domain.rules import RANGE_FIELDS, SET_FIELDS
 
 
 class SelectionRuleRecord(models.Model):
@@ -17,10 +15,13 @@ class SelectionRuleRecord(models.Model):
 
     priority = models.PositiveIntegerField(db_index=True)
     name = models.SlugField(max_length=60, unique=True)
-    strategy = models.CharField(max_length=8, choices=STRATEGY_CHOICES)
+    strategy = models.CharField(max_length=8, choices=Strategy.choices)
     enabled = models.BooleanField(default=True)
-    rationale = models.CharField(max_length=300, blank=True,
-                                 help_text="Sentence template, e.g. '{participation_pct:.1f}% of ADV: too large for one sweep'.")
+    rationale = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Sentence template, e.g. '{participation_pct:.1f}% of ADV: too large for one sweep'.",
+    )
     participation_min = models.FloatField(null=True, blank=True, help_text="Quantity / ADV (0.15 = 15%).")
     participation_max = models.FloatField(null=True, blank=True)
     spread_bps_min = models.FloatField(null=True, blank=True)
@@ -29,7 +30,9 @@ class SelectionRuleRecord(models.Model):
     depth_ratio_max = models.FloatField(null=True, blank=True)
     time_left_seconds_min = models.FloatField(null=True, blank=True)
     time_left_seconds_max = models.FloatField(null=True, blank=True)
-    limit_distance_bps_min = models.FloatField(null=True, blank=True, help_text="How far the limit pays through the mid.")
+    limit_distance_bps_min = models.FloatField(
+        null=True, blank=True, help_text="How far the limit pays through the mid."
+    )
     limit_distance_bps_max = models.FloatField(null=True, blank=True)
     dark_venues_min = models.PositiveIntegerField(null=True, blank=True)
     dark_venues_max = models.PositiveIntegerField(null=True, blank=True)
@@ -47,8 +50,13 @@ class SelectionRuleRecord(models.Model):
         return f"{self.priority} {self.name} -> {self.strategy}"
 
     def definition(self) -> dict:
-        data = {"priority": self.priority, "name": self.name, "strategy": self.strategy, "rationale": self.rationale,
-                "parameters": self.parameters or {}}
+        data = {
+            "priority": self.priority,
+            "name": self.name,
+            "strategy": self.strategy,
+            "rationale": self.rationale,
+            "parameters": self.parameters or {},
+        }
         for prefix in RANGE_FIELDS:
             for bound in ("min", "max"):
                 data[f"{prefix}_{bound}"] = getattr(self, f"{prefix}_{bound}")
@@ -66,9 +74,10 @@ class SelectionRuleRecord(models.Model):
             raise ValidationError(str(exc)) from exc
 
     @classmethod
-    def from_domain(cls, rule: SelectionRule) -> "SelectionRuleRecord":
-        data = rule.to_dict()
-        return cls(**{k: v for k, v in data.items() if k in {f.name for f in cls._meta.fields}})
+    def columns_from_domain(cls, rule: SelectionRule) -> dict:
+        """The column values of a row holding `rule` (the inverse of definition())."""
+        columns = {f.name for f in cls._meta.fields}
+        return {k: v for k, v in rule.to_dict().items() if k in columns}
 
 
 class DecisionKind(models.TextChoices):
@@ -82,10 +91,12 @@ class RoutingDecision(models.Model):
     has an answer. Append-only."""
 
     kind = models.CharField(max_length=16, choices=DecisionKind.choices)
-    order = models.ForeignKey("oms.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="routing_decisions")
+    order = models.ForeignKey(
+        "oms.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="routing_decisions"
+    )
     instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
-    strategy = models.CharField(max_length=8, choices=STRATEGY_CHOICES)
+    strategy = models.CharField(max_length=8, choices=Strategy.choices)
     rule = models.CharField(max_length=60)
     parameters = models.JSONField(default=dict)
     estimated_cost_bps = models.DecimalField(max_digits=12, decimal_places=2)

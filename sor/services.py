@@ -1,5 +1,6 @@
 """The router's Django side: turn rows and the latest consolidated book into the pure
 inputs, ask sor.domain, store the decision with what it saw."""
+
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
@@ -7,15 +8,37 @@ from decimal import ROUND_DOWN, Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from core.choices import VenueKind
 from core.decimals import to_step
-from marketdata.models import Instrument, Venue, VenueKind
+from core.vocabulary import EQUITY_SESSION_SECONDS
+from marketdata.models import Instrument, Venue
 from marketdata.selectors import is_fresh, latest_snapshot
 from oms.models import Order
-from sor.domain import Decision, NoMatchingRule, SelectionInputs, VenueQuote, allocate, select_strategy
+from sor.domain import (
+    DEFAULT_RULES,
+    Decision,
+    NoMatchingRule,
+    SelectionInputs,
+    VenueQuote,
+    allocate,
+    select_strategy,
+)
 from sor.models import DecisionKind, RoutingDecision, SelectionRuleRecord
 
-SESSION_SECONDS = 6.5 * 3600  # a full equity session: the default horizon when the PM gives no end time
 FALLBACK_SPREAD_BPS = 10.0
+
+
+@transaction.atomic
+def selection_rules_seed() -> int:
+    """Put the default selection matrix (sor.domain.DEFAULT_RULES) in the admin-editable
+    table: each default rule whose name is not there yet. Rows already there, edited or not,
+    are left alone, so running it again changes nothing. Returns how many rows it created."""
+    created = 0
+    for rule in DEFAULT_RULES:
+        columns = SelectionRuleRecord.columns_from_domain(rule)
+        _, made = SelectionRuleRecord.objects.get_or_create(name=columns.pop("name"), defaults=columns)
+        created += made
+    return created
 
 
 @dataclass(frozen=True)
@@ -36,8 +59,12 @@ class MarketView:
     def provenance(self) -> dict:
         if self.snapshot is None:
             return {"source": "reference data", "fresh": False}
-        return {"source": "consolidated book", "seq": self.snapshot.get("seq"), "age_seconds": self.snapshot.get("age_seconds"),
-                "fresh": self.fresh}
+        return {
+            "source": "consolidated book",
+            "seq": self.snapshot.get("seq"),
+            "age_seconds": self.snapshot.get("age_seconds"),
+            "fresh": self.fresh,
+        }
 
 
 def market_view(instrument: Instrument) -> MarketView:
@@ -56,10 +83,19 @@ def venue_quotes(instrument: Instrument, side: str, view: MarketView) -> list[Ve
     quotes = []
     for venue in Venue.objects.filter(kind__in=[VenueKind.LIT, VenueKind.DARK]):
         levels = [(Decimal(p), Decimal(q)) for p, q in books.get(venue.name, {}).get(book_side, [])]
-        quotes.append(VenueQuote(
-            name=venue.name, kind=venue.kind, taker_fee_bps=float(venue.taker_fee_bps), min_quantity=venue.min_quantity,
-            enabled=venue.enabled, fresh=view.fresh and (venue.kind == VenueKind.DARK or venue.name in books),
-            levels=levels, mid=view.mid if view.fresh else None, dark_fill_rate=float(venue.dark_fill_rate)))
+        quotes.append(
+            VenueQuote(
+                name=venue.name,
+                kind=venue.kind,
+                taker_fee_bps=float(venue.taker_fee_bps),
+                min_quantity=venue.min_quantity,
+                enabled=venue.enabled,
+                fresh=view.fresh and (venue.kind == VenueKind.DARK or venue.name in books),
+                levels=levels,
+                mid=view.mid if view.fresh else None,
+                dark_fill_rate=float(venue.dark_fill_rate),
+            )
+        )
     return quotes
 
 
@@ -67,17 +103,36 @@ def active_rules():
     return [r.to_domain() for r in SelectionRuleRecord.objects.filter(enabled=True)]
 
 
-def _selection_inputs(*, instrument: Instrument, side: str, quantity: Decimal, urgency: str,
-                      limit_price: Decimal | None, end_time: datetime | None, view: MarketView) -> SelectionInputs:
+def _selection_inputs(
+    *,
+    instrument: Instrument,
+    side: str,
+    quantity: Decimal,
+    urgency: str,
+    limit_price: Decimal | None,
+    end_time: datetime | None,
+    view: MarketView,
+) -> SelectionInputs:
     lit = list(Venue.objects.filter(kind=VenueKind.LIT, enabled=True).values_list("taker_fee_bps", flat=True))
     dark = Venue.objects.filter(kind=VenueKind.DARK, enabled=True, min_quantity__lte=quantity).count()
-    time_left = SESSION_SECONDS if end_time is None else max(0.0, (end_time - timezone.now()).total_seconds())
+    # Without an end time the order has a full equity session, whatever the asset class.
+    time_left = EQUITY_SESSION_SECONDS if end_time is None else max(0.0, (end_time - timezone.now()).total_seconds())
     return SelectionInputs(
-        side=side, quantity=quantity, price=view.mid, adv=instrument.adv, daily_vol=float(instrument.daily_volatility),
-        spread_bps=view.spread_bps, displayed_depth=view.depth(side), urgency=urgency,
-        asset_class=instrument.asset_class, time_left_seconds=time_left, limit_price=limit_price,
-        lot_size=instrument.lot_size, multiplier=instrument.multiplier,
-        impact_coef=float(instrument.impact_coefficient), venue_count_dark=dark,
+        side=side,
+        quantity=quantity,
+        price=view.mid,
+        adv=instrument.adv,
+        daily_vol=float(instrument.daily_volatility),
+        spread_bps=view.spread_bps,
+        displayed_depth=view.depth(side),
+        urgency=urgency,
+        asset_class=instrument.asset_class,
+        time_left_seconds=time_left,
+        limit_price=limit_price,
+        lot_size=instrument.lot_size,
+        multiplier=instrument.multiplier,
+        impact_coef=float(instrument.impact_coefficient),
+        venue_count_dark=dark,
         fee_bps=max(0.0, float(sum(lit) / len(lit))) if lit else 0.0,
     )
 
@@ -95,10 +150,19 @@ def _allocation_preview(instrument, side, quantity, limit_price, decision, view)
         return []
     child = _first_child(decision, quantity, instrument.lot_size)
     dark_fraction = float(decision.parameters.get("dark_fraction") or 0.0)
-    rows = allocate(side, child, limit_price, instrument.lot_size, venue_quotes(instrument, side, view),
-                    dark_fraction=dark_fraction)
-    return [{"venue": a.venue, "kind": str(a.kind.value), "quantity": str(a.quantity), "price": str(a.price),
-             "effective_price": str(a.effective_price.quantize(instrument.tick_size / 100))} for a in rows]
+    rows = allocate(
+        side, child, limit_price, instrument.lot_size, venue_quotes(instrument, side, view), dark_fraction=dark_fraction
+    )
+    return [
+        {
+            "venue": a.venue,
+            "kind": str(a.kind.value),
+            "quantity": str(a.quantity),
+            "price": str(a.price),
+            "effective_price": str(a.effective_price.quantize(instrument.tick_size / 100)),
+        }
+        for a in rows
+    ]
 
 
 def _bps(value: float) -> Decimal:
@@ -106,13 +170,29 @@ def _bps(value: float) -> Decimal:
 
 
 @transaction.atomic
-def routing_decide(*, kind: str, instrument: Instrument, side: str, quantity: Decimal, urgency: str,
-                   limit_price: Decimal | None = None, end_time: datetime | None = None, order: Order | None = None,
-                   actor=None) -> RoutingDecision:
+def routing_decide(
+    *,
+    kind: str,
+    instrument: Instrument,
+    side: str,
+    quantity: Decimal,
+    urgency: str,
+    limit_price: Decimal | None = None,
+    end_time: datetime | None = None,
+    order: Order | None = None,
+    actor=None,
+) -> RoutingDecision:
     """Choose strategy and venues for an order (or a what-if), explain why, and store it."""
     view = market_view(instrument)
-    inputs = _selection_inputs(instrument=instrument, side=side, quantity=quantity, urgency=urgency,
-                               limit_price=limit_price, end_time=end_time, view=view)
+    inputs = _selection_inputs(
+        instrument=instrument,
+        side=side,
+        quantity=quantity,
+        urgency=urgency,
+        limit_price=limit_price,
+        end_time=end_time,
+        view=view,
+    )
     notes = []
     try:
         decision = select_strategy(inputs, active_rules() or None)
@@ -124,11 +204,19 @@ def routing_decide(*, kind: str, instrument: Instrument, side: str, quantity: De
     if not view.fresh:
         rationale.append("No fresh market data: spread from analytics, no displayed depth; re-check before trading.")
     return RoutingDecision.objects.create(
-        kind=kind, order=order, instrument=instrument, requested_by=actor, strategy=decision.strategy.value,
-        rule=decision.rule, parameters=decision.parameters, estimated_cost_bps=_bps(decision.estimated_cost_bps),
+        kind=kind,
+        order=order,
+        instrument=instrument,
+        requested_by=actor,
+        strategy=decision.strategy.value,
+        rule=decision.rule,
+        parameters=decision.parameters,
+        estimated_cost_bps=_bps(decision.estimated_cost_bps),
         estimated_risk_bps=_bps(decision.estimated_risk_bps),
-        estimated_cost=Decimal(str(round(decision.estimated_cost, 2))), rationale=rationale,
-        inputs=decision.inputs, cost_breakdown=decision.cost_breakdown,
+        estimated_cost=Decimal(str(round(decision.estimated_cost, 2))),
+        rationale=rationale,
+        inputs=decision.inputs,
+        cost_breakdown=decision.cost_breakdown,
         allocation=_allocation_preview(instrument, side, quantity, limit_price, decision, view),
         market_data=view.provenance(),
     )
@@ -137,14 +225,37 @@ def routing_decide(*, kind: str, instrument: Instrument, side: str, quantity: De
 def order_recommend(*, order: Order, actor=None) -> RoutingDecision:
     """The router's recommendation for working a parent order's remaining quantity."""
     remaining = order.quantity - order.filled_quantity
-    return routing_decide(kind=DecisionKind.RECOMMENDATION, instrument=order.instrument, side=order.side,
-                          quantity=remaining if remaining > 0 else order.quantity, urgency=order.urgency,
-                          limit_price=order.limit_price, end_time=order.end_time, order=order, actor=actor)
+    return routing_decide(
+        kind=DecisionKind.RECOMMENDATION,
+        instrument=order.instrument,
+        side=order.side,
+        quantity=remaining if remaining > 0 else order.quantity,
+        urgency=order.urgency,
+        limit_price=order.limit_price,
+        end_time=order.end_time,
+        order=order,
+        actor=actor,
+    )
 
 
-def pretrade_estimate(*, instrument: Instrument, side: str, quantity: Decimal, urgency: str,
-                      limit_price: Decimal | None = None, end_time: datetime | None = None,
-                      actor=None) -> RoutingDecision:
+def pretrade_estimate(
+    *,
+    instrument: Instrument,
+    side: str,
+    quantity: Decimal,
+    urgency: str,
+    limit_price: Decimal | None = None,
+    end_time: datetime | None = None,
+    actor=None,
+) -> RoutingDecision:
     """What-if for the order entry page: no order exists yet."""
-    return routing_decide(kind=DecisionKind.WHAT_IF, instrument=instrument, side=side, quantity=quantity,
-                          urgency=urgency, limit_price=limit_price, end_time=end_time, actor=actor)
+    return routing_decide(
+        kind=DecisionKind.WHAT_IF,
+        instrument=instrument,
+        side=side,
+        quantity=quantity,
+        urgency=urgency,
+        limit_price=limit_price,
+        end_time=end_time,
+        actor=actor,
+    )

@@ -1,8 +1,8 @@
 from rest_framework import serializers
 
-from marketdata.models import Instrument
 from core.api import FutureDateTimeField, PriceInput, QuantityInput
-from oms.models import Side, Urgency
+from core.choices import Side, Urgency
+from marketdata.models import Instrument
 from sor.models import RoutingDecision
 
 
@@ -12,8 +12,9 @@ class PretradeInput(serializers.Serializer):
     quantity = QuantityInput()
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.MEDIUM)
     limit_price = PriceInput(required=False, allow_null=True)
-    end_time = FutureDateTimeField(required=False, allow_null=True,
-                                         help_text="Finish by then; the horizon is the rest of the session without it.")
+    end_time = FutureDateTimeField(
+        required=False, allow_null=True, help_text="Finish by then; the horizon is the rest of the session without it."
+    )
 
 
 class RoutingDecisionSerializer(serializers.ModelSerializer):
@@ -21,7 +22,22 @@ class RoutingDecisionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = RoutingDecision
-        fields = ["id", "kind", "order", "instrument", "strategy", "parameters", "estimated_cost_bps",
-                  "estimated_risk_bps", "estimated_cost", "rationale", "rule", "inputs", "cost_breakdown",
-                  "allocation", "market_data", "created_at"]
+        fields = [
+            "id",
+            "kind",
+            "order",
+            "instrument",
+            "strategy",
+            "parameters",
+            "estimated_cost_bps",
+            "estimated_risk_bps",
+            "estimated_cost",
+            "rationale",
+            "rule",
+            "inputs",
+            "cost_breakdown",
+            "allocation",
+            "market_data",
+            "created_at",
+        ]
         read_only_fields = fields

@@ -19,7 +19,7 @@ from decimal import Decimal
 from functools import lru_cache
 from heapq import heappop, heappush
 
-from sor.domain.types import Side, VenueKind, parse_enum
+from core.vocabulary import Side, VenueKind, parse_enum
 
 _ZERO = Decimal(0)
 _BPS = Decimal(10000)
@@ -79,8 +79,11 @@ def allocate(
     if dark_fraction > 0:
         dark_wanted = _whole_lots(wanted * Decimal(repr(dark_fraction)), lot_size)
         pools = [
-            v for v in usable
-            if v.kind is VenueKind.DARK and v.mid is not None and v.dark_fill_rate > 0
+            v
+            for v in usable
+            if v.kind is VenueKind.DARK
+            and v.mid is not None
+            and v.dark_fill_rate > 0
             and _within_limit(v.mid, limit_price, buying)
         ]
         if dark_wanted > 0 and pools:
@@ -119,22 +122,27 @@ def _allocate_dark(pools: list[VenueQuote], wanted: Decimal, lot_size: Decimal, 
         shares = [int(x) for x in exact]
         leftover = lots - sum(shares)
         # Hand leftover lots to the largest remainders; ties to the better fill rate.
-        by_remainder = sorted(range(len(active)), key=lambda i: (exact[i] - shares[i], active[i].dark_fill_rate), reverse=True)
+        by_remainder = sorted(
+            range(len(active)), key=lambda i: (exact[i] - shares[i], active[i].dark_fill_rate), reverse=True
+        )
         for i in by_remainder[:leftover]:
             shares[i] += 1
-        keep = [n > 0 and n * lot_size >= v.min_quantity for v, n in zip(active, shares)]
+        keep = [n > 0 and n * lot_size >= v.min_quantity for v, n in zip(active, shares, strict=True)]
         if all(keep):
             break
-        active = [v for v, kept in zip(active, keep) if kept]
+        active = [v for v, kept in zip(active, keep, strict=True) if kept]
     else:
         return []
     allocations = []
-    for venue, n in zip(active, shares):
+    for venue, n in zip(active, shares, strict=True):
         mid = venue.mid
         assert mid is not None  # filtered by the caller
         allocations.append(
             Allocation(
-                venue=venue.name, kind=VenueKind.DARK, quantity=n * lot_size, price=mid,
+                venue=venue.name,
+                kind=VenueKind.DARK,
+                quantity=n * lot_size,
+                price=mid,
                 effective_price=mid * _fee_factor(venue.taker_fee_bps, buying),
             )
         )
@@ -159,7 +167,10 @@ def _allocate_lit(
 
     allocations = [
         Allocation(
-            venue=venues[i].name, kind=VenueKind.LIT, quantity=quantity, price=worst_prices[i],
+            venue=venues[i].name,
+            kind=VenueKind.LIT,
+            quantity=quantity,
+            price=worst_prices[i],
             effective_price=notionals[i] / quantity,
         )
         for i, quantity in enumerate(quantities)

@@ -24,6 +24,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from core.vocabulary import EQUITY_SESSION_SECONDS
+
 BPS = 1e4
 
 # Square-root law coefficient Y. Empirical studies of metaorders (Torre 1997 / Barra,
@@ -35,7 +37,6 @@ DEFAULT_IMPACT_COEF = 0.7
 # and a near 0.5-1; we pick the less optimistic a = 0.5 (slowing down helps less).
 TEMPORARY_IMPACT_SHARE = 0.9
 PARTICIPATION_EXPONENT = 0.5
-DEFAULT_TRADING_DAY_SECONDS = 6.5 * 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +98,7 @@ def estimate_cost(
     multiplier: float = 1.0,
     participation_rate: float | None = None,
     aggressive_fraction: float = 1.0,
-    trading_day_seconds: float = DEFAULT_TRADING_DAY_SECONDS,
+    trading_day_seconds: float = EQUITY_SESSION_SECONDS,
 ) -> CostEstimate:
     """Estimate the cost of trading `quantity` over `horizon_seconds`.
 

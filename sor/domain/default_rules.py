@@ -17,8 +17,9 @@ Choices worth knowing:
 
 from __future__ import annotations
 
-from sor.domain.selection import SelectionRule
-from sor.domain.types import AssetClass, Strategy, Urgency, VolatilityRegime
+from core.vocabulary import AssetClass, Strategy, Urgency
+from sor.domain.rules import SelectionRule
+from sor.domain.types import VolatilityRegime
 
 _CALM = frozenset({Urgency.LOW, Urgency.MEDIUM})
 
@@ -30,7 +31,9 @@ DEFAULT_RULES: tuple[SelectionRule, ...] = (
         asset_classes=frozenset({AssetClass.OPTION, AssetClass.CRYPTO}),
         participation_min=0.05,
         parameters={"counterparties": 5, "max_horizon_seconds": 30},
-        rationale="{asset_class} block of {participation_pct:.1f}% of ADV: price it privately with liquidity providers (RFQ)",
+        rationale=(
+            "{asset_class} block of {participation_pct:.1f}% of ADV: price it privately with liquidity providers (RFQ)"
+        ),
     ),
     SelectionRule(
         priority=20,
@@ -48,9 +51,16 @@ DEFAULT_RULES: tuple[SelectionRule, ...] = (
         strategy=Strategy.ICEBERG,
         urgencies=_CALM,
         limit_distance_bps_max=-25,
-        parameters={"participation_rate": 0.05, "display_fraction": 0.1, "aggressive_fraction": 0.0,
-                    "max_participation_rate": 0.25},
-        rationale="limit {limit_distance_bps:+.0f} bps from the mid, on the passive side: rest it as an iceberg rather than chase",
+        parameters={
+            "participation_rate": 0.05,
+            "display_fraction": 0.1,
+            "aggressive_fraction": 0.0,
+            "max_participation_rate": 0.25,
+        },
+        rationale=(
+            "limit {limit_distance_bps:+.0f} bps from the mid, on the passive side: rest it as an iceberg rather than "
+            "chase"
+        ),
     ),
     SelectionRule(
         priority=30,
@@ -59,7 +69,10 @@ DEFAULT_RULES: tuple[SelectionRule, ...] = (
         participation_max=0.001,
         depth_ratio_min=1,
         spread_bps_max=50,
-        rationale="{participation_pct:.3f}% of ADV with {depth_ratio:.1f}x its size displayed: one sweep of the lit book is cheapest",
+        rationale=(
+            "{participation_pct:.3f}% of ADV with {depth_ratio:.1f}x its size displayed: one sweep of the lit book is "
+            "cheapest"
+        ),
     ),
     SelectionRule(
         priority=40,
@@ -68,7 +81,10 @@ DEFAULT_RULES: tuple[SelectionRule, ...] = (
         urgencies=frozenset({Urgency.HIGH}),
         volatility_regimes=frozenset({VolatilityRegime.HIGH}),
         parameters={"participation_rate": 0.25, "horizon_share": 0.5, "front_loading": 3.0},
-        rationale="{urgency} urgency in {volatility_regime} volatility ({daily_vol_pct:.1f}% a day): strongly front-loaded IS, at least 25% participation",
+        rationale=(
+            "{urgency} urgency in {volatility_regime} volatility ({daily_vol_pct:.1f}% a day): strongly front-loaded "
+            "IS, at least 25% participation"
+        ),
     ),
     SelectionRule(
         priority=50,
@@ -77,7 +93,10 @@ DEFAULT_RULES: tuple[SelectionRule, ...] = (
         urgencies=frozenset({Urgency.HIGH}),
         participation_max=0.01,
         depth_ratio_min=1,
-        rationale="{urgency} urgency and {participation_pct:.2f}% of ADV fits in the displayed book ({depth_ratio:.1f}x): sweep now",
+        rationale=(
+            "{urgency} urgency and {participation_pct:.2f}% of ADV fits in the displayed book ({depth_ratio:.1f}x): "
+            "sweep now"
+        ),
     ),
     SelectionRule(
         priority=60,
@@ -86,7 +105,10 @@ DEFAULT_RULES: tuple[SelectionRule, ...] = (
         urgencies=frozenset({Urgency.HIGH}),
         participation_min=0.05,
         parameters={"participation_rate": 0.2, "horizon_share": 0.5, "front_loading": 1.5},
-        rationale="{participation_pct:.1f}% of ADV: too large for one sweep; {urgency} urgency, so IS front-loads at 20% participation or more to cut timing risk",
+        rationale=(
+            "{participation_pct:.1f}% of ADV: too large for one sweep; {urgency} urgency, so IS front-loads at 20% "
+            "participation or more to cut timing risk"
+        ),
     ),
     SelectionRule(
         priority=70,
@@ -94,7 +116,10 @@ DEFAULT_RULES: tuple[SelectionRule, ...] = (
         strategy=Strategy.POV,
         urgencies=frozenset({Urgency.HIGH}),
         parameters={"participation_rate": 0.2, "horizon_share": 0.5},
-        rationale="{urgency} urgency on {participation_pct:.2f}% of ADV with {depth_ratio:.1f}x displayed: POV (target 20%) keeps pace with the market",
+        rationale=(
+            "{urgency} urgency on {participation_pct:.2f}% of ADV with {depth_ratio:.1f}x displayed: POV (target 20%) "
+            "keeps pace with the market"
+        ),
     ),
     SelectionRule(
         priority=80,
@@ -102,9 +127,16 @@ DEFAULT_RULES: tuple[SelectionRule, ...] = (
         strategy=Strategy.ICEBERG,
         participation_max=0.01,
         depth_ratio_max=1,
-        parameters={"participation_rate": 0.05, "display_fraction": 0.1, "aggressive_fraction": 0.5,
-                    "max_participation_rate": 0.25},
-        rationale="only {depth_ratio:.2f}x the order is displayed although it is {participation_pct:.2f}% of ADV: hide it in an iceberg",
+        parameters={
+            "participation_rate": 0.05,
+            "display_fraction": 0.1,
+            "aggressive_fraction": 0.5,
+            "max_participation_rate": 0.25,
+        },
+        rationale=(
+            "only {depth_ratio:.2f}x the order is displayed although it is {participation_pct:.2f}% of ADV: hide it "
+            "in an iceberg"
+        ),
     ),
     SelectionRule(
         priority=85,
@@ -112,7 +144,10 @@ DEFAULT_RULES: tuple[SelectionRule, ...] = (
         strategy=Strategy.TWAP,
         time_left_seconds_max=1800,
         parameters={"participation_rate": 0.15, "slice_seconds": 60, "max_participation_rate": 0.35},
-        rationale="only {time_left_minutes:.0f} min left for {participation_pct:.2f}% of ADV: TWAP evenly over the remaining window",
+        rationale=(
+            "only {time_left_minutes:.0f} min left for {participation_pct:.2f}% of ADV: TWAP evenly over the "
+            "remaining window"
+        ),
     ),
     SelectionRule(
         priority=90,
@@ -125,7 +160,10 @@ DEFAULT_RULES: tuple[SelectionRule, ...] = (
         dark_venues_min=1,
         urgencies=_CALM,
         parameters={"dark_fraction": 1.0, "expected_dark_fill": 0.5, "max_horizon_seconds": 1800},
-        rationale="{participation_pct:.2f}% of ADV in a liquid stock ({spread_bps:.1f} bps spread) with {venue_count_dark} dark pool(s): rest at the mid to save the spread and hide the size",
+        rationale=(
+            "{participation_pct:.2f}% of ADV in a liquid stock ({spread_bps:.1f} bps spread) with {venue_count_dark} "
+            "dark pool(s): rest at the mid to save the spread and hide the size"
+        ),
     ),
     SelectionRule(
         priority=100,
@@ -134,7 +172,10 @@ DEFAULT_RULES: tuple[SelectionRule, ...] = (
         urgencies=frozenset({Urgency.LOW}),
         participation_min=0.01,
         parameters={"participation_rate": 0.08, "max_participation_rate": 0.25},
-        rationale="{participation_pct:.1f}% of ADV: too large for one sweep; {urgency} urgency, so a patient VWAP along the volume curve (target 8% of volume)",
+        rationale=(
+            "{participation_pct:.1f}% of ADV: too large for one sweep; {urgency} urgency, so a patient VWAP along the "
+            "volume curve (target 8% of volume)"
+        ),
     ),
     SelectionRule(
         priority=110,
@@ -143,14 +184,19 @@ DEFAULT_RULES: tuple[SelectionRule, ...] = (
         urgencies=frozenset({Urgency.MEDIUM}),
         participation_min=0.01,
         parameters={"participation_rate": 0.12, "max_participation_rate": 0.35},
-        rationale="{participation_pct:.1f}% of ADV: too large for one sweep; {urgency} urgency, so POV (target 12% of volume)",
+        rationale=(
+            "{participation_pct:.1f}% of ADV: too large for one sweep; {urgency} urgency, so POV (target 12% of volume)"
+        ),
     ),
     SelectionRule(
         priority=1000,
         name="catch-all",
         strategy=Strategy.POV,
         parameters={"participation_rate": 0.1, "max_participation_rate": 0.35},
-        rationale="{participation_pct:.2f}% of ADV, {spread_bps:.1f} bps spread, {urgency} urgency: no specific rule, so POV (target 10% of volume), the robust default",
+        rationale=(
+            "{participation_pct:.2f}% of ADV, {spread_bps:.1f} bps spread, {urgency} urgency: no specific rule, so "
+            "POV (target 10% of volume), the robust default"
+        ),
     ),
 )
 

@@ -19,14 +19,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sor.domain.selection import (
-    MAX_PARTICIPATION_RATE,
-    SelectionInputs,
-    SelectionRule,
-    plan_strategy,
-    select_strategy,
-)
-from sor.domain.types import SCHEDULED_STRATEGIES, AssetClass, Strategy, parse_enum
+from core.vocabulary import AssetClass, Strategy, parse_enum
+from sor.domain.inputs import SelectionInputs
+from sor.domain.planning import MAX_PARTICIPATION_RATE, plan_strategy
+from sor.domain.rules import SelectionRule
+from sor.domain.selection import select_strategy
+from sor.domain.types import SCHEDULED_STRATEGIES
 
 # Volatility now above this multiple of the volatility at start is a spike.
 VOLATILITY_SPIKE_RATIO = 2.0
@@ -52,8 +50,12 @@ _RISK_CUTTING = frozenset({Strategy.IS, Strategy.POV}) | _ONE_SHOT
 _LIQUIDITY_SAFE = frozenset({Strategy.DARK, Strategy.RFQ})
 _PLAN_DEFAULTS: dict[Strategy, dict[str, float]] = {
     Strategy.IS: {"participation_rate": 0.25, "horizon_share": 0.5, "front_loading": 3.0},
-    Strategy.ICEBERG: {"participation_rate": 0.05, "display_fraction": 0.1, "aggressive_fraction": 0.0,
-                       "max_participation_rate": 0.25},
+    Strategy.ICEBERG: {
+        "participation_rate": 0.05,
+        "display_fraction": 0.1,
+        "aggressive_fraction": 0.0,
+        "max_participation_rate": 0.25,
+    },
     Strategy.DARK: {"dark_fraction": 1.0, "expected_dark_fill": 0.5},
     Strategy.RFQ: {"counterparties": 5},
 }
@@ -97,7 +99,8 @@ def reevaluate(
     distance_now = inputs_now.limit_distance_bps
     if distance_now is not None and distance_now < -LIMIT_FAR_BPS and current not in (Strategy.ICEBERG, Strategy.RFQ):
         return _switch(
-            Strategy.ICEBERG, inputs_now,
+            Strategy.ICEBERG,
+            inputs_now,
             f"limit now {distance_now:+.0f} bps from the mid, more than {LIMIT_FAR_BPS:.0f} bps on the "
             f"passive side: taking cannot fill, so rest it as an iceberg at the limit",
         )
@@ -106,7 +109,9 @@ def reevaluate(
     depth_start, depth_now = inputs_at_start.depth_ratio, inputs_now.depth_ratio
     spread_start, spread_now = inputs_at_start.spread_bps, inputs_now.spread_bps
     depth_collapsed = depth_now < DEPTH_COLLAPSE_RATIO * depth_start and depth_now < 1.0
-    spread_blown = spread_now >= SPREAD_BLOWOUT_RATIO * spread_start and spread_now - spread_start >= SPREAD_BLOWOUT_MIN_BPS
+    spread_blown = (
+        spread_now >= SPREAD_BLOWOUT_RATIO * spread_start and spread_now - spread_start >= SPREAD_BLOWOUT_MIN_BPS
+    )
     if (depth_collapsed or spread_blown) and current not in _LIQUIDITY_SAFE:
         what = (
             f"displayed depth fell to {depth_now:.2f}x the remaining quantity from {depth_start:.2f}x"
@@ -127,7 +132,8 @@ def reevaluate(
     if vol_now > VOLATILITY_SPIKE_RATIO * vol_start and current not in _RISK_CUTTING:
         ratio = vol_now / vol_start if vol_start > 0 else float("inf")
         return _switch(
-            Strategy.IS, inputs_now,
+            Strategy.IS,
+            inputs_now,
             f"volatility {vol_now:.1%} a day is {ratio:.1f}x the {vol_start:.1%} at start: "
             f"cut timing risk with a front-loaded IS",
         )
@@ -138,7 +144,8 @@ def reevaluate(
         rate = _catch_up_rate(inputs_now)
         if current is not Strategy.POV or current_participation_rate is None or current_participation_rate < rate:
             return _switch(
-                Strategy.POV, inputs_now,
+                Strategy.POV,
+                inputs_now,
                 f"{progress:.0%} filled against {schedule_progress:.0%} scheduled ({behind * 100:.0f} points "
                 f"behind): POV at {rate:.0%} of volume to catch up",
                 {"participation_rate": rate, "max_participation_rate": rate},
@@ -147,20 +154,25 @@ def reevaluate(
     # 5. A passive limit the market came through.
     distance_start = inputs_at_start.limit_distance_bps
     if (
-        current is Strategy.ICEBERG and distance_start is not None and distance_now is not None
-        and distance_start < 0 and distance_now >= LIMIT_THROUGH_BPS
+        current is Strategy.ICEBERG
+        and distance_start is not None
+        and distance_now is not None
+        and distance_start < 0
+        and distance_now >= LIMIT_THROUGH_BPS
     ):
         decision = select_strategy(inputs_now, rules)
         if decision.strategy is not current:
             return Reevaluation(
-                action="SWITCH", new_strategy=decision.strategy,
+                action="SWITCH",
+                new_strategy=decision.strategy,
                 reason=f"limit now {distance_now:+.0f} bps through the mid (was {distance_start:+.0f}): "
                 f"marketable, so re-selected: {decision.rationale[0]}",
                 parameters=decision.parameters,
             )
 
     return Reevaluation(
-        action="KEEP", new_strategy=None,
+        action="KEEP",
+        new_strategy=None,
         reason=(
             f"no trigger: volatility {vol_now:.1%} ({vol_start:.1%} at start), depth {depth_now:.2f}x, "
             f"spread {spread_now:.1f} bps, {progress:.0%} filled vs {schedule_progress:.0%} scheduled"
@@ -178,5 +190,7 @@ def _catch_up_rate(inputs: SelectionInputs) -> float:
 def _switch(
     target: Strategy, inputs: SelectionInputs, reason: str, defaults: Mapping[str, float] | None = None
 ) -> Reevaluation:
-    parameters, _, _ = plan_strategy(target, inputs, defaults if defaults is not None else _PLAN_DEFAULTS.get(target, {}))
+    parameters, _, _ = plan_strategy(
+        target, inputs, defaults if defaults is not None else _PLAN_DEFAULTS.get(target, {})
+    )
     return Reevaluation(action="SWITCH", new_strategy=target, reason=reason, parameters=parameters)

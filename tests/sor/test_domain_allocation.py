@@ -4,22 +4,35 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sor.domain import Allocation, VenueKind, VenueQuote, allocate
+from core.vocabulary import VenueKind
+from sor.domain import Allocation, VenueQuote, allocate
 
 D = Decimal
 
 
 def lit(name, levels, fee=0.0, min_quantity="1", enabled=True, fresh=True) -> VenueQuote:
     return VenueQuote(
-        name=name, kind="LIT", taker_fee_bps=fee, min_quantity=D(min_quantity), enabled=enabled, fresh=fresh,
+        name=name,
+        kind="LIT",
+        taker_fee_bps=fee,
+        min_quantity=D(min_quantity),
+        enabled=enabled,
+        fresh=fresh,
         levels=[(D(price), D(size)) for price, size in levels],
     )
 
 
 def dark(name, mid, fill_rate, fee=0.0, min_quantity="1", enabled=True, fresh=True) -> VenueQuote:
     return VenueQuote(
-        name=name, kind="DARK", taker_fee_bps=fee, min_quantity=D(min_quantity), enabled=enabled, fresh=fresh,
-        levels=[], mid=None if mid is None else D(mid), dark_fill_rate=fill_rate,
+        name=name,
+        kind="DARK",
+        taker_fee_bps=fee,
+        min_quantity=D(min_quantity),
+        enabled=enabled,
+        fresh=fresh,
+        levels=[],
+        mid=None if mid is None else D(mid),
+        dark_fill_rate=fill_rate,
     )
 
 
@@ -97,7 +110,10 @@ def test_a_venue_below_its_minimum_is_dropped_and_its_share_goes_elsewhere():
     # Showing more, it qualifies once the walk reaches its deeper level; listed by its
     # average effective price (10.008), ahead of OTHER (10.01).
     venues[0] = lit("BIGMIN", [("10.00", 300), ("10.02", 300)], min_quantity="500")
-    assert summary(allocate("BUY", D(1500), None, D(100), venues)) == [("BIGMIN", "500", "10.02"), ("OTHER", "1000", "10.01")]
+    assert summary(allocate("BUY", D(1500), None, D(100), venues)) == [
+        ("BIGMIN", "500", "10.02"),
+        ("OTHER", "1000", "10.01"),
+    ]
     assert summary(allocate("BUY", D(1200), None, D(100), venues)) == [("OTHER", "1000", "10.01")]
 
 
@@ -128,7 +144,8 @@ def test_dark_share_is_split_by_fill_rate_at_the_mid():
 def test_dark_minimums_move_the_share_to_the_other_pool_or_to_lit():
     venues = [dark("D1", "10.005", 0.3), dark("D2", "10.005", 0.1, min_quantity="500"), lit("A", [("10.01", 5000)])]
     assert summary(allocate("BUY", D(2000), None, D(100), venues, dark_fraction=0.5)) == [
-        ("D1", "1000", "10.005"), ("A", "1000", "10.01"),
+        ("D1", "1000", "10.005"),
+        ("A", "1000", "10.01"),
     ]
     only_big_min = [dark("D2", "10.005", 0.1, min_quantity="5000"), lit("A", [("10.01", 5000)])]
     assert summary(allocate("BUY", D(2000), None, D(100), only_big_min, dark_fraction=0.5)) == [("A", "2000", "10.01")]
@@ -239,9 +256,7 @@ def test_without_minimums_the_lit_walk_is_greedy_and_complete(market):
     allocations = allocate(side, quantity, limit, lot, venues)
     wanted = (quantity // lot) * lot
     lit_venues = [venue for venue in venues if venue.kind == "LIT"]
-    available = sum(
-        (size for venue in lit_venues for price, size in venue.levels if _within(price, limit, side)), D(0)
-    )
+    available = sum((size for venue in lit_venues for price, size in venue.levels if _within(price, limit, side)), D(0))
     assert sum((a.quantity for a in allocations), D(0)) == min(wanted, available)
 
     # Every level left (partly) untaken is no better than the worst level taken anywhere.
@@ -258,8 +273,10 @@ def test_without_minimums_the_lit_walk_is_greedy_and_complete(market):
             used = min(left, size)
             left -= used
             if used > 0:
-                worst_taken = effective if worst_taken is None else (
-                    max(worst_taken, effective) if side == "BUY" else min(worst_taken, effective)
+                worst_taken = (
+                    effective
+                    if worst_taken is None
+                    else (max(worst_taken, effective) if side == "BUY" else min(worst_taken, effective))
                 )
             if used < size:
                 untaken_effective.append(effective)

@@ -31,7 +31,7 @@ def _expected_and_variance_by_hand(holdings: list[float]) -> tuple[float, float]
 
 def test_paper_kappa_and_half_life():
     params = _paper()
-    assert ETA_TILDE == pytest.approx(2.375e-6, rel=1e-15)
+    assert pytest.approx(2.375e-6, rel=1e-15) == ETA_TILDE
     assert math.cosh(math.acosh(1.19)) == pytest.approx(1.19)
     assert params.eta_tilde == pytest.approx(2.375e-6, rel=1e-12)
     assert params.kappa == pytest.approx(math.acosh(1.19), rel=1e-12)
@@ -73,7 +73,7 @@ def test_optimal_schedule_minimises_expected_cost_plus_lambda_variance():
     params = _paper()
     lam = params.lam
     optimal = almgren_chriss_trajectory(params)
-    best = sum(v * w for v, w in zip(trajectory_cost(params, optimal), (1.0, lam)))
+    best = sum(v * w for v, w in zip(trajectory_cost(params, optimal), (1.0, lam), strict=True))
     rng = np.random.default_rng(7)
     for _ in range(200):
         perturbed = optimal.copy()

@@ -2,10 +2,11 @@ import math
 
 import pytest
 
+from core.vocabulary import EQUITY_SESSION_SECONDS
 from sor.domain import CostEstimate, estimate_cost
 from sor.domain.cost import DEFAULT_IMPACT_COEF, PARTICIPATION_EXPONENT, TEMPORARY_IMPACT_SHARE
 
-DAY = 6.5 * 3600
+DAY = EQUITY_SESSION_SECONDS
 
 
 def _estimate(**overrides) -> CostEstimate:
@@ -76,8 +77,16 @@ def test_spread_and_fees_are_paid_on_the_aggressive_share_only():
 
 def test_currency_figures_use_notional_with_multiplier():
     # 100 option contracts at 2.50 with multiplier 100: notional 25,000.
-    estimate = estimate_cost(quantity=100, price=2.5, adv=10_000, daily_vol=0.05, spread_bps=200.0, multiplier=100,
-                             impact_coef=0.5, horizon_seconds=DAY)
+    estimate = estimate_cost(
+        quantity=100,
+        price=2.5,
+        adv=10_000,
+        daily_vol=0.05,
+        spread_bps=200.0,
+        multiplier=100,
+        impact_coef=0.5,
+        horizon_seconds=DAY,
+    )
     assert estimate.notional == 25_000.0
     # half-spread 100 bps + impact 0.5 * 0.05 * sqrt(0.01) * (0.9 * sqrt(0.01) + 0.1) = 4.75 bps
     assert estimate.impact_bps == pytest.approx(4.75, rel=1e-12)
@@ -95,8 +104,15 @@ def test_larger_orders_cost_more_in_bps():
 
 @pytest.mark.parametrize(
     "overrides",
-    [{"quantity": -1}, {"price": 0}, {"adv": 0}, {"daily_vol": -0.1}, {"spread_bps": -1},
-     {"horizon_seconds": -5}, {"aggressive_fraction": 1.5}],
+    [
+        {"quantity": -1},
+        {"price": 0},
+        {"adv": 0},
+        {"daily_vol": -0.1},
+        {"spread_bps": -1},
+        {"horizon_seconds": -5},
+        {"aggressive_fraction": 1.5},
+    ],
 )
 def test_rejects_nonsense_inputs(overrides):
     with pytest.raises(ValueError):

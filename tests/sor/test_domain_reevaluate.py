@@ -2,7 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from sor.domain import SelectionInputs, Strategy, reevaluate
+from core.vocabulary import Strategy
+from sor.domain import SelectionInputs, reevaluate
 from sor.domain.reevaluation import (
     BEHIND_SCHEDULE_POINTS,
     LIMIT_FAR_BPS,
@@ -15,9 +16,17 @@ DAY = 23_400
 def market(**overrides) -> SelectionInputs:
     """A 2%-of-ADV buy in a liquid stock, half a day left."""
     fields = dict(
-        side="BUY", quantity=Decimal(200_000), price=Decimal("50.00"), adv=Decimal(10_000_000), daily_vol=0.015,
-        spread_bps=4.0, displayed_depth=Decimal(400_000), urgency="MEDIUM", asset_class="EQUITY",
-        time_left_seconds=DAY / 2, venue_count_dark=2,
+        side="BUY",
+        quantity=Decimal(200_000),
+        price=Decimal("50.00"),
+        adv=Decimal(10_000_000),
+        daily_vol=0.015,
+        spread_bps=4.0,
+        displayed_depth=Decimal(400_000),
+        urgency="MEDIUM",
+        asset_class="EQUITY",
+        time_left_seconds=DAY / 2,
+        venue_count_dark=2,
     )
     fields.update(overrides)
     return SelectionInputs(**fields)
@@ -125,7 +134,9 @@ def test_exactly_twenty_points_behind_is_tolerated():
 def test_pov_behind_schedule_speeds_up_unless_already_fast_enough():
     now = market(time_left_seconds=1800)
     slow = reevaluate("POV", market(), now, progress=0.3, schedule_progress=0.6, current_participation_rate=0.10)
-    assert slow.action == "SWITCH" and slow.new_strategy is Strategy.POV and slow.parameters["participation_rate"] == 0.26
+    assert (
+        slow.action == "SWITCH" and slow.new_strategy is Strategy.POV and slow.parameters["participation_rate"] == 0.26
+    )
     fast = reevaluate("POV", market(), now, progress=0.3, schedule_progress=0.6, current_participation_rate=0.30)
     assert fast.action == "KEEP"
 
@@ -158,7 +169,9 @@ def test_passive_limit_the_market_came_through_is_re_selected():
     now = market(quantity=Decimal(5_000), limit_price=Decimal("49.80"), price=Decimal("49.60"))  # now +40 bps
     result = reevaluate("ICEBERG", start, now, progress=0.0, schedule_progress=0.1)
     assert result.action == "SWITCH" and result.new_strategy is Strategy.DIRECT
-    assert result.reason.startswith("limit now +40 bps through the mid (was -40): marketable, so re-selected: 0.050% of ADV")
+    assert result.reason.startswith(
+        "limit now +40 bps through the mid (was -40): marketable, so re-selected: 0.050% of ADV"
+    )
 
 
 def test_checks_run_in_order_limit_before_liquidity_before_volatility():
