@@ -5,16 +5,34 @@ from marketdata.models import Instrument, SessionStats, Venue
 
 @admin.register(Venue)
 class VenueAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "maker_fee_bps", "taker_fee_bps", "latency_ms", "min_quantity", "dark_fill_rate",
-                    "enabled"]
+    list_display = [
+        "name",
+        "kind",
+        "maker_fee_bps",
+        "taker_fee_bps",
+        "latency_ms",
+        "min_quantity",
+        "dark_fill_rate",
+        "enabled",
+    ]
     list_editable = ["enabled"]
     list_filter = ["kind", "enabled"]
 
 
 @admin.register(Instrument)
 class InstrumentAdmin(admin.ModelAdmin):
-    list_display = ["symbol", "asset_class", "reference_price", "tick_size", "lot_size", "adv", "daily_volatility",
-                    "avg_spread_bps", "analytics_updated_at", "is_active"]
+    list_display = [
+        "symbol",
+        "asset_class",
+        "reference_price",
+        "tick_size",
+        "lot_size",
+        "adv",
+        "daily_volatility",
+        "avg_spread_bps",
+        "analytics_updated_at",
+        "is_active",
+    ]
     list_filter = ["asset_class", "is_active"]
     search_fields = ["symbol", "name"]
     readonly_fields = ["analytics_updated_at"]

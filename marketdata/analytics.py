@@ -19,11 +19,13 @@ A session is cut into `buckets` equal time buckets from its open; a trade before
 counts in the first bucket and one after the close in the last, so the buckets always
 sum to the session's volume.
 """
+
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import pairwise
 
 PROFILE_PLACES = Decimal("0.000001")
 VOLATILITY_PLACES = Decimal("0.000001")
@@ -101,8 +103,9 @@ class SessionAccumulator:
                 return None
             mid = self.last_mid
             return SessionFigures(mid, mid, mid, mid, Decimal(0), spread, list(self.bucket_volumes))
-        return SessionFigures(self.open, self.high, self.low, self.close, self.volume, spread,
-                              list(self.bucket_volumes))
+        return SessionFigures(
+            self.open, self.high, self.low, self.close, self.volume, spread, list(self.bucket_volumes)
+        )
 
 
 def average_daily_volume(volumes: list[Decimal]) -> Decimal:
@@ -115,7 +118,7 @@ def daily_volatility(closes: list[Decimal]) -> Decimal | None:
     """Sample standard deviation of close-to-close log returns, or None below two returns."""
     if any(not close > 0 for close in closes):
         raise ValueError("closes must be positive")
-    returns = [(later / earlier).ln() for earlier, later in zip(closes, closes[1:])]
+    returns = [(later / earlier).ln() for earlier, later in pairwise(closes)]
     if len(returns) < 2:
         return None
     mean = sum(returns, Decimal(0)) / len(returns)
@@ -138,7 +141,7 @@ def volume_profile(sessions_buckets: list[list[Decimal]]) -> list[Decimal]:
     # Ties go to the longer profile: the finer one is the more informative.
     width = max(shapes, key=lambda n: (shapes[n], n))
     rows = [b for b in sessions_buckets if len(b) == width]
-    means = [sum(column, Decimal(0)) / len(rows) for column in zip(*rows)]
+    means = [sum(column, Decimal(0)) / len(rows) for column in zip(*rows, strict=True)]
     total = sum(means, Decimal(0))
     if total <= 0:
         return []

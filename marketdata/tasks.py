@@ -1,4 +1,5 @@
 """Celery entry points of market data: thin, idempotent, no ORM objects in their arguments."""
+
 from celery import shared_task
 from django.db import OperationalError
 
@@ -6,8 +7,15 @@ from marketdata.models import Instrument
 from marketdata.services import analytics_refresh
 
 
-@shared_task(name="marketdata.tasks.analytics_refresh_all", queue="default", time_limit=120, soft_time_limit=100,
-             autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+@shared_task(
+    name="marketdata.tasks.analytics_refresh_all",
+    queue="default",
+    time_limit=120,
+    soft_time_limit=100,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
 def analytics_refresh_all() -> int:
     """Recompute every active instrument's analytics from its stored sessions (scheduled by
     beat). Running it twice over the same sessions writes the same figures."""

@@ -11,9 +11,25 @@ class InstrumentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Instrument
         fields = [
-            "symbol", "name", "asset_class", "currency", "tick_size", "lot_size", "reference_price", "multiplier",
-            "adv", "volatility", "daily_volatility", "avg_spread_bps", "volume_profile", "impact_coefficient",
-            "underlying", "strike", "expiry", "option_right", "analytics_updated_at",
+            "symbol",
+            "name",
+            "asset_class",
+            "currency",
+            "tick_size",
+            "lot_size",
+            "reference_price",
+            "multiplier",
+            "adv",
+            "volatility",
+            "daily_volatility",
+            "avg_spread_bps",
+            "volume_profile",
+            "impact_coefficient",
+            "underlying",
+            "strike",
+            "expiry",
+            "option_right",
+            "analytics_updated_at",
         ]
         read_only_fields = fields
 

@@ -5,10 +5,10 @@ from rest_framework import viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import HasRole
 from marketdata.api.serializers import InstrumentSerializer, VenueSerializer
 from marketdata.models import Instrument, Venue
 from marketdata.selectors import is_fresh, latest_snapshot
-from accounts.permissions import HasRole
 
 
 class InstrumentFilter(django_filters.FilterSet):
@@ -43,6 +43,13 @@ class ConsolidatedBookView(APIView):
         instrument = get_object_or_404(Instrument, symbol=symbol, is_active=True)
         snap = latest_snapshot(instrument.symbol)
         if snap is None:
-            return Response({"symbol": instrument.symbol, "fresh": False, "venues": {}, "age_seconds": None,
-                             "detail": "no market data received yet"})
+            return Response(
+                {
+                    "symbol": instrument.symbol,
+                    "fresh": False,
+                    "venues": {},
+                    "age_seconds": None,
+                    "detail": "no market data received yet",
+                }
+            )
         return Response({**snap, "fresh": is_fresh(snap)})

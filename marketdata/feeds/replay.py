@@ -29,7 +29,7 @@ from __future__ import annotations
 import csv
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from marketdata.sim.clock import Clock
@@ -70,7 +70,7 @@ def _parse_time(text: str) -> tuple[float, bool]:
         pass
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.timestamp(), True
 
 
@@ -91,8 +91,14 @@ def read_csv(path: str | Path, required: tuple[str, ...]) -> list[dict[str, str]
 
 
 class ReplayFeed:
-    def __init__(self, trades_csv_path: str | Path | None, quotes_csv_path: str | Path | None,
-                 clock: Clock, *, start: float | datetime | None = None) -> None:
+    def __init__(
+        self,
+        trades_csv_path: str | Path | None,
+        quotes_csv_path: str | Path | None,
+        clock: Clock,
+        *,
+        start: float | datetime | None = None,
+    ) -> None:
         self.clock = clock
         records: list[tuple[float, int, int, _Record]] = []
         kinds: set[bool] = set()
@@ -101,8 +107,11 @@ class ReplayFeed:
                 raw, is_iso = _parse_time(row["ts"])
                 kinds.add(is_iso)
                 level = int(row.get("level", "").strip() or 0)
-                quote = (level, _side_level(row["bid_price"], row["bid_size"]),
-                         _side_level(row["ask_price"], row["ask_size"]))
+                quote = (
+                    level,
+                    _side_level(row["bid_price"], row["bid_size"]),
+                    _side_level(row["ask_price"], row["ask_size"]),
+                )
                 record = _Record(raw, self._day(raw, is_iso), row["symbol"].strip(), row["venue"].strip(), quote=quote)
                 records.append((raw, 0, number, record))
         if trades_csv_path is not None:
@@ -121,7 +130,7 @@ class ReplayFeed:
         self._records = [record for *_, record in records]
 
         if isinstance(start, datetime):
-            start = (start if start.tzinfo else start.replace(tzinfo=timezone.utc)).timestamp()
+            start = (start if start.tzinfo else start.replace(tzinfo=UTC)).timestamp()
         if start is None:
             start = min((r.time for r in self._records), default=0.0) if kinds == {True} else 0.0
         self.start = float(start)

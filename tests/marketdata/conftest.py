@@ -1,4 +1,5 @@
 """Fixtures of the Django side of market data: venues for the simulator and a clean cache."""
+
 from decimal import Decimal as D
 
 import pytest
@@ -8,10 +9,16 @@ import pytest
 def lit_venues(db):
     from marketdata.models import Venue
 
-    return [Venue.objects.create(name=name, kind="LIT", taker_fee_bps=D(fee), spread_multiplier=D(spread),
-                                 depth_multiplier=D(depth))
-            for name, fee, spread, depth in [("NEXA", "3.0", "1.0", "1.4"), ("LUMA", "2.2", "1.1", "1.0"),
-                                             ("ORBIT", "1.2", "1.3", "0.6")]]
+    return [
+        Venue.objects.create(
+            name=name, kind="LIT", taker_fee_bps=D(fee), spread_multiplier=D(spread), depth_multiplier=D(depth)
+        )
+        for name, fee, spread, depth in [
+            ("NEXA", "3.0", "1.0", "1.4"),
+            ("LUMA", "2.2", "1.1", "1.0"),
+            ("ORBIT", "1.2", "1.3", "0.6"),
+        ]
+    ]
 
 
 @pytest.fixture

@@ -1,9 +1,11 @@
 """Analytics computed from session statistics: the formulas on hand-made sessions, the
 refresh service, the simulated backfill and the import of recorded files."""
+
 import math
 import statistics
 from datetime import date, timedelta
 from decimal import Decimal as D
+from itertools import pairwise
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -15,25 +17,44 @@ from marketdata.services import analytics_refresh, market_history_seed, session_
 CLOSES = ["100", "102", "99.5", "101", "103.2"]
 VOLUMES = ["1000", "1400", "900", "1100", "1600"]
 SPREADS = ["1.5", "2.5", None, "2.0", "1.0"]
-BUCKETS = [["500", "200", "300"], ["600", "300", "500"], ["400", "100", "400"], ["500", "200", "400"],
-           ["700", "400", "500"]]
+BUCKETS = [
+    ["500", "200", "300"],
+    ["600", "300", "500"],
+    ["400", "100", "400"],
+    ["500", "200", "400"],
+    ["700", "400", "500"],
+]
 MONDAY = date(2024, 3, 4)
 
 
 def sessions_for(instrument, *, first=MONDAY, closes=CLOSES, volumes=VOLUMES, spreads=SPREADS, buckets=BUCKETS):
-    return [SessionStats.objects.create(
-        instrument=instrument, session_date=first + timedelta(days=n), open=D(c), high=D(c), low=D(c), close=D(c),
-        volume=D(v), avg_spread_bps=None if s is None else D(s), bucket_volumes=b, source=SessionSource.RECORDED)
-        for n, (c, v, s, b) in enumerate(zip(closes, volumes, spreads, buckets))]
+    return [
+        SessionStats.objects.create(
+            instrument=instrument,
+            session_date=first + timedelta(days=n),
+            open=D(c),
+            high=D(c),
+            low=D(c),
+            close=D(c),
+            volume=D(v),
+            avg_spread_bps=None if s is None else D(s),
+            bucket_volumes=b,
+            source=SessionSource.RECORDED,
+        )
+        for n, (c, v, s, b) in enumerate(zip(closes, volumes, spreads, buckets, strict=True))
+    ]
 
 
 # ----------------------------------------------------------------------------- pure formulas
 
+
 def test_formulas_on_plain_sessions():
-    figures = [analytics.SessionFigures(D(c), D(c), D(c), D(c), D(v), None if s is None else D(s), [D(x) for x in b])
-               for c, v, s, b in zip(CLOSES, VOLUMES, SPREADS, BUCKETS)]
+    figures = [
+        analytics.SessionFigures(D(c), D(c), D(c), D(c), D(v), None if s is None else D(s), [D(x) for x in b])
+        for c, v, s, b in zip(CLOSES, VOLUMES, SPREADS, BUCKETS, strict=True)
+    ]
     result = analytics.instrument_analytics(figures)
-    returns = [math.log(float(b) / float(a)) for a, b in zip(CLOSES, CLOSES[1:])]
+    returns = [math.log(float(b) / float(a)) for a, b in pairwise(CLOSES)]
     assert result.sessions == 5
     assert result.adv == D("1200")  # (1000 + 1400 + 900 + 1100 + 1600) / 5
     assert result.daily_volatility == D(repr(round(statistics.stdev(returns), 6)))
@@ -49,16 +70,19 @@ def test_volume_profile_sums_to_exactly_one_when_shares_do_not_round():
 
 
 def test_volume_profile_uses_the_common_bucket_count_and_ignores_empty_days():
-    assert analytics.volume_profile([[D(1), D(3)], [D(1), D(2), D(1)], [D(3), D(5)], []]) == [D("0.333333"),
-                                                                                              D("0.666667")]
+    assert analytics.volume_profile([[D(1), D(3)], [D(1), D(2), D(1)], [D(3), D(5)], []]) == [
+        D("0.333333"),
+        D("0.666667"),
+    ]
     assert analytics.volume_profile([[D(0), D(0)]]) == []
     assert analytics.volume_profile([]) == []
 
 
 def test_volatility_needs_two_returns():
     assert analytics.daily_volatility([D(100), D(101)]) is None
-    assert analytics.daily_volatility([D(100), D(110), D(99)]) == D(repr(round(
-        statistics.stdev([math.log(1.1), math.log(0.9)]), 6)))
+    assert analytics.daily_volatility([D(100), D(110), D(99)]) == D(
+        repr(round(statistics.stdev([math.log(1.1), math.log(0.9)]), 6))
+    )
     with pytest.raises(ValueError):
         analytics.daily_volatility([D(100), D(0), D(1)])
 
@@ -83,17 +107,19 @@ def test_quotes_only_session_is_priced_at_its_mid_without_volume():
     session = analytics.SessionAccumulator(session_seconds=600, buckets=2)
     assert session.figures() is None
     session.quote(D(99), D(101))
-    assert session.figures() == analytics.SessionFigures(D(100), D(100), D(100), D(100), D(0), D("200.000"),
-                                                         [D(0), D(0)])
+    assert session.figures() == analytics.SessionFigures(
+        D(100), D(100), D(100), D(100), D(0), D("200.000"), [D(0), D(0)]
+    )
 
 
 # ----------------------------------------------------------------------------- the refresh service
+
 
 def test_refresh_writes_the_instrument_analytics(aapl):
     sessions_for(aapl)
     assert analytics_refresh(instrument=aapl) is True
     aapl.refresh_from_db()
-    returns = [math.log(float(b) / float(a)) for a, b in zip(CLOSES, CLOSES[1:])]
+    returns = [math.log(float(b) / float(a)) for a, b in pairwise(CLOSES)]
     assert aapl.adv == D("1200")
     assert aapl.daily_volatility == D(repr(round(statistics.stdev(returns), 6)))
     assert aapl.avg_spread_bps == D("1.750")
@@ -138,15 +164,24 @@ def test_refresh_twice_gives_the_same_figures(aapl):
     analytics_refresh(instrument=aapl)
     first = Instrument.objects.values("adv", "daily_volatility", "avg_spread_bps", "volume_profile").get(pk=aapl.pk)
     analytics_refresh(instrument=aapl)
-    assert Instrument.objects.values("adv", "daily_volatility", "avg_spread_bps", "volume_profile").get(
-        pk=aapl.pk) == first
+    assert (
+        Instrument.objects.values("adv", "daily_volatility", "avg_spread_bps", "volume_profile").get(pk=aapl.pk)
+        == first
+    )
 
 
 # ----------------------------------------------------------------------------- simulated history
 
+
 def test_trading_days_before_skips_weekends():
-    assert trading_days_before(date(2024, 3, 11), 6) == [date(2024, 3, 1), date(2024, 3, 4), date(2024, 3, 5),
-                                                          date(2024, 3, 6), date(2024, 3, 7), date(2024, 3, 8)]
+    assert trading_days_before(date(2024, 3, 11), 6) == [
+        date(2024, 3, 1),
+        date(2024, 3, 4),
+        date(2024, 3, 5),
+        date(2024, 3, 6),
+        date(2024, 3, 7),
+        date(2024, 3, 8),
+    ]
 
 
 def test_backfill_simulates_sessions_consistent_with_the_instruments(aapl, option, btc, lit_venues):
@@ -180,8 +215,9 @@ def test_backfill_simulates_sessions_consistent_with_the_instruments(aapl, optio
 
 def test_backfill_is_idempotent_and_never_overwrites_recorded_days(aapl, lit_venues):
     today = date(2024, 4, 1)
-    recorded = sessions_for(aapl, first=trading_days_before(today, 1)[0], closes=["1"], volumes=["7"],
-                            spreads=["9"], buckets=[["7"]])[0]
+    recorded = sessions_for(
+        aapl, first=trading_days_before(today, 1)[0], closes=["1"], volumes=["7"], spreads=["9"], buckets=[["7"]]
+    )[0]
     assert session_stats_backfill(sessions=3, today=today) == 2
     assert session_stats_backfill(sessions=3, today=today) == 0
     recorded_now = SessionStats.objects.get(pk=recorded.pk)
@@ -238,7 +274,12 @@ def test_import_turns_recorded_files_into_sessions_and_analytics(aapl, recorded_
     assert first.session_date == date(2024, 3, 4) and first.source == SessionSource.RECORDED
     # Trades in time order: 14:30:05 100.04, 16:00 100.10, 20:59 100.02.
     assert (first.open, first.high, first.low, first.close, first.volume) == (
-        D("100.04"), D("100.10"), D("100.02"), D("100.02"), D(180))
+        D("100.04"),
+        D("100.10"),
+        D("100.02"),
+        D("100.02"),
+        D(180),
+    )
     # 14:30 open, half-hour buckets: 14:30:05 -> 0, 16:00 -> 3, 20:59 -> 12.
     assert first.bucket_volumes == ["100", "0", "0", "30", "0", "0", "0", "0", "0", "0", "0", "0", "50"]
     # Spread samples after each top-of-book row: NEXA alone 100.00 / 100.04, then LUMA's 100.01 / 100.03
@@ -248,7 +289,12 @@ def test_import_turns_recorded_files_into_sessions_and_analytics(aapl, recorded_
     # The 5th: 14:29 is before the open (first bucket); 15:30+01:00 is 14:30Z. Its one quote (NEXA bid
     # 101.00) crosses LUMA's standing 100.03 ask: no spread sample.
     assert (second.open, second.high, second.low, second.close, second.volume) == (
-        D("101.00"), D("102.00"), D("101.00"), D("102.00"), D(100))
+        D("101.00"),
+        D("102.00"),
+        D("101.00"),
+        D("102.00"),
+        D(100),
+    )
     assert second.bucket_volumes[:1] == ["30"] and second.bucket_volumes[11] == "70"
     assert second.avg_spread_bps is None
 
@@ -267,7 +313,8 @@ def test_import_again_replaces_the_same_days(aapl, recorded_files):
     call_command("import_marketdata", "--trades", str(trades), "--quotes", str(quotes))
     after = list(SessionStats.objects.values())
     assert [{k: v for k, v in row.items() if k != "updated_at"} for row in after] == [
-        {k: v for k, v in row.items() if k != "updated_at"} for row in before]
+        {k: v for k, v in row.items() if k != "updated_at"} for row in before
+    ]
 
 
 def test_import_with_seconds_timestamps_needs_a_first_date(aapl, tmp_path):
@@ -278,7 +325,9 @@ def test_import_with_seconds_timestamps_needs_a_first_date(aapl, tmp_path):
     assert SessionStats.objects.count() == 0
     call_command("import_marketdata", "--trades", str(trades), "--first-date", "2024-03-08")  # a Friday
     assert list(SessionStats.objects.values_list("session_date", "volume").order_by("session_date")) == [
-        (date(2024, 3, 8), D(5)), (date(2024, 3, 11), D(6))]
+        (date(2024, 3, 8), D(5)),
+        (date(2024, 3, 11), D(6)),
+    ]
 
 
 def test_import_refuses_files_without_the_columns(aapl, tmp_path):

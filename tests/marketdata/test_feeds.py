@@ -73,15 +73,20 @@ def test_replay_polling_in_one_jump_lands_on_the_same_final_state() -> None:
 
 def test_replay_accepts_plain_seconds_and_quotes_only(tmp_path: Path) -> None:
     quotes = tmp_path / "quotes.csv"
-    quotes.write_text("symbol,ts,venue,bid_price,bid_size,ask_price,ask_size\n"
-                      "BTC-USD,10,CBSE,60000.5,0.25,60001,0.5\n"
-                      "BTC-USD,12.5,CBSE,60000,1,,\n")
+    quotes.write_text(
+        "symbol,ts,venue,bid_price,bid_size,ask_price,ask_size\n"
+        "BTC-USD,10,CBSE,60000.5,0.25,60001,0.5\n"
+        "BTC-USD,12.5,CBSE,60000,1,,\n"
+    )
     clock = VirtualClock(start=9.0)
     feed = ReplayFeed(None, quotes, clock)
     assert feed.poll() == []
     clock.advance(1.0)
-    assert feed.poll() == [Snapshot("BTC-USD", 10.0, 1, 60000.75,
-                                    {"CBSE": VenueBook("CBSE", [(60000.5, 0.25)], [(60001.0, 0.5)])}, None, 0.0)]
+    assert feed.poll() == [
+        Snapshot(
+            "BTC-USD", 10.0, 1, 60000.75, {"CBSE": VenueBook("CBSE", [(60000.5, 0.25)], [(60001.0, 0.5)])}, None, 0.0
+        )
+    ]
     clock.advance(5.0)
     (one_sided,) = feed.poll()
     assert one_sided.venues["CBSE"] == VenueBook("CBSE", [(60000.0, 1.0)], [])
@@ -137,7 +142,7 @@ def test_simulator_feed_advances_with_its_clock_and_reports_changes() -> None:
     later = feed.poll()
     assert simulator.time == 5.0
     assert [s.symbol for s in later] == ["AAA", "BBB"]
-    assert all(s.ts == 5.0 and s.seq > f.seq for s, f in zip(later, first))
+    assert all(s.ts == 5.0 and s.seq > f.seq for s, f in zip(later, first, strict=True))
     assert later == [simulator.snapshot("AAA"), simulator.snapshot("BBB")]
     assert feed.snapshot("AAA") == later[0]
     assert feed.snapshot("ZZZ") is None

@@ -24,10 +24,34 @@ from marketdata.sim.pricing import black_scholes
 
 EQUITY = InstrumentSpec("AAA", "EQUITY", 100.0, 0.01, 1.0, 1_000_000, 0.02)
 CRYPTO = InstrumentSpec("BTC-USD", "CRYPTO", 60_000.0, 0.01, 0.0001, 20_000, 0.03)
-CALL = InstrumentSpec("AAA 100C", "OPTION", 5.0, 0.01, 1.0, 5_000, 0.02, underlying="AAA", strike=100.0,
-                      expiry_years=0.25, right="C", multiplier=100.0)
-PUT = InstrumentSpec("AAA 95P", "OPTION", 2.0, 0.01, 1.0, 3_000, 0.02, underlying="AAA", strike=95.0,
-                     expiry_years=0.25, right="P", multiplier=100.0)
+CALL = InstrumentSpec(
+    "AAA 100C",
+    "OPTION",
+    5.0,
+    0.01,
+    1.0,
+    5_000,
+    0.02,
+    underlying="AAA",
+    strike=100.0,
+    expiry_years=0.25,
+    right="C",
+    multiplier=100.0,
+)
+PUT = InstrumentSpec(
+    "AAA 95P",
+    "OPTION",
+    2.0,
+    0.01,
+    1.0,
+    3_000,
+    0.02,
+    underlying="AAA",
+    strike=95.0,
+    expiry_years=0.25,
+    right="P",
+    multiplier=100.0,
+)
 
 LIT1 = VenueSpec("LIT1", "LIT", maker_fee_bps=-0.2, taker_fee_bps=0.3, latency_ms=1.0)
 LIT2 = VenueSpec("LIT2", "LIT", maker_fee_bps=-0.1, taker_fee_bps=0.25, latency_ms=2.0, spread_mult=1.5, depth_mult=0.7)
@@ -40,11 +64,20 @@ ALL_VENUES = [LIT1, LIT2, DARK1, RFQ1, OFF]
 SYMBOLS = [spec.symbol for spec in ALL_INSTRUMENTS]
 
 
-def make_sim(seed: int = 7, instruments: list[InstrumentSpec] | None = None,
-             venues: list[VenueSpec] | None = None, clock=None, **params) -> MarketSimulator:
-    return MarketSimulator(ALL_INSTRUMENTS if instruments is None else instruments,
-                           ALL_VENUES if venues is None else venues,
-                           seed=seed, clock=clock, params=SimParams(**params))
+def make_sim(
+    seed: int = 7,
+    instruments: list[InstrumentSpec] | None = None,
+    venues: list[VenueSpec] | None = None,
+    clock=None,
+    **params,
+) -> MarketSimulator:
+    return MarketSimulator(
+        ALL_INSTRUMENTS if instruments is None else instruments,
+        ALL_VENUES if venues is None else venues,
+        seed=seed,
+        clock=clock,
+        params=SimParams(**params),
+    )
 
 
 def calm(spec: InstrumentSpec) -> InstrumentSpec:
@@ -204,13 +237,19 @@ def test_a_larger_market_order_pays_more_per_share() -> None:
 
     sell_small, sell_large = make_sim(3), make_sim(3)
     touch_bid = sell_small.snapshot("AAA").venues["LIT1"].bids[0]
-    assert avg_price(sell_large.execute_market("AAA", "LIT1", "SELL", 8_000)) < \
-        avg_price(sell_small.execute_market("AAA", "LIT1", "SELL", 10)) == touch_bid[0]
+    assert (
+        avg_price(sell_large.execute_market("AAA", "LIT1", "SELL", 8_000))
+        < avg_price(sell_small.execute_market("AAA", "LIT1", "SELL", 10))
+        == touch_bid[0]
+    )
 
 
 @settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), sizes=st.tuples(st.integers(1, 30_000), st.integers(1, 30_000)),
-       side=st.sampled_from(["BUY", "SELL"]))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    sizes=st.tuples(st.integers(1, 30_000), st.integers(1, 30_000)),
+    side=st.sampled_from(["BUY", "SELL"]),
+)
 def test_average_price_worsens_with_size(seed: int, sizes: tuple[int, int], side: str) -> None:
     small, large = sorted(sizes)
     results = []
@@ -492,8 +531,20 @@ def test_bad_specs_are_refused() -> None:
 
 def test_a_cheap_option_at_the_price_floor_never_prints_at_zero():
     under = InstrumentSpec("U", "EQUITY", 10.0, 0.01, 1, 1e6, 0.02)
-    option = InstrumentSpec("O", "OPTION", 0.05, 0.05, 1, 1e4, 0.05, underlying="U", strike=20.0,
-                            expiry_years=0.05, right="C", multiplier=100)
+    option = InstrumentSpec(
+        "O",
+        "OPTION",
+        0.05,
+        0.05,
+        1,
+        1e4,
+        0.05,
+        underlying="U",
+        strike=20.0,
+        expiry_years=0.05,
+        right="C",
+        multiplier=100,
+    )
     sim = MarketSimulator([under, option], [VenueSpec("L", "LIT", 0, 1, 1)], seed=1, clock=VirtualClock())
     prints = []
     for t in range(1, 20000, 50):
@@ -502,3 +553,14 @@ def test_a_cheap_option_at_the_price_floor_never_prints_at_zero():
         if trade is not None:
             prints.append(trade.price)
     assert prints and min(prints) >= 0.05
+
+
+def test_reference_prices_and_the_simulator_use_one_option_model() -> None:
+    from marketdata.sim.pricing import option_model_price, years_to_expiry
+
+    days = 90
+    option = replace(CALL, expiry_years=years_to_expiry(days))
+    sim = make_sim(3, instruments=[EQUITY, option])
+    assert years_to_expiry(0) == years_to_expiry(1) == 1 / 365
+    model = option_model_price(EQUITY.reference_price, 100.0, days, EQUITY.daily_vol, True, 252)
+    assert sim.fair_value("AAA 100C") == pytest.approx(model, rel=1e-12)

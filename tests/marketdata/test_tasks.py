@@ -1,5 +1,6 @@
 """The scheduled analytics refresh, run by a real Celery worker on the configured broker
 (Redis in CI, the in-memory transport in the embedded mode)."""
+
 import time
 from decimal import Decimal as D
 
@@ -18,9 +19,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def worker(django_db_blocker):
     """One real worker thread for the module: starting and stopping one takes seconds."""
     app.control.purge()  # messages other tests left on the broker are not this module's business
-    with django_db_blocker.unblock():
-        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30) as w:
-            yield w
+    with (
+        django_db_blocker.unblock(),
+        start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30) as w,
+    ):
+        yield w
 
 
 def wait_for(condition, timeout: float = 30.0):
@@ -48,8 +51,11 @@ def test_worker_refreshes_every_active_instrument(worker, aapl, btc, option):
     analytics_refresh_all.delay_on_commit()  # no transaction open: sent at once
     wait_for(lambda: not Instrument.objects.filter(is_active=True, analytics_updated_at__isnull=True).exists())
     aapl.refresh_from_db(), btc.refresh_from_db(), option.refresh_from_db()
-    assert (aapl.adv, aapl.avg_spread_bps, aapl.volume_profile) == (D(1200), D("1.750"),
-                                                                    ["0.450000", "0.200000", "0.350000"])
+    assert (aapl.adv, aapl.avg_spread_bps, aapl.volume_profile) == (
+        D(1200),
+        D("1.750"),
+        ["0.450000", "0.200000", "0.350000"],
+    )
     assert btc.adv == D("2.2")
     # Inactive instruments are left alone.
     assert (option.adv, option.analytics_updated_at) == (D(8000), None)
