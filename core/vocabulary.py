@@ -86,18 +86,19 @@ class OrderEventType(StrEnum):
     EXPIRE = "EXPIRE"
 
 
-LABELS: Final[dict[StrEnum, str]] = {
-    OptionRight.CALL: "Call",
-    OptionRight.PUT: "Put",
-    VenueKind.LIT: "Lit exchange",
-    VenueKind.DARK: "Dark pool",
-    VenueKind.RFQ: "RFQ platform",
+# Human labels where the value alone reads badly; keyed by enum type, because StrEnum members
+# of different types with the same value (VenueKind.DARK, Strategy.DARK) are equal.
+LABELS: Final[dict[type[StrEnum], dict[str, str]]] = {
+    OptionRight: {"C": "Call", "P": "Put"},
+    VenueKind: {"LIT": "Lit exchange", "DARK": "Dark pool", "RFQ": "RFQ platform"},
+    Strategy: {"DIRECT": "Direct sweep", "DARK": "Dark midpoint", "IS": "Implementation shortfall",
+               "ICEBERG": "Iceberg", "TWAP": "TWAP", "VWAP": "VWAP", "POV": "POV", "RFQ": "RFQ"},
 }
 
 
 def label(member: StrEnum) -> str:
-    """A member's human label: 'Lit exchange', 'Partially filled'."""
-    return LABELS.get(member) or member.value.replace("_", " ").capitalize()
+    """A member's human label: 'Lit exchange', 'Partially filled', 'VWAP'."""
+    return LABELS.get(type(member), {}).get(member.value) or member.value.replace("_", " ").capitalize()
 
 
 # One trading day in seconds: daily volatility and ADV are per trading day, so a horizon is

@@ -1,6 +1,7 @@
 """Serve the product: ASGI (HTTP + websockets) under uvicorn. In the embedded mode the
 Celery worker and beat run in-process on the in-memory broker, and the market simulator runs
 on the server's event loop, so `make run` is the whole product in one process."""
+
 import logging
 import os
 import threading
@@ -18,12 +19,19 @@ log = logging.getLogger(__name__)
 
 def start_embedded_celery() -> None:
     worker = WorkController(
-        app=celery_app, hostname="embedded@localhost", pool_cls="threads", concurrency=2,
-        without_heartbeat=True, without_mingle=True, without_gossip=True, loglevel="WARNING",
+        app=celery_app,
+        hostname="embedded@localhost",
+        pool_cls="threads",
+        concurrency=2,
+        without_heartbeat=True,
+        without_mingle=True,
+        without_gossip=True,
+        loglevel="WARNING",
     )
     threading.Thread(target=worker.start, name="celery-worker", daemon=True).start()
-    beat = EmbeddedService(celery_app, thread=True,
-                           schedule_filename=str(settings.EMBEDDED_DB_PATH.parent / "celerybeat-schedule"))
+    beat = EmbeddedService(
+        celery_app, thread=True, schedule_filename=str(settings.EMBEDDED_DB_PATH.parent / "celerybeat-schedule")
+    )
     beat.start()
 
 
@@ -37,7 +45,16 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, **options):
         if settings.EMBEDDED:
             start_embedded_celery()
-        self.stdout.write(f"Smart Trading on http://{host}:{port}/ (embedded={settings.EMBEDDED}); "
-                          f"demo users pm, pm2, trader, admin / password '{settings.DEMO_PASSWORD}'")
-        uvicorn.run("config.asgi:application", host=host, port=port, lifespan="on", log_level="warning",
-                    ws="websockets-sansio", proxy_headers=True)
+        self.stdout.write(
+            f"Smart Trading on http://{host}:{port}/ (embedded={settings.EMBEDDED}); "
+            f"demo users pm, pm2, trader, admin / password '{settings.DEMO_PASSWORD}'"
+        )
+        uvicorn.run(
+            "config.asgi:application",
+            host=host,
+            port=port,
+            lifespan="on",
+            log_level="warning",
+            ws="websockets-sansio",
+            proxy_headers=True,
+        )
