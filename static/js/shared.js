@@ -63,10 +63,10 @@ export function live({ path, snapshot, apply, streamOf = (m) => m.stream ?? "" }
       }
     }
     syncing = false;
-    for (const m of buffer.splice(0)) handle(m);  // a gap found here starts a new sync
+    for (const m of buffer.splice(0)) handle(m, true);  // a gap found here starts a new sync
   }
 
-  function handle(m) {
+  function handle(m, waited = false) {
     if (m.type === "hello") {  // null: the stream has numbered nothing yet, its first event starts it
       for (const [s, q] of Object.entries(m.seqs || {})) if (q === null) last.delete(s); else last.set(s, q);
       return;
@@ -76,7 +76,9 @@ export function live({ path, snapshot, apply, streamOf = (m) => m.stream ?? "" }
     if (prev === undefined || m.seq === prev + 1) {
       last.set(s, m.seq); stale.delete(s); apply(m);
     } else if (m.seq <= prev) {
-      // Already in the snapshot. Only a restarted source keeps sending old numbers.
+      // Already in the snapshot. Events that waited for a slow snapshot are expected to be
+      // old; only a restarted source keeps sending old numbers after it.
+      if (waited) return;
       const n = (stale.get(s) || 0) + 1;
       stale.set(s, n);
       if (n >= STALE_RESTART) { stale.delete(s); last.delete(s); want([s]); }
