@@ -9,7 +9,6 @@ from django.contrib.auth.models import User
 from marketdata.models import Instrument, Venue
 from oms import services as oms_services
 from oms.models import Portfolio
-from sor import services
 from sor.models import RoutingDecision, SelectionRuleRecord
 
 pytestmark = pytest.mark.django_db
@@ -31,12 +30,6 @@ def pretrade(api_client, user, symbol, fraction=None, urgency="MEDIUM", quantity
 @pytest.fixture
 def pm(live_market):
     return User.objects.get(username="pm")
-
-
-@pytest.fixture
-def seeded_rules(db):
-    """The default matrix in the admin table, as a fresh installation has it once seeded."""
-    services.selection_rules_seed()
 
 
 def test_small_order_in_liquid_stock_is_direct_with_venues(api_client, pm, live_market):
@@ -128,7 +121,7 @@ def test_pretrade_needs_a_role(api_client, make_user, live_market):
     assert api_client(nobody).post("/api/pretrade/", {}, format="json").status_code == 403
 
 
-def test_admin_edits_to_the_matrix_change_the_decision(api_client, pm, seeded_rules):
+def test_admin_edits_to_the_matrix_change_the_decision(api_client, pm):
     assert pretrade(api_client, pm, "NVDA", 0.0001)["strategy"] == "DIRECT"
     SelectionRuleRecord.objects.create(
         priority=1,
@@ -142,7 +135,7 @@ def test_admin_edits_to_the_matrix_change_the_decision(api_client, pm, seeded_ru
     assert rec["rationale"][0] == "desk policy: everything dark today"
 
 
-def test_matrix_without_catch_all_falls_back_to_defaults(api_client, pm, seeded_rules):
+def test_matrix_without_catch_all_falls_back_to_defaults(api_client, pm):
     SelectionRuleRecord.objects.exclude(priority=10).update(enabled=False)  # only the RFQ rule is left
     rec = pretrade(api_client, pm, "NVDA", 0.0001)
     assert rec["strategy"] == "DIRECT" and rec["rule"] == "direct-small"
@@ -150,7 +143,7 @@ def test_matrix_without_catch_all_falls_back_to_defaults(api_client, pm, seeded_
 
 
 def test_an_empty_matrix_is_the_default_matrix(api_client, pm):
-    assert not SelectionRuleRecord.objects.exists()
+    SelectionRuleRecord.objects.all().delete()
     rec = pretrade(api_client, pm, "NVDA", 0.0001)
     assert rec["strategy"] == "DIRECT" and rec["rule"] == "direct-small"
     assert not any("default matrix" in line for line in rec["rationale"])
