@@ -17,3 +17,10 @@ def next_sequence(stream: str, *, backend=None) -> int:
     # handed out before it: microseconds since the epoch outrun one increment per event.
     backend.add(key, int(time.time() * 1_000_000), timeout=TIMEOUT)
     return backend.incr(key)
+
+
+async def current_sequences(streams: list[str], *, backend=None) -> dict[str, int | None]:
+    """The last number handed out on each stream, None where none has been yet."""
+    backend = backend or cache
+    found = await backend.aget_many([KEY.format(stream=s) for s in streams])
+    return {s: found.get(KEY.format(stream=s)) for s in streams}

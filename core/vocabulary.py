@@ -91,8 +91,16 @@ class OrderEventType(StrEnum):
 LABELS: Final[dict[type[StrEnum], dict[str, str]]] = {
     OptionRight: {"C": "Call", "P": "Put"},
     VenueKind: {"LIT": "Lit exchange", "DARK": "Dark pool", "RFQ": "RFQ platform"},
-    Strategy: {"DIRECT": "Direct sweep", "DARK": "Dark midpoint", "IS": "Implementation shortfall",
-               "ICEBERG": "Iceberg", "TWAP": "TWAP", "VWAP": "VWAP", "POV": "POV", "RFQ": "RFQ"},
+    Strategy: {
+        "DIRECT": "Direct sweep",
+        "DARK": "Dark midpoint",
+        "IS": "Implementation shortfall",
+        "ICEBERG": "Iceberg",
+        "TWAP": "TWAP",
+        "VWAP": "VWAP",
+        "POV": "POV",
+        "RFQ": "RFQ",
+    },
 }
 
 

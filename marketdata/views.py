@@ -1,9 +1,9 @@
 from django.shortcuts import get_object_or_404, render
 
-from marketdata.models import Instrument
-from marketdata.selectors import latest_snapshot
 from accounts import roles
 from accounts.decorators import role_required
+from marketdata.models import Instrument
+from marketdata.selectors import latest_snapshot
 
 ANY_ROLE = roles.ROLES
 

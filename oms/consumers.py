@@ -9,10 +9,9 @@ A stream with no number yet (null) has sent nothing since its counter was create
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.core.cache import cache
 
 from accounts.roles import PM, role_of
-from core.sequence import KEY as SEQUENCE_KEY
+from core.sequence import current_sequences
 from oms.push import DESK_GROUP, portfolio_group
 from oms.selectors import portfolios_visible_to
 
@@ -41,8 +40,7 @@ class OrderConsumer(AsyncJsonWebsocketConsumer):
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         # Read after joining and before accepting: see the module docstring.
-        seqs = await cache.aget_many([SEQUENCE_KEY.format(stream=g) for g in self.groups_joined])
-        hello = {g: seqs.get(SEQUENCE_KEY.format(stream=g)) for g in self.groups_joined}  # None: not numbered yet
+        hello = await current_sequences(self.groups_joined)  # None: not numbered yet
         await self.accept()
         await self.send_json({"type": "hello", "seqs": hello})
 

@@ -1,5 +1,6 @@
 """Browser-test support: the real ASGI app under uvicorn in a thread (HTTP + websockets +
 lifespan) and Debian's Chromium driven by Playwright."""
+
 import os
 import shutil
 import socket
@@ -9,8 +10,16 @@ import time
 import pytest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def chromium_available() -> bool:
@@ -28,8 +37,14 @@ class ServerThread:
         import uvicorn
 
         self.port = free_port()
-        config = uvicorn.Config("config.asgi:application", host="127.0.0.1", port=self.port, lifespan="on",
-                                log_level="warning", ws="websockets-sansio")
+        config = uvicorn.Config(
+            "config.asgi:application",
+            host="127.0.0.1",
+            port=self.port,
+            lifespan="on",
+            log_level="warning",
+            ws="websockets-sansio",
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -49,7 +64,6 @@ class ServerThread:
     def __exit__(self, *exc):
         self.server.should_exit = True
         self.thread.join(10)
-
 
 
 @pytest.fixture

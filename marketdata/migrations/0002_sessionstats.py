@@ -5,32 +5,56 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('marketdata', '0001_initial'),
+        ("marketdata", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SessionStats',
+            name="SessionStats",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('session_date', models.DateField()),
-                ('open', models.DecimalField(decimal_places=8, max_digits=24)),
-                ('high', models.DecimalField(decimal_places=8, max_digits=24)),
-                ('low', models.DecimalField(decimal_places=8, max_digits=24)),
-                ('close', models.DecimalField(decimal_places=8, max_digits=24)),
-                ('volume', models.DecimalField(decimal_places=8, max_digits=24)),
-                ('avg_spread_bps', models.DecimalField(blank=True, decimal_places=3, help_text='Mean consolidated spread; empty when no two-sided quotes were seen.', max_digits=10, null=True)),
-                ('bucket_volumes', models.JSONField(blank=True, default=list)),
-                ('source', models.CharField(choices=[('SIMULATED', 'Simulated history'), ('RECORDED', 'Recorded market data')], max_length=10)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('instrument', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sessions', to='marketdata.instrument')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("session_date", models.DateField()),
+                ("open", models.DecimalField(decimal_places=8, max_digits=24)),
+                ("high", models.DecimalField(decimal_places=8, max_digits=24)),
+                ("low", models.DecimalField(decimal_places=8, max_digits=24)),
+                ("close", models.DecimalField(decimal_places=8, max_digits=24)),
+                ("volume", models.DecimalField(decimal_places=8, max_digits=24)),
+                (
+                    "avg_spread_bps",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=3,
+                        help_text="Mean consolidated spread; empty when no two-sided quotes were seen.",
+                        max_digits=10,
+                        null=True,
+                    ),
+                ),
+                ("bucket_volumes", models.JSONField(blank=True, default=list)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("SIMULATED", "Simulated history"), ("RECORDED", "Recorded market data")],
+                        max_length=10,
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "instrument",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="sessions", to="marketdata.instrument"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'session stats',
-                'ordering': ['instrument', '-session_date'],
-                'constraints': [models.UniqueConstraint(fields=('instrument', 'session_date'), name='session_stats_one_per_day'), models.CheckConstraint(condition=models.Q(('volume__gte', 0)), name='session_stats_volume_non_negative')],
+                "verbose_name_plural": "session stats",
+                "ordering": ["instrument", "-session_date"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("instrument", "session_date"), name="session_stats_one_per_day"),
+                    models.CheckConstraint(
+                        condition=models.Q(("volume__gte", 0)), name="session_stats_volume_non_negative"
+                    ),
+                ],
             },
         ),
     ]

@@ -4,20 +4,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sor', '0001_initial'),
+        ("sor", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='routingdecision',
-            name='strategy',
-            field=models.CharField(choices=[('DIRECT', 'Direct sweep'), ('DARK', 'Dark midpoint'), ('TWAP', 'TWAP'), ('VWAP', 'VWAP'), ('POV', 'POV'), ('IS', 'Implementation shortfall'), ('ICEBERG', 'Iceberg'), ('RFQ', 'RFQ')], max_length=8),
+            model_name="routingdecision",
+            name="strategy",
+            field=models.CharField(
+                choices=[
+                    ("DIRECT", "Direct sweep"),
+                    ("DARK", "Dark midpoint"),
+                    ("TWAP", "TWAP"),
+                    ("VWAP", "VWAP"),
+                    ("POV", "POV"),
+                    ("IS", "Implementation shortfall"),
+                    ("ICEBERG", "Iceberg"),
+                    ("RFQ", "RFQ"),
+                ],
+                max_length=8,
+            ),
         ),
         migrations.AlterField(
-            model_name='selectionrulerecord',
-            name='strategy',
-            field=models.CharField(choices=[('DIRECT', 'Direct sweep'), ('DARK', 'Dark midpoint'), ('TWAP', 'TWAP'), ('VWAP', 'VWAP'), ('POV', 'POV'), ('IS', 'Implementation shortfall'), ('ICEBERG', 'Iceberg'), ('RFQ', 'RFQ')], max_length=8),
+            model_name="selectionrulerecord",
+            name="strategy",
+            field=models.CharField(
+                choices=[
+                    ("DIRECT", "Direct sweep"),
+                    ("DARK", "Dark midpoint"),
+                    ("TWAP", "TWAP"),
+                    ("VWAP", "VWAP"),
+                    ("POV", "POV"),
+                    ("IS", "Implementation shortfall"),
+                    ("ICEBERG", "Iceberg"),
+                    ("RFQ", "RFQ"),
+                ],
+                max_length=8,
+            ),
         ),
     ]

@@ -1,4 +1,5 @@
 """Desk pages: each role sees its pages and is refused the others'."""
+
 from decimal import Decimal as D
 
 import pytest
@@ -36,10 +37,18 @@ def test_pm_desk_shows_own_orders_and_positions(client, pm, pm2, portfolio, port
     assert "100.00" in page  # unrealised: (190 - 180) x 10
 
 
-@pytest.mark.parametrize(("who", "path", "status"), [
-    ("trader", "/pm/", 403), ("admin_user", "/pm/", 403), ("pm", "/trader/", 403), ("trader", "/trader/", 200),
-    ("pm", "/market/", 200), ("pm", "/market/AAPL/", 200), ("pm", "/market/NOPE/", 404),
-])
+@pytest.mark.parametrize(
+    ("who", "path", "status"),
+    [
+        ("trader", "/pm/", 403),
+        ("admin_user", "/pm/", 403),
+        ("pm", "/trader/", 403),
+        ("trader", "/trader/", 200),
+        ("pm", "/market/", 200),
+        ("pm", "/market/AAPL/", 200),
+        ("pm", "/market/NOPE/", 404),
+    ],
+)
 def test_page_roles(client, request, aapl, who, path, status):
     client.force_login(request.getfixturevalue(who))
     assert client.get(path).status_code == status

@@ -1,4 +1,5 @@
 """Production market-data process: feed handlers -> Redis cache + channel layer."""
+
 import asyncio
 
 from django.core.management.base import BaseCommand
