@@ -16,7 +16,14 @@ from core.errors import NotFound
 
 # Model labels from the first locked to the last; a transaction that needs rows of several
 # of them takes them top to bottom.
-LOCK_ORDER = ("ems.Execution", "oms.Order", "ems.ChildOrder", "oms.Position", "oms.Portfolio")
+LOCK_ORDER = (
+    "ems.Execution",
+    "oms.Order",
+    "ems.ChildOrder",
+    "oms.Position",
+    "oms.Portfolio",
+    "marketdata.Instrument",
+)
 
 
 def lock_one(model: type[models.Model], pk: int, *, what: str | None = None) -> models.Model:
@@ -29,4 +36,10 @@ def lock_one(model: type[models.Model], pk: int, *, what: str | None = None) -> 
 
 def lock_many(model: type[models.Model], pks: Iterable[int]) -> list[models.Model]:
     """The rows with these primary keys, locked in primary-key order (missing ones skipped)."""
-    return list(model._default_manager.select_for_update().filter(pk__in=set(pks)).order_by("pk"))
+    return lock_all(model._default_manager.filter(pk__in=set(pks)))
+
+
+def lock_all(rows: models.QuerySet) -> list[models.Model]:
+    """Every row of `rows`, locked in primary-key order; joined rows (select_related) are
+    read, not locked."""
+    return list(rows.select_for_update(of=("self",)).order_by("pk"))

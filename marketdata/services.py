@@ -16,6 +16,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from core.decimals import decimal_places, to_step
+from core.locks import lock_all, lock_one
 from core.vocabulary import EQUITY_SESSION_SECONDS, AssetClass, OptionRight, VenueKind, parse_enum
 from marketdata import analytics
 from marketdata.analytics import SessionAccumulator, SessionFigures
@@ -103,10 +104,8 @@ def option_reference_prices_refresh(*, today: date | None = None) -> int:
 
     today = today or timezone.now().date()
     trading_days = SimParams().trading_days_per_year
-    options = (
-        Instrument.objects.select_for_update(of=("self",))
-        .select_related("underlying")
-        .filter(
+    options = lock_all(
+        Instrument.objects.select_related("underlying").filter(
             is_active=True,
             asset_class=AssetClass.OPTION,
             underlying__isnull=False,
@@ -140,7 +139,7 @@ def analytics_refresh(*, instrument: Instrument, sessions: int = ANALYTICS_SESSI
     the instrument's last `sessions` sessions. Figures the data cannot support (no
     sessions at all; volatility from fewer than three sessions; spread without quotes)
     keep their previous values. Returns whether the instrument had sessions."""
-    locked = Instrument.objects.select_for_update().get(pk=instrument.pk)
+    locked = lock_one(Instrument, instrument.pk)
     rows = list(SessionStats.objects.filter(instrument=locked).order_by("-session_date")[:sessions])
     if not rows:
         return False

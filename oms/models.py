@@ -85,6 +85,10 @@ class Order(models.Model):
         return states.is_open(self.status)
 
     @property
+    def is_cancellable(self) -> bool:
+        return states.is_cancellable(self.status)
+
+    @property
     def leaves_quantity(self) -> Decimal:
         return self.quantity - self.filled_quantity
 

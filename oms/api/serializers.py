@@ -70,6 +70,7 @@ class OrderSerializer(serializers.ModelSerializer):
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     leaves_quantity = serializers.DecimalField(max_digits=24, decimal_places=8, read_only=True)
     filled_percent = serializers.DecimalField(max_digits=7, decimal_places=2, read_only=True)
+    is_cancellable = serializers.BooleanField(read_only=True, help_text="Open, and no cancel asked yet.")
 
     class Meta:
         model = Order
@@ -88,6 +89,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "filled_quantity",
             "leaves_quantity",
             "filled_percent",
+            "is_cancellable",
             "average_fill_price",
             "arrival_price",
             "rejection_reasons",

@@ -21,6 +21,8 @@ CANCEL_PENDING, CANCELLED, EXPIRED = OrderStatus.CANCEL_PENDING, OrderStatus.CAN
 STATUSES: Final = tuple(OrderStatus)
 OPEN_STATUSES: Final = OPEN_ORDER_STATUSES
 TERMINAL_STATUSES: Final = frozenset(STATUSES) - OPEN_STATUSES
+# A user may ask for a cancel: open, and not already asked.
+CANCELLABLE_STATUSES: Final = OPEN_STATUSES - {CANCEL_PENDING}
 
 SUBMIT, ACCEPT, REJECT, WORK = OrderEventType.SUBMIT, OrderEventType.ACCEPT, OrderEventType.REJECT, OrderEventType.WORK
 PARTIAL_FILL, FILL = OrderEventType.PARTIAL_FILL, OrderEventType.FILL
@@ -96,3 +98,7 @@ def fill_event(filled_after: Decimal, quantity: Decimal) -> OrderEventType:
 
 def is_open(status: str) -> bool:
     return status in OPEN_STATUSES
+
+
+def is_cancellable(status: str) -> bool:
+    return status in CANCELLABLE_STATUSES

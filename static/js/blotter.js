@@ -5,7 +5,6 @@
 import { api, el, fmt, live } from "./shared.js";
 
 const LIMIT = 100;
-const OPEN = ["NEW", "ACCEPTED", "WORKING", "PARTIALLY_FILLED"];
 
 // ISO timestamps with a fixed six-digit fraction compare as strings.
 const instant = (s) => (s || "").replace(/(\.\d+)?(Z|[+-]\d\d:\d\d)$/, (_, frac, tz) => ((frac || ".") + "000000").slice(0, 7) + tz);
@@ -24,7 +23,7 @@ function orderRow(o) {
       el("div", { class: "bar", style: `width:${pct}%` }), el("span", {}, `${pct.toFixed(1)}%`))),
     el("td", { class: "num cell-avg" }, o.average_fill_price ? fmt(o.average_fill_price) : "–"),
     el("td", { class: "num" }, o.arrival_price ? fmt(o.arrival_price) : "–"),
-    el("td", {}, OPEN.includes(o.status) ? el("button", { class: "small cancel", "data-cancel": o.id }, "Cancel") : ""),
+    el("td", {}, o.is_cancellable ? el("button", { class: "small cancel", "data-cancel": o.id }, "Cancel") : ""),
   );
 }
 

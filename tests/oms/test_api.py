@@ -150,6 +150,21 @@ def test_cancel(api_client, pm, pm2, trader, portfolio, aapl):
     assert api_client(trader).post(f"/api/orders/{other.pk}/cancel/").json()["status"] == "CANCELLED"
 
 
+def test_blotter_rows_say_whether_a_cancel_may_be_asked(api_client, pm, portfolio, aapl):
+    accepted = services.order_submit(actor=pm, portfolio=portfolio, instrument=aapl, side="BUY", quantity=D(1))
+    pending = services.order_submit(actor=pm, portfolio=portfolio, instrument=aapl, side="BUY", quantity=D(2))
+    services.order_work(order_id=pending.pk)
+    services.order_cancel(actor=pm, order_id=pending.pk)
+    cancelled = services.order_submit(actor=pm, portfolio=portfolio, instrument=aapl, side="BUY", quantity=D(3))
+    services.order_cancel(actor=pm, order_id=cancelled.pk)
+    rows = {o["id"]: (o["status"], o["is_cancellable"]) for o in api_client(pm).get("/api/orders/").json()["results"]}
+    assert rows == {
+        accepted.pk: ("ACCEPTED", True),
+        pending.pk: ("CANCEL_PENDING", False),
+        cancelled.pk: ("CANCELLED", False),
+    }
+
+
 def test_preview_endpoint(api_client, pm, trader, valid, portfolio):
     ComplianceRule.objects.create(kind="MAX_ORDER_NOTIONAL", portfolio=portfolio, limit=D(1000))
     r = api_client(pm).post("/api/orders/preview/", valid, format="json")
