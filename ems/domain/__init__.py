@@ -1,0 +1,1 @@
+"""Pure EMS domain: the execution and child-order state tables. Standard library only."""

@@ -1,0 +1,1 @@
+"""Pure RFQ domain: the RFQ and quote state tables, counterparty selection, ladder ordering. Standard library only."""
