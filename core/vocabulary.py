@@ -128,3 +128,48 @@ def parse_enum(enum_type: type[E], value: object, field_name: str) -> E:
     except ValueError:
         allowed = ", ".join(member.value for member in enum_type)
         raise ValueError(f"{field_name}={value!r} is not one of: {allowed}") from None
+
+
+class ExecutionStatus(StrEnum):
+    """An execution (the EMS working one parent order): ems.domain.states."""
+
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    PAUSED = "PAUSED"
+    COMPLETING = "COMPLETING"  # winding down: open child orders are being cancelled
+    DONE = "DONE"
+    CANCELLED = "CANCELLED"
+    FAILED = "FAILED"
+
+
+class ExecutionEventType(StrEnum):
+    START = "START"
+    PAUSE = "PAUSE"
+    RESUME = "RESUME"
+    SWITCH = "SWITCH"  # the strategy changed while running (sor.domain.reevaluate)
+    COMPLETE = "COMPLETE"  # wind down: cancel what is open, then finish
+    FINISH = "FINISH"  # nothing open any more: done
+    CANCEL = "CANCEL"  # nothing open any more: cancelled
+    FAIL = "FAIL"
+
+
+class ChildOrderStatus(StrEnum):
+    NEW = "NEW"  # written by the tick (outbox), maybe not sent yet
+    SENT = "SENT"
+    ACKED = "ACKED"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    FILLED = "FILLED"
+    CANCEL_PENDING = "CANCEL_PENDING"
+    CANCELLED = "CANCELLED"
+    REJECTED = "REJECTED"
+
+
+class ChildOrderEventType(StrEnum):
+    SEND = "SEND"
+    ACK = "ACK"
+    PARTIAL_FILL = "PARTIAL_FILL"
+    FILL = "FILL"
+    REJECT = "REJECT"
+    CANCEL_REQUEST = "CANCEL_REQUEST"
+    CANCEL = "CANCEL"
+    CANCEL_REJECT = "CANCEL_REJECT"
