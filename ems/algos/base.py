@@ -40,6 +40,9 @@ class OpenChild:
     filled: Decimal
     limit_price: Decimal | None
     sent_at: float
+    # A cancel was already asked for (the child is CANCEL_PENDING): algorithms do not ask
+    # again, and its open quantity still counts against the parent until the venue confirms.
+    cancel_pending: bool = False
 
     @property
     def open_quantity(self) -> Decimal:
@@ -95,6 +98,9 @@ class VenueTop:
     maker_fee_bps: float
     min_quantity: float = 0.0
     fill_rate: float = 0.0  # dark pools: historical fill rate
+    # Optional depth beyond the touch, (price, size) best first; the touch alone when empty.
+    bid_levels: tuple[tuple[float, float], ...] = ()
+    ask_levels: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
