@@ -28,10 +28,18 @@ from .base import (
 )
 from .dark import decide_dark
 from .direct import decide_direct
+from .iceberg import decide_iceberg
+from .pov import decide_pov
+from .schedule import decide_is, decide_twap, decide_vwap
 
 ALGORITHMS: dict[Strategy, Decide] = {
     Strategy.DIRECT: decide_direct,
     Strategy.DARK: decide_dark,
+    Strategy.TWAP: decide_twap,
+    Strategy.VWAP: decide_vwap,
+    Strategy.POV: decide_pov,
+    Strategy.IS: decide_is,
+    Strategy.ICEBERG: decide_iceberg,
 }
 
 
@@ -43,6 +51,8 @@ def decide(state: ExecutionState, market: MarketView, now: float) -> list[Action
         raise DomainError(f"no execution algorithm for strategy {state.strategy!r}") from None
     return algorithm(state, market, now)
 
+
+from .tick import Switch, TickResult, run_tick  # noqa: E402  (needs ALGORITHMS defined)
 
 __all__ = [
     "ALGORITHMS",
@@ -57,6 +67,9 @@ __all__ = [
     "OpenChild",
     "Remember",
     "ReplaceChild",
+    "Switch",
+    "TickResult",
     "VenueTop",
     "decide",
+    "run_tick",
 ]

@@ -1,0 +1,63 @@
+"""POV: trade a share of the market's volume since the start, within bounds.
+
+Parameters: participation_rate (target, default 0.1), min_participation_rate (default half
+the target) and max_participation_rate (default 1.5 times it, at most 0.5). With V the
+market volume since the phase started (ours included) and F what we filled since then:
+below min*V we take on the lit venues up to the target; below the target we rest at the
+touch; we never have more filled and open than max*V, so passive fills cannot push us
+over the upper bound."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .base import Action, ChildType, ExecutionState, MarketView
+from .common import cancel_all, finish, guard, live_children, open_of, parameter, rest_lit, stale_passive, sweep
+from .schedule import phase
+
+DEFAULT_RATE = 0.1
+
+
+def bounds(state: ExecutionState) -> tuple[float, float, float]:
+    rate = parameter(state, "participation_rate", DEFAULT_RATE)
+    low = parameter(state, "min_participation_rate", rate * 0.5)
+    high = parameter(state, "max_participation_rate", min(rate * 1.5, 0.5))
+    low, high = min(low, high), max(low, high)
+    return low, min(max(rate, low), high), high
+
+
+def volume(state: ExecutionState) -> float:
+    return max(state.market_volume_since_start - float(state.memory.get("phase_volume", 0.0)), 0.0)  # type: ignore[arg-type]
+
+
+def schedule_progress(state: ExecutionState, market: MarketView, now: float) -> float:
+    _, base = phase(state)
+    _, rate, _ = bounds(state)
+    return min(1.0, (float(base) + rate * volume(state)) / float(state.quantity))
+
+
+def decide_pov(state: ExecutionState, market: MarketView, now: float) -> list[Action]:
+    ending = finish(state, now)
+    if ending is not None:
+        return guard(state, ending)
+    _, base = phase(state)
+    low, rate, high = bounds(state)
+    v = volume(state)
+    filled = state.filled - base  # this phase's fills
+
+    def at(share: float) -> Decimal:
+        return Decimal(repr(share * v))
+
+    ceiling = at(high) - filled - state.open_quantity  # room left under the upper bound
+    actions: list[Action] = []
+    if ceiling < 0:
+        return guard(state, cancel_all(live_children(state, ChildType.LIMIT), "pov: at the upper bound"))
+    actions += cancel_all(stale_passive(state, market), "pov: touch moved away")
+    if filled < at(low) - state.lot_size:
+        wanted = min(at(rate) - filled - open_of(state, ChildType.MARKET), ceiling)
+        actions += cancel_all(live_children(state, ChildType.LIMIT), "pov: below the lower bound")
+        actions += sweep(state, market, wanted, f"pov: below {low:.0%} of volume, take")
+    elif filled + state.open_quantity < at(rate):
+        wanted = min(at(rate) - filled - state.open_quantity, ceiling)
+        actions += rest_lit(state, market, wanted, f"pov: rest toward {rate:.0%} of volume")
+    return guard(state, actions)

@@ -1,0 +1,35 @@
+"""run_tick: the re-evaluation's verdict, the strategy in force and the actions."""
+
+from decimal import Decimal as D
+
+from core.vocabulary import Strategy
+from ems.algos import NewChild, Remember, run_tick
+from ems.algos.base import ChildType
+from tests.ems.algo_fixtures import lit, market, state
+
+
+def test_first_tick_keeps_the_strategy_and_remembers_the_market_at_start():
+    result = run_tick(state(), market(), 0.0)
+    assert result.strategy is Strategy.DIRECT and result.switch is None
+    assert result.reevaluation["action"] == "KEEP"
+    assert result.actions == [
+        NewChild("XA", ChildType.MARKET, D("500"), D("100.01"), "direct: sweep the lit venues"),
+        Remember({"at_start": {"mid": 100.0, "adv": 1e6, "daily_vol": 0.02, "spread_bps": 2.0, "depth": 500.0}}),
+    ]
+
+
+def test_a_volatility_spike_switches_a_twap_to_is_with_the_reason():
+    at_start = {"mid": 100.0, "adv": 1e6, "daily_vol": 0.02, "spread_bps": 2.0, "depth": 500.0}
+    s = state(strategy=Strategy.TWAP, memory={"at_start": at_start, "seed": 7}, parameters={"horizon_seconds": 600})
+    result = run_tick(s, market(lit(), daily_vol=0.05), 10.0)
+    assert result.switch is not None
+    assert (result.switch.from_strategy, result.switch.to_strategy) == (Strategy.TWAP, Strategy.IS)
+    assert result.switch.reason.startswith("volatility 5.0% a day is 2.5x the 2.0% at start")
+    assert result.strategy is Strategy.IS
+    remembered = [a for a in result.actions if isinstance(a, Remember)]
+    assert remembered[0].values["phase_start"] == 10.0 and remembered[0].values["phase_filled"] == "0"
+
+
+def test_run_tick_is_idempotent():
+    s = state(strategy=Strategy.TWAP, parameters={"horizon_seconds": 600})
+    assert run_tick(s, market(), 3.0) == run_tick(s, market(), 3.0)
