@@ -5,7 +5,7 @@ PORT   ?= 8000
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format install migrate seed bench clean browser-deps
+.PHONY: run test lint format install migrate seed bench clean browser-deps vendor
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,13 @@ test: install browser-deps lint
 bench: install
 	$(PY) bench/marketdata.py
 	$(PY) bench/sor.py
+
+# The charting library, from the npm registry into static/vendor (committed: pages work offline).
+CHARTJS_VERSION ?= 4.6.1
+vendor:
+	tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent chart.js@$(CHARTJS_VERSION) >/dev/null && tar xzf chart.js-*.tgz \
+	  && cp package/dist/chart.umd.min.js package/LICENSE.md $(CURDIR)/static/vendor/chartjs/ && rm -rf $$tmp
+	sed -i 's/Chart.js [0-9.]*/Chart.js $(CHARTJS_VERSION)/' static/vendor/chartjs/SOURCE.md
 
 clean:
 	rm -rf var/ .pytest_cache
