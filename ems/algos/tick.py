@@ -16,7 +16,7 @@ from sor.domain.inputs import SelectionInputs
 from sor.domain.reevaluation import reevaluate
 from sor.domain.rules import SelectionRule
 
-from . import iceberg, pov, schedule
+from . import dark, iceberg, pov, schedule
 from .base import Action, ExecutionState, MarketView, Remember
 from .common import buying, cancel_all
 
@@ -44,6 +44,18 @@ class TickResult:
     parameters: Mapping[str, Any]  # in force after this tick
     switch: Switch | None = None
     reevaluation: Mapping[str, Any] = field(default_factory=dict)  # the router's answer, as data
+
+
+def expected_progress(state: ExecutionState, market: MarketView, now: float) -> float:
+    """The filled fraction the algorithm in force expected by now (its schedule): DIRECT
+    expects everything at once, DARK everything by its sweep time."""
+    strategy = Strategy(state.strategy)
+    if strategy is Strategy.DIRECT:
+        return 1.0
+    if strategy is Strategy.DARK:
+        return 1.0 if now >= dark.sweep_time(state) else 0.0
+    progress = _SCHEDULE_PROGRESS.get(strategy)
+    return 1.0 if progress is None else min(max(progress(state, market, now), 0.0), 1.0)
 
 
 def market_snapshot(market: MarketView, state: ExecutionState) -> dict[str, float]:
@@ -157,4 +169,4 @@ def run_tick(
     return TickResult(actions, strategy, parameters, switch, answer)
 
 
-__all__ = ["Switch", "TickResult", "run_tick"]
+__all__ = ["Switch", "TickResult", "expected_progress", "run_tick"]
