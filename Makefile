@@ -5,7 +5,7 @@ PORT   ?= 8000
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format install migrate seed bench clean browser-deps vendor
+.PHONY: run test lint format install migrate seed bench clean browser-deps soak vendor
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ format: install
 
 test: install browser-deps lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The EMS property tests at 10,000 examples each; prints how many ran.
+soak: install
+	EMS_EXAMPLES=10000 $(PY) -m pytest -q -s -p no:cacheprovider tests/ems/test_algo_properties.py
 
 bench: install
 	$(PY) bench/marketdata.py
