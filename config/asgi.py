@@ -17,8 +17,11 @@ from django.conf import settings  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
 from config.consumers import NoRouteConsumer  # noqa: E402
+from config.overload import ConcurrencyLimit  # noqa: E402
+from ems.routing import websocket_urlpatterns as ems_ws  # noqa: E402
 from marketdata.routing import websocket_urlpatterns as marketdata_ws  # noqa: E402
 from oms.routing import websocket_urlpatterns as oms_ws  # noqa: E402
+from rfq.routing import websocket_urlpatterns as rfq_ws  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,6 @@ class Lifespan:
                 return
 
 
-websocket_routes = [*marketdata_ws, *oms_ws, re_path(r"", NoRouteConsumer.as_asgi())]
+websocket_routes = [*marketdata_ws, *oms_ws, *ems_ws, *rfq_ws, re_path(r"", NoRouteConsumer.as_asgi())]
 websocket_app = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_routes)))
-application = Lifespan(ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_app}))
+application = Lifespan(ProtocolTypeRouter({"http": ConcurrencyLimit(django_asgi_app), "websocket": websocket_app}))

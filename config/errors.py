@@ -9,6 +9,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from config.overload import OVERLOAD_DETAIL, is_overload, overload_headers
 from core.errors import Conflict, DomainError, NotFound
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,8 @@ def api_exception_handler(exc, context):
         exc = exceptions.ParseError(str(exc) or "Bad request.")
     if isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    if is_overload(exc):
+        return Response({"detail": OVERLOAD_DETAIL}, status=503, headers=overload_headers())
     response = exception_handler(exc, context)
     if response is None:
         log.exception("unhandled API error", exc_info=exc)

@@ -14,7 +14,19 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
-SECRET_KEY = env("SECRET_KEY", default="embedded-demo-key-not-for-production-use-0123456789")
+# PRODUCTION=true (docker-compose, the Dockerfile) refuses to start without a real key: a
+# missing, short or published key would let anyone forge sessions and password-reset links.
+EMBEDDED_SECRET_KEY = "embedded-demo-key-not-for-production-use-0123456789"
+KNOWN_SECRET_KEYS = {EMBEDDED_SECRET_KEY, "change-me-in-production", "changeme", "secret"}
+PRODUCTION = env.bool("PRODUCTION", default=False)
+SECRET_KEY = env("SECRET_KEY", default="" if PRODUCTION else EMBEDDED_SECRET_KEY)
+if PRODUCTION and (SECRET_KEY in KNOWN_SECRET_KEYS or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "PRODUCTION=true needs SECRET_KEY: at least 50 characters, not a published default "
+        '(python -c "import secrets; print(secrets.token_urlsafe(64))")'
+    )
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -31,6 +43,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "channels",
+    "axes",
     "core",
     "accounts",
     "marketdata",
@@ -50,6 +63,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.overload.OverloadMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised during authentication into a 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -82,12 +98,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # BEGIN so two writers queue (busy timeout) instead of failing on lock upgrade.
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
-        "timeout": 30,
+        # A writer waits this long for the lock, then the request answers 503 + Retry-After
+        # (config.overload), not a 500 after 30 s.
+        "timeout": env.float("SQLITE_BUSY_TIMEOUT", default=5.0),
     }
     DATABASES["default"]["TEST"] = {"NAME": str(EMBEDDED_DB_PATH.parent / "test.sqlite3")}
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # One psycopg pool per process, bounded: a process never holds more than
+    # DB_POOL_MAX_SIZE connections, and the server admits at most that many requests at once
+    # (config.overload.ConcurrencyLimit), so the total is WEB_WORKERS x DB_POOL_MAX_SIZE
+    # (+ the Celery worker's) whatever the load. A request that cannot get one within
+    # DB_POOL_TIMEOUT seconds answers 503 with Retry-After.
+    DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=8)
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django must not
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": env.float("DB_POOL_TIMEOUT", default=5.0),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, channel layer, Celery broker ----------------------------------------
@@ -142,7 +170,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -154,9 +182,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [
         "core.api.SafeJSONParser",
         "core.api.SafeFormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "core.api.SafeMultiPartParser",
     ],
-    "DEFAULT_THROTTLE_RATES": {"pretrade": env("PRETRADE_THROTTLE", default="300/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "pretrade": env("PRETRADE_THROTTLE", default="300/min"),
+        # POST /api/auth/token/ per client address, before any password is checked.
+        "auth": env("AUTH_THROTTLE", default="30/min"),
+    },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
@@ -168,6 +200,42 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
+# --- Security: login lockout, tokens, TLS, request size, concurrency -------------------
+# django-axes counts failed logins (login page, admin, token endpoint) per username and
+# address in the database; a locked-out pair gets 429 until the cool-off or an admin
+# resets it (admin: Axes > Access attempts).
+AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.backends.lockout_response"
+AXES_VERBOSE = False
+# API tokens live API_TOKEN_TTL_HOURS and die with a password change (accounts.tokens).
+API_TOKEN_TTL_HOURS = env.float("API_TOKEN_TTL_HOURS", default=12.0)
+
+# TLS_AT_PROXY=true: a proxy terminates TLS and sets X-Forwarded-Proto; everything is
+# HTTPS-only (redirect, HSTS, Secure cookies) except the container health check.
+TLS_AT_PROXY = env.bool("TLS_AT_PROXY", default=False)
+if TLS_AT_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+
+# Every body is capped, multipart included (core.api parsers; config.overload for the rest).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BYTES", default=1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+# HTTP requests admitted at once per web process (each may hold a thread and a database
+# connection); more wait up to WEB_QUEUE_SECONDS for a slot, then get 503 + Retry-After.
+WEB_MAX_INFLIGHT = env.int("WEB_MAX_INFLIGHT", default=globals().get("DB_POOL_MAX_SIZE", 8))
+WEB_QUEUE_SECONDS = env.float("WEB_QUEUE_SECONDS", default=1.0)
+WEB_WORKERS = env.int("WEB_WORKERS", default=1)
+OVERLOAD_RETRY_AFTER_SECONDS = 1
+
 # --- Domain settings --------------------------------------------------------------------
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo")
 MARKETDATA_STALE_SECONDS = env.float("MARKETDATA_STALE_SECONDS", default=5.0)
@@ -175,6 +243,10 @@ MARKETDATA_STALE_SECONDS = env.float("MARKETDATA_STALE_SECONDS", default=5.0)
 MARKETDATA_EMBEDDED = env.bool("MARKETDATA_EMBEDDED", default=EMBEDDED)
 MARKETDATA_SEED = env.int("MARKETDATA_SEED", default=7)
 MARKETDATA_PUBLISH_INTERVAL = env.float("MARKETDATA_PUBLISH_INTERVAL", default=0.25)
+# What the publisher feeds from: "simulator", or "replay:<trades.csv>,<quotes.csv>" (either
+# may be empty) to replay recorded files at MARKETDATA_REPLAY_SPEED times real time.
+MARKETDATA_FEED = env("MARKETDATA_FEED", default="simulator")
+MARKETDATA_REPLAY_SPEED = env.float("MARKETDATA_REPLAY_SPEED", default=1.0)
 FIX_PORT = env.int("FIX_PORT", default=9878)
 
 LOGGING = {
@@ -183,5 +255,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}, "celery": {"level": "WARNING"}},
+    "loggers": {"django.request": {"level": "ERROR"}, "celery": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

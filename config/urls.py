@@ -2,9 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.settings import api_settings
 
+from accounts.api import ObtainToken
 from config.health import healthz
 
 urlpatterns = [
@@ -12,21 +11,18 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    # DRF's token view brings its own parsers; ours cap body size and nesting.
-    path(
-        "api/auth/token/",
-        ObtainAuthToken.as_view(
-            parser_classes=api_settings.DEFAULT_PARSER_CLASSES, renderer_classes=api_settings.DEFAULT_RENDERER_CLASSES
-        ),
-        name="api-token",
-    ),
+    # Throttled, locked out by django-axes, expiring tokens (accounts.api).
+    path("api/auth/token/", ObtainToken.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("oms.api.urls")),
     path("api/", include("marketdata.api.urls")),
     path("api/", include("sor.api.urls")),
+    path("api/", include("ems.api.urls")),
+    path("api/", include("rfq.api.urls")),
     path("", include("oms.urls")),
     path("", include("marketdata.urls")),
+    path("", include("rfq.urls")),
 ]
 
 handler400 = "config.views.bad_request"

@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 PLAIN_DECIMAL = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
 # SQLite (the embedded database) stores decimals as doubles: beyond 15 significant digits
@@ -92,6 +92,15 @@ class SafeJSONParser(JSONParser):
 
 
 class SafeFormParser(FormParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        _refuse_oversized(parser_context)
+        return super().parse(stream, media_type, parser_context)
+
+
+class SafeMultiPartParser(MultiPartParser):
+    """Multipart with the same cap on the whole body, files included (Django's own limit
+    counts only the non-file fields)."""
+
     def parse(self, stream, media_type=None, parser_context=None):
         _refuse_oversized(parser_context)
         return super().parse(stream, media_type, parser_context)
