@@ -73,12 +73,27 @@ async def publish_forever(feed=None, interval: float | None = None):
         feed = await database_sync_to_async(build_simulator_feed)()
     publisher = Publisher(feed, await database_sync_to_async(instrument_grids)())
     log.info("market data publisher started: %d instruments every %.2fs", len(publisher.grids), interval)
+    venue = _venue_service(feed)
     while True:
         started = time.monotonic()
         try:
+            if venue is not None:
+                # Orders first, so the published books include them: this loop owns the simulator.
+                await venue.astep()
             await publisher.publish_once()
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("market data publish failed")
         await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
+
+
+def _venue_service(feed):
+    """The simulated venue over this feed's simulator (marketdata.venue), when enabled."""
+    simulator = getattr(feed, "simulator", None)
+    if simulator is None or not getattr(settings, "EMS_VENUE_ENABLED", True):
+        return None
+    from core.streams import streams
+    from marketdata.venue import VenueService
+
+    return VenueService(simulator, streams())

@@ -1,0 +1,32 @@
+"""EMS settings with their defaults (config/settings.py may set any of them)."""
+
+from django.conf import settings
+
+
+def _get(name: str, default):
+    return getattr(settings, name, default)
+
+
+def tick_seconds() -> float:
+    """How often each running execution is ticked, and the beat period."""
+    return float(_get("EMS_TICK_SECONDS", 1.0))
+
+
+def tick_batch() -> int:
+    """Executions claimed per transaction by the beat task."""
+    return int(_get("EMS_TICK_BATCH", 200))
+
+
+def resend_after_seconds() -> float:
+    """A NEW child order older than this was perhaps never sent: the sweep resends it."""
+    return float(_get("EMS_RESEND_AFTER_SECONDS", 5.0))
+
+
+def default_horizon_seconds() -> float:
+    """An order without an end time is worked over this horizon unless the parameters say."""
+    return float(_get("EMS_DEFAULT_HORIZON_SECONDS", 3600.0))
+
+
+def report_claim_idle_ms() -> int:
+    """A report read by a consumer that died is claimed by another after this idle time."""
+    return int(_get("EMS_REPORT_CLAIM_IDLE_MS", 10_000))

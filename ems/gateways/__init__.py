@@ -1,0 +1,14 @@
+"""Venue gateways: the port (`base.VenueGateway`) and its adapters. `gateway()` is the one
+the settings select (EMS_GATEWAY: "simulator", the default)."""
+
+from core.streams import streams
+from ems import conf
+from ems.gateways.base import VenueGateway
+from ems.gateways.simulator import SimulatorGateway
+
+
+def gateway() -> VenueGateway:
+    return SimulatorGateway(streams(), claim_idle_ms=conf.report_claim_idle_ms())
+
+
+__all__ = ["SimulatorGateway", "VenueGateway", "gateway"]

@@ -1,0 +1,206 @@
+"""Executions (the EMS working a parent order), their child orders at venues, the raw
+execution reports venues send back, and the append-only audit of every transition.
+
+Statuses change only through ems.services, each applying one event of the tables in
+ems.domain.states. An execution works one parent order today; a block (several parent
+orders worked as one, issue "Blocks") will hang off the same row, and fills reach parent
+orders only through `ems.services.execution_fill_book`, which a block will allocate."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+from core import vocabulary
+from core.choices import Side, Strategy, text_choices
+from core.fields import MoneyField, PriceField, QuantityField
+from ems.algos.base import ChildType as ChildTypeEnum
+from ems.domain import states
+
+ExecutionStatus = text_choices(vocabulary.ExecutionStatus)
+ExecutionEventType = text_choices(vocabulary.ExecutionEventType)
+ChildOrderStatus = text_choices(vocabulary.ChildOrderStatus)
+ChildOrderEventType = text_choices(vocabulary.ChildOrderEventType)
+ChildType = text_choices(ChildTypeEnum)
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class Completion(models.TextChoices):
+    """Why an execution is winding down (COMPLETING) and how it will end."""
+
+    NONE = "", "-"
+    DONE = "DONE", "Algorithm done"
+    FILLED = "FILLED", "Parent filled"
+    CANCEL = "CANCEL", "Cancel requested"
+    EXPIRE = "EXPIRE", "End time reached"
+    KILL = "KILL", "Kill switch"
+
+
+class Execution(models.Model):
+    # One parent order today. A block execution (later) keeps `order` as its lead member
+    # or leaves it null with a `block` link; an RFQ-driven one links its RFQ the same way.
+    order = models.OneToOneField("oms.Order", on_delete=models.PROTECT, related_name="execution")
+    strategy = models.CharField(max_length=8, choices=Strategy.choices)
+    parameters = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=12, choices=ExecutionStatus.choices, default=ExecutionStatus.PENDING, db_index=True
+    )
+    completion = models.CharField(max_length=8, choices=Completion.choices, blank=True, default="")
+    reason = models.CharField(max_length=500, blank=True)  # why it ended / is ending
+    decision = models.ForeignKey(
+        "sor.RoutingDecision", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The quantity worked (the parent's remaining when started) and the algorithm's clock.
+    quantity = QuantityField()
+    side = models.CharField(max_length=4, choices=Side.choices)
+    limit_price = PriceField(null=True, blank=True)
+    arrival_price = PriceField(null=True, blank=True)
+    start_at = models.DateTimeField()
+    end_at = models.DateTimeField()
+    next_tick_at = models.DateTimeField(db_index=True)
+    last_tick_at = models.DateTimeField(null=True, blank=True)
+    tick_count = models.PositiveIntegerField(default=0)
+    child_seq = models.PositiveIntegerField(default=0)  # the last child order's sequence number
+    filled_quantity = QuantityField(default=Decimal("0"))  # booked to the parent through execution_fill_book
+    average_price = PriceField(null=True, blank=True)
+    market_volume_at_start = QuantityField(null=True, blank=True)
+    memory = models.JSONField(default=dict, blank=True)  # the algorithm's, kept verbatim
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "next_tick_at"], name="execution_due")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(filled_quantity__lte=models.F("quantity")), name="execution_no_overfill"
+            )
+        ]
+
+    def __str__(self):
+        return f"execution {self.pk} {self.strategy} order {self.order_id} {self.status}"
+
+    @property
+    def is_active(self) -> bool:
+        return states.execution_is_active(self.status)
+
+
+class ExecutionEvent(models.Model):
+    """Append-only audit: every transition and strategy switch, with who and why."""
+
+    execution = models.ForeignKey(Execution, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    at = models.DateTimeField(auto_now_add=True)
+    event = models.CharField(max_length=16, choices=ExecutionEventType.choices)
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12)
+    reason = models.CharField(max_length=500, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("execution events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("execution events are append-only")
+
+
+class ChildOrder(models.Model):
+    """One order at one venue. Written NEW by the tick in the same transaction as its
+    decision (the outbox), sent after commit; `client_order_id` = `{execution}-{seq}`, so a
+    retried tick repeats the same id and the venue refuses it the second time."""
+
+    execution = models.ForeignKey(Execution, on_delete=models.PROTECT, related_name="children")
+    seq = models.PositiveIntegerField()
+    client_order_id = models.CharField(max_length=40, unique=True)
+    symbol = models.CharField(max_length=32)
+    venue = models.CharField(max_length=32)
+    side = models.CharField(max_length=4, choices=Side.choices)
+    child_type = models.CharField(max_length=8, choices=ChildType.choices)
+    quantity = QuantityField()
+    limit_price = PriceField(null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=ChildOrderStatus.choices, default=ChildOrderStatus.NEW, db_index=True
+    )
+    previous_status = models.CharField(max_length=16, blank=True, editable=False)
+    filled_quantity = QuantityField(default=Decimal("0"))
+    average_price = PriceField(null=True, blank=True)
+    fees = MoneyField(default=Decimal("0"))
+    reason = models.CharField(max_length=200, blank=True)  # the algorithm's reason, or a rejection
+    send_attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["execution", "seq"], name="child_unique_seq"),
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="child_quantity_positive"),
+            models.CheckConstraint(
+                condition=models.Q(filled_quantity__lte=models.F("quantity")), name="child_no_overfill"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.client_order_id} {self.side} {self.quantity} {self.venue} {self.status}"
+
+    @property
+    def is_open(self) -> bool:
+        return states.child_is_open(self.status)
+
+    @property
+    def open_quantity(self) -> Decimal:
+        return self.quantity - self.filled_quantity if self.is_open else Decimal(0)
+
+
+class ChildOrderEvent(models.Model):
+    """Append-only audit of child-order transitions."""
+
+    child = models.ForeignKey(ChildOrder, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    event = models.CharField(max_length=16, choices=ChildOrderEventType.choices)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16)
+    reason = models.CharField(max_length=200, blank=True)
+    report = models.ForeignKey("ExecutionReport", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("child order events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("child order events are append-only")
+
+
+class ExecutionReport(models.Model):
+    """A venue's report as received, applied at most once (unique venue execution id)."""
+
+    venue_execution_id = models.CharField(max_length=80, unique=True)
+    client_order_id = models.CharField(max_length=40, db_index=True)
+    child = models.ForeignKey(ChildOrder, null=True, blank=True, on_delete=models.PROTECT, related_name="reports")
+    kind = models.CharField(max_length=12)
+    raw = models.JSONField()
+    quantity = QuantityField(null=True, blank=True)
+    price = PriceField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    applied = models.BooleanField(default=False)
+    outcome = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.venue_execution_id} {self.kind}"

@@ -1,0 +1,900 @@
+"""EMS services: every write to executions, child orders and execution reports goes through
+here, atomically, under row locks taken in core.locks.LOCK_ORDER (Execution, then the parent
+Order, then ChildOrder), with the audit row beside each transition.
+
+- `execution_start` moves the parent to WORKING (oms.services.order_work) and records the
+  router decision it started from.
+- `execution_tick` runs the algorithm on plain data and writes its child orders as NEW in
+  the same transaction (the outbox); they are sent after commit. A retried tick repeats the
+  same client order ids (`{execution}-{seq}`), the venue refuses an id it has seen.
+- `report_apply` stores a venue report raw, applies it once by its venue execution id and
+  books every fill to the parent through `execution_fill_book` (oms.services.apply_fill).
+- The parent's lifecycle goes through the OMS commands only: a CANCEL_PENDING parent has its
+  open children cancelled, then `order_cancel_confirm`; the end time `order_expire`s it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.decimals import price as round_price
+from core.decimals import to_step
+from core.errors import Conflict, DomainError, IllegalTransition, NotFound
+from core.locks import lock_all, lock_one
+from core.vocabulary import AssetClass, OrderStatus, Side, Strategy, VenueKind
+from ems import algos, conf, push
+from ems.algos.base import (
+    CancelChild,
+    ChildType,
+    Done,
+    ExecutionState,
+    MarketView,
+    NewChild,
+    OpenChild,
+    Remember,
+    ReplaceChild,
+    VenueTop,
+)
+from ems.domain import states
+from ems.gateways import gateway
+from ems.models import ChildOrder, ChildOrderEvent, Completion, Execution, ExecutionEvent, ExecutionReport
+from marketdata.models import Venue
+from marketdata.selectors import is_fresh, latest_snapshot, mid_price
+from oms import services as oms
+from oms.models import Order
+from sor.services import order_recommend
+
+log = logging.getLogger(__name__)
+
+STARTABLE_ORDER_STATUSES = frozenset({OrderStatus.ACCEPTED, OrderStatus.WORKING, OrderStatus.PARTIALLY_FILLED})
+CLOSED_ORDER_STATUSES = frozenset({OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.EXPIRED})
+E = states.E
+C = states.C
+
+
+# --------------------------------------------------------------------------- audit
+
+
+def _transition(
+    execution: Execution, event, *, actor=None, reason: str = "", payload: dict | None = None, also=()
+) -> Execution:
+    """Apply one event of the execution table to a locked execution, save, audit, push.
+    The only place that assigns Execution.status."""
+    before = execution.status
+    execution.status = states.apply_execution(before, event)
+    if reason and event in (E.COMPLETE, E.FINISH, E.CANCEL, E.FAIL):
+        execution.reason = reason[:500]
+    execution.save(update_fields=["status", "reason", "updated_at", *also])
+    ExecutionEvent.objects.create(
+        execution=execution,
+        actor=actor,
+        event=event,
+        from_status=before,
+        to_status=execution.status,
+        reason=reason[:500],
+        payload=payload or {},
+    )
+    push.execution_changed(execution)
+    return execution
+
+
+def _child_transition(child: ChildOrder, event, *, reason: str = "", report=None, also=()) -> ChildOrder:
+    """The only place that assigns ChildOrder.status."""
+    before = child.status
+    after = states.apply_child(states.ChildState(child.status, child.previous_status), event)
+    child.status, child.previous_status = after.status, after.previous_status
+    child.save(update_fields=["status", "previous_status", "updated_at", *also])
+    ChildOrderEvent.objects.create(
+        child=child, event=event, from_status=before, to_status=child.status, reason=reason[:200], report=report
+    )
+    push.child_changed(child)
+    return child
+
+
+# --------------------------------------------------------------------------- start
+
+
+def _epoch(moment: datetime) -> float:
+    return moment.timestamp()
+
+
+@transaction.atomic
+def execution_start(
+    *,
+    actor,
+    order_id: int,
+    strategy: str | None = None,
+    parameters: dict | None = None,
+    now: datetime | None = None,
+) -> Execution:
+    """Start working a parent order: the router's recommendation, or the trader's override
+    of strategy and parameters. Idempotent per order: a second start returns the first."""
+    now = now or timezone.now()
+    existing = Execution.objects.filter(order_id=order_id).first()
+    if existing is not None:
+        return existing
+    order = lock_one(Order, order_id, what="order")
+    existing = Execution.objects.filter(order_id=order_id).first()  # started while we waited for the lock
+    if existing is not None:
+        return existing
+    if order.status not in STARTABLE_ORDER_STATUSES:
+        raise Conflict(f"order {order.pk} is {order.status}: only an accepted or working order can be worked")
+    decision = order_recommend(order=order, actor=actor)
+    chosen = Strategy(strategy) if strategy else Strategy(decision.strategy)
+    if chosen == Strategy.RFQ:
+        # The RFQ desk works these (issue "RFQ"): an execution will open an RFQ and link it.
+        raise Conflict("an RFQ is worked from the RFQ ticket, not by an execution algorithm")
+    if chosen not in algos.ALGORITHMS:
+        raise Conflict(f"no execution algorithm for {chosen} yet")
+    base = dict(decision.parameters) if chosen == Strategy(decision.strategy) else {}
+    merged = {**base, **(parameters or {})}
+    quantity = order.quantity - order.filled_quantity
+    horizon = merged.get("horizon_seconds")
+    if order.end_time is not None:
+        end_at = order.end_time
+    else:
+        end_at = now + timedelta(seconds=float(horizon) if horizon else conf.default_horizon_seconds())
+    start_at = max(now, order.start_time) if order.start_time else now
+    snapshot = latest_snapshot(order.instrument.symbol)
+    volume = Decimal(snapshot["volume"]) if snapshot and snapshot.get("volume") else None
+    execution = Execution.objects.create(
+        order=order,
+        strategy=chosen,
+        parameters=merged,
+        quantity=quantity,
+        side=order.side,
+        limit_price=order.limit_price,
+        arrival_price=mid_price(order.instrument),
+        start_at=start_at,
+        end_at=end_at,
+        next_tick_at=start_at,
+        decision=decision,
+        market_volume_at_start=volume,
+        started_by=actor,
+    )
+    ExecutionEvent.objects.create(
+        execution=execution,
+        actor=actor,
+        event=E.START,
+        from_status="",
+        to_status=execution.status,
+        reason="execution created",
+        payload={"decision": decision.pk},
+    )
+    overridden = chosen != Strategy(decision.strategy) or bool(parameters)
+    _transition(
+        execution,
+        E.START,
+        actor=actor,
+        reason=(
+            f"trader override: {chosen} (router recommended {decision.strategy})"
+            if overridden
+            else f"router recommendation: {chosen}"
+        ),
+        payload={
+            "decision": decision.pk,
+            "recommended": decision.strategy,
+            "strategy": chosen,
+            "parameters": merged,
+            "rationale": decision.rationale,
+        },
+    )
+    oms.order_work(order_id=order.pk, actor=actor, payload={"execution": execution.pk, "strategy": chosen})
+    _schedule_tick(execution.pk)
+    return execution
+
+
+def _schedule_tick(execution_id: int) -> None:
+    from ems import tasks
+
+    tasks.execution_tick_task.delay_on_commit(execution_id)
+
+
+# --------------------------------------------------------------------------- the tick
+
+
+@dataclass
+class Outbox:
+    """What a transaction decided to send; sent after it commits."""
+
+    new: list[dict] = field(default_factory=list)
+    cancel: list[dict] = field(default_factory=list)
+    execution_id: int | None = None
+
+    def flush_on_commit(self) -> None:
+        if self.new or self.cancel:
+            new, cancel, execution_id = list(self.new), list(self.cancel), self.execution_id
+            transaction.on_commit(lambda: _send(execution_id, new, cancel), robust=True)
+
+
+def _command(child: ChildOrder) -> dict:
+    return {
+        "type": "NEW",
+        "client_order_id": child.client_order_id,
+        "symbol": child.symbol,
+        "venue": child.venue,
+        "side": child.side,
+        "child_type": child.child_type,
+        "quantity": str(child.quantity),
+        "limit_price": None if child.limit_price is None else str(child.limit_price),
+    }
+
+
+def _cancel_command(child: ChildOrder) -> dict:
+    return {"type": "CANCEL", "client_order_id": child.client_order_id, "venue": child.venue}
+
+
+def _send(execution_id: int | None, new: list[dict], cancel: list[dict]) -> None:
+    """After commit: hand the commands to the venue gateway, then mark the children SENT.
+    A crash in between leaves them NEW, and the sweep resends them."""
+    port = gateway()
+    for command in new:
+        port.send(command)
+    for command in cancel:
+        port.cancel(command)
+    if new:
+        child_mark_sent(client_order_ids=[c["client_order_id"] for c in new])
+
+
+@transaction.atomic
+def child_mark_sent(*, client_order_ids: list[str], now: datetime | None = None) -> int:
+    """The children were handed to the gateway: NEW -> SENT (others only count the attempt)."""
+    now = now or timezone.now()
+    execution_ids = sorted(
+        set(ChildOrder.objects.filter(client_order_id__in=client_order_ids).values_list("execution_id", flat=True))
+    )
+    lock_all(Execution.objects.filter(pk__in=execution_ids))
+    marked = 0
+    for child in lock_all(ChildOrder.objects.filter(client_order_id__in=client_order_ids)):
+        child.send_attempts += 1
+        child.sent_at = child.sent_at or now
+        if child.status in (states.NEW, states.SENT):
+            _child_transition(child, C.SEND, also=("send_attempts", "sent_at"))
+            marked += 1
+        else:
+            child.save(update_fields=["send_attempts", "sent_at"])
+    return marked
+
+
+def _open_children(execution: Execution) -> list[ChildOrder]:
+    return lock_all(ChildOrder.objects.filter(execution=execution, status__in=states.CHILD_OPEN))
+
+
+def _decimal(value) -> float:
+    return float(Decimal(value))
+
+
+def _levels(book: dict, side: str) -> tuple[tuple[float, float], ...]:
+    return tuple((_decimal(p), _decimal(q)) for p, q in book.get(side, []))
+
+
+def _session_start(asset_class: str, now: datetime) -> float:
+    """The start of today's session on the wall clock: 13:30 UTC for equities (09:30 New York
+    in winter), midnight UTC for crypto."""
+    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if asset_class == AssetClass.CRYPTO:
+        return day.timestamp()
+    return (day + timedelta(hours=13, minutes=30)).timestamp()
+
+
+def market_view(execution: Execution, now: datetime) -> tuple[MarketView, dict | None]:
+    """The algorithm's view of the market from the latest published consolidated book; with
+    no fresh book, no venue is offered (nothing is sent on stale data)."""
+    instrument = execution.order.instrument
+    snap = latest_snapshot(instrument.symbol, now=now.timestamp())
+    fresh = is_fresh(snap) and bool(snap.get("mid"))
+    venues: list[VenueTop] = []
+    if fresh:
+        books = snap.get("venues") or {}
+        for venue in Venue.objects.filter(enabled=True, kind__in=[VenueKind.LIT, VenueKind.DARK]):
+            if venue.kind == VenueKind.LIT:
+                book = books.get(venue.name)
+                if not book:
+                    continue
+                bids, asks = _levels(book, "bids"), _levels(book, "asks")
+                venues.append(
+                    VenueTop(
+                        venue=venue.name,
+                        kind=VenueKind.LIT,
+                        bid=bids[0][0] if bids else None,
+                        ask=asks[0][0] if asks else None,
+                        bid_size=bids[0][1] if bids else 0.0,
+                        ask_size=asks[0][1] if asks else 0.0,
+                        taker_fee_bps=float(venue.taker_fee_bps),
+                        maker_fee_bps=float(venue.maker_fee_bps),
+                        min_quantity=float(venue.min_quantity),
+                        bid_levels=bids,
+                        ask_levels=asks,
+                    )
+                )
+            else:
+                venues.append(
+                    VenueTop(
+                        venue=venue.name,
+                        kind=VenueKind.DARK,
+                        bid=None,
+                        ask=None,
+                        bid_size=0.0,
+                        ask_size=0.0,
+                        taker_fee_bps=float(venue.taker_fee_bps),
+                        maker_fee_bps=float(venue.maker_fee_bps),
+                        min_quantity=float(venue.min_quantity),
+                        fill_rate=float(venue.dark_fill_rate),
+                    )
+                )
+    best_bid = _decimal(snap["best_bid"]["price"]) if fresh and snap.get("best_bid") else None
+    best_ask = _decimal(snap["best_ask"]["price"]) if fresh and snap.get("best_ask") else None
+    mid = _decimal(snap["mid"]) if fresh else float(instrument.reference_price)
+    view = MarketView(
+        mid=mid,
+        best_bid=best_bid,
+        best_ask=best_ask,
+        venues=tuple(venues),
+        adv=float(instrument.adv),
+        daily_vol=float(instrument.daily_volatility),
+        spread_bps=float(snap.get("spread_bps") or instrument.avg_spread_bps)
+        if fresh
+        else float(instrument.avg_spread_bps),
+        volume_profile=_volume_profile(),
+        session_start=_session_start(instrument.asset_class, now),
+    )
+    return view, snap if fresh else None
+
+
+def _volume_profile() -> tuple[float, ...]:
+    from marketdata.sim.profile import volume_profile
+    from marketdata.sim.specs import SimParams
+
+    return tuple(float(x) for x in volume_profile(13, SimParams().u_shape))
+
+
+def execution_state(execution: Execution, children: list[ChildOrder], snap: dict | None) -> ExecutionState:
+    order = execution.order
+    instrument = order.instrument
+    volume = 0.0
+    if snap and snap.get("volume") and execution.market_volume_at_start is not None:
+        volume = max(0.0, float(Decimal(snap["volume"]) - execution.market_volume_at_start))
+    return ExecutionState(
+        strategy=Strategy(execution.strategy),
+        side=Side(execution.side),
+        quantity=execution.quantity,
+        filled=execution.filled_quantity,
+        lot_size=instrument.lot_size,
+        tick_size=instrument.tick_size,
+        limit_price=order.limit_price,
+        urgency=order.urgency,
+        start=_epoch(execution.start_at),
+        end=_epoch(execution.end_at),
+        parameters=dict(execution.parameters),
+        open_children=tuple(
+            OpenChild(
+                client_order_id=c.client_order_id,
+                venue=c.venue,
+                child_type=ChildType(c.child_type),
+                quantity=c.quantity,
+                filled=c.filled_quantity,
+                limit_price=c.limit_price,
+                sent_at=_epoch(c.sent_at or c.created_at),
+                cancel_pending=c.status == states.CANCEL_PENDING,
+            )
+            for c in children
+        ),
+        market_volume_since_start=volume,
+        memory=dict(execution.memory),
+    )
+
+
+def _crosses_limit(side: str, limit: Decimal | None, price: Decimal | None) -> bool:
+    if limit is None or price is None:
+        return False
+    return price > limit if side == Side.BUY else price < limit
+
+
+def _child_create(execution: Execution, action: NewChild, outbox: Outbox) -> ChildOrder:
+    execution.child_seq += 1
+    child = ChildOrder.objects.create(
+        execution=execution,
+        seq=execution.child_seq,
+        client_order_id=f"{execution.pk}-{execution.child_seq}",
+        symbol=execution.order.instrument.symbol,
+        venue=action.venue,
+        side=execution.side,
+        child_type=action.child_type,
+        quantity=action.quantity,
+        limit_price=action.limit_price,
+        reason=action.reason[:200],
+    )
+    ChildOrderEvent.objects.create(child=child, event="", from_status="", to_status=child.status, reason=child.reason)
+    push.child_changed(child)
+    outbox.new.append(_command(child))
+    return child
+
+
+def _child_cancel(child: ChildOrder, reason: str, outbox: Outbox) -> None:
+    if child.status == states.CANCEL_PENDING:
+        return
+    _child_transition(child, C.CANCEL_REQUEST, reason=reason)
+    outbox.cancel.append(_cancel_command(child))
+
+
+def _apply_actions(
+    execution: Execution, children: list[ChildOrder], actions: list, venues: set[str], outbox: Outbox
+) -> str | None:
+    """Persist the algorithm's actions after checking them again (defence in depth). Returns
+    the reason of a Done, if any."""
+    instrument = execution.order.instrument
+    by_id = {c.client_order_id: c for c in children}
+    free = execution.quantity - execution.filled_quantity - sum((c.open_quantity for c in children), Decimal(0))
+    done: str | None = None
+    for action in actions:
+        if isinstance(action, CancelChild | ReplaceChild):
+            child = by_id.get(action.client_order_id)
+            if child is not None and child.is_open:
+                _child_cancel(child, action.reason or "algorithm cancel", outbox)
+            if isinstance(action, ReplaceChild) and child is not None:
+                # Replace = cancel + new; the new one must fit beside the one being cancelled.
+                action = NewChild(
+                    child.venue, ChildType(child.child_type), action.quantity, action.limit_price, action.reason
+                )
+            else:
+                continue
+        if isinstance(action, NewChild):
+            quantity = action.quantity
+            refused = None
+            if quantity <= 0 or to_step(quantity, instrument.lot_size) != quantity:
+                refused = f"quantity {quantity} is not a positive multiple of the lot {instrument.lot_size}"
+            elif quantity > free:
+                refused = f"quantity {quantity} exceeds what is free ({free})"
+            elif _crosses_limit(execution.side, execution.limit_price, action.limit_price):
+                refused = f"limit {action.limit_price} crosses the parent's limit {execution.limit_price}"
+            elif action.child_type == ChildType.LIMIT and action.limit_price is None:
+                refused = "a LIMIT child needs a price"
+            elif action.venue not in venues:
+                refused = f"venue {action.venue} is not offered"
+            if refused:
+                log.error("execution %s: child refused by the EMS guard: %s", execution.pk, refused)
+                continue
+            _child_create(execution, action, outbox)
+            free -= quantity
+        elif isinstance(action, Remember):
+            execution.memory = json.loads(json.dumps({**execution.memory, **dict(action.values)}, default=str))
+        elif isinstance(action, Done):
+            done = action.reason or "done"
+    return done
+
+
+def _run_algorithm(execution: Execution, state: ExecutionState, market: MarketView, now: float):
+    """(actions, switch) from the algorithms: `run_tick` (re-evaluation included) when the
+    package has it, else `decide` alone."""
+    run_tick = getattr(algos, "run_tick", None)
+    if run_tick is None:
+        return algos.decide(state, market, now), None
+    result = run_tick(state, market, now)
+    return list(result.actions), result
+
+
+def _strategy_follow(execution: Execution, result) -> None:
+    """Keep the strategy and parameters in force after the tick; a switch is audited with
+    the router's reason and answer."""
+    switch = getattr(result, "switch", None)
+    strategy = str(result.strategy)
+    parameters = json.loads(json.dumps(dict(result.parameters), default=str))
+    if switch is None:
+        if parameters != execution.parameters:
+            execution.parameters = parameters
+            execution.save(update_fields=["parameters"])
+        return
+    before = execution.strategy
+    execution.strategy, execution.parameters = strategy, parameters
+    _transition(
+        execution,
+        E.SWITCH,
+        reason=switch.reason,
+        payload={
+            "from": str(before),
+            "to": strategy,
+            "parameters": parameters,
+            "reevaluation": json.loads(json.dumps(dict(result.reevaluation or {}), default=str)),
+        },
+        also=("strategy", "parameters"),
+    )
+
+
+def _begin_completion(execution: Execution, completion: str, reason: str, *, actor=None) -> None:
+    if execution.status == states.COMPLETING:
+        return
+    execution.completion = completion
+    _transition(
+        execution, E.COMPLETE, actor=actor, reason=reason, payload={"completion": completion}, also=("completion",)
+    )
+
+
+def _drive_completion(
+    execution: Execution, order: Order, children: list[ChildOrder], outbox: Outbox, actor=None
+) -> None:
+    """Winding down: cancel every open child; once none is open, end the execution and close
+    the parent through the OMS command its completion calls for."""
+    open_children = [c for c in children if c.is_open]
+    for child in open_children:
+        _child_cancel(child, execution.reason or "execution ending", outbox)
+    if open_children:
+        return
+    order.refresh_from_db()
+    completion, reason = execution.completion, execution.reason
+    if completion in (Completion.CANCEL, Completion.KILL):
+        if order.status == OrderStatus.FILLED:
+            _transition(execution, E.FINISH, actor=actor, reason="filled before the cancel took effect")
+            return
+        if order.status != OrderStatus.CANCELLED:
+            oms.order_cancel_confirm(order_id=order.pk, actor=actor, reason=reason, payload={"execution": execution.pk})
+        _transition(execution, E.CANCEL, actor=actor, reason=reason)
+        return
+    if order.status not in CLOSED_ORDER_STATUSES and order.filled_quantity < order.quantity:
+        oms.order_expire(order_id=order.pk, actor=actor, reason=reason, payload={"execution": execution.pk})
+    _transition(execution, E.FINISH, actor=actor, reason=reason)
+
+
+def _unfilled(execution: Execution) -> str:
+    return f"{execution.quantity - execution.filled_quantity} of {execution.quantity} unfilled"
+
+
+@dataclass(frozen=True)
+class TickOutcome:
+    execution_id: int
+    status: str
+    sent: int = 0
+    cancelled: int = 0
+
+
+@transaction.atomic
+def execution_tick(*, execution_id: int, now: datetime | None = None) -> TickOutcome:
+    """One decision round of one execution, under its row lock: a second tick of the same
+    execution waits for this one and then sees the children it wrote."""
+    now = now or timezone.now()
+    execution = lock_one(Execution, execution_id, what="execution")
+    if not execution.is_active:
+        return TickOutcome(execution.pk, execution.status)
+    order = lock_one(Order, execution.order_id, what="order")
+    execution.order = order
+    children = _open_children(execution)
+    outbox = Outbox(execution_id=execution.pk)
+
+    if execution.status == states.PENDING:
+        _transition(execution, E.START, reason="started")
+    if execution.status != states.COMPLETING:
+        if order.status == OrderStatus.CANCEL_PENDING:
+            _begin_completion(execution, Completion.CANCEL, "cancel requested on the parent order")
+        elif order.status == OrderStatus.FILLED:
+            _begin_completion(execution, Completion.FILLED, "parent filled")
+        elif order.status in CLOSED_ORDER_STATUSES:
+            _begin_completion(execution, Completion.CANCEL, f"parent order {order.status.lower()}")
+        elif now >= execution.end_at:
+            _begin_completion(execution, Completion.EXPIRE, f"end time reached: {_unfilled(execution)}")
+
+    if execution.status == states.RUNNING:
+        view, snap = market_view(execution, now)
+        state = execution_state(execution, children, snap)
+        actions, result = _run_algorithm(execution, state, view, now.timestamp())
+        if result is not None:
+            _strategy_follow(execution, result)
+        done = _apply_actions(execution, children, actions, {v.venue for v in view.venues}, outbox)
+        if done is not None:
+            children = _open_children(execution)
+            if done == "filled" or execution.filled_quantity >= execution.quantity:
+                _begin_completion(execution, Completion.FILLED, "filled")
+            else:
+                _begin_completion(execution, Completion.DONE, done)
+
+    if execution.status == states.COMPLETING:
+        _drive_completion(execution, order, _open_children(execution), outbox)
+
+    execution.tick_count += 1
+    execution.last_tick_at = now
+    execution.next_tick_at = now + timedelta(seconds=conf.tick_seconds())
+    execution.save(update_fields=["tick_count", "last_tick_at", "next_tick_at", "child_seq", "memory", "updated_at"])
+    outbox.flush_on_commit()
+    return TickOutcome(execution.pk, execution.status, len(outbox.new), len(outbox.cancel))
+
+
+def executions_claim_due(*, now: datetime | None = None, limit: int | None = None) -> list[int]:
+    """The ids of active executions due for a tick, claimed for this transaction: other
+    workers skip them (FOR UPDATE SKIP LOCKED) and claim the next ones. Call inside a
+    transaction; the caller ticks them after moving their next tick forward."""
+    now = now or timezone.now()
+    rows = (
+        Execution.objects.filter(status__in=states.EXECUTION_ACTIVE, next_tick_at__lte=now)
+        .order_by("next_tick_at", "pk")
+        .select_for_update(skip_locked=True)
+        .values_list("pk", flat=True)[: limit or conf.tick_batch()]
+    )
+    return list(rows)
+
+
+@transaction.atomic
+def executions_lease_due(*, now: datetime | None = None, limit: int | None = None) -> list[int]:
+    """Claim a batch of due executions and push their next tick one period ahead, so another
+    worker's claim moments later does not take them again; returns their ids to tick."""
+    now = now or timezone.now()
+    ids = executions_claim_due(now=now, limit=limit)
+    if ids:
+        Execution.objects.filter(pk__in=ids).update(next_tick_at=now + timedelta(seconds=conf.tick_seconds()))
+    return ids
+
+
+def children_resend(*, now: datetime | None = None) -> int:
+    """The sweep: child orders still NEW a while after they were written were perhaps never
+    sent (a crash between commit and send): send them again; the venue refuses an id it saw."""
+    now = now or timezone.now()
+    stale = list(
+        ChildOrder.objects.filter(
+            status=states.NEW, created_at__lte=now - timedelta(seconds=conf.resend_after_seconds())
+        ).order_by("pk")[:500]
+    )
+    if stale:
+        _send(None, [_command(c) for c in stale], [])
+    cancels = list(
+        ChildOrder.objects.filter(
+            status=states.CANCEL_PENDING, updated_at__lte=now - timedelta(seconds=conf.resend_after_seconds())
+        ).order_by("pk")[:500]
+    )
+    for child in cancels:
+        gateway().cancel(_cancel_command(child))
+    return len(stale) + len(cancels)
+
+
+# --------------------------------------------------------------------------- trader controls
+
+
+def _locked_active(execution_id: int) -> Execution:
+    execution = lock_one(Execution, execution_id, what="execution")
+    return execution
+
+
+@transaction.atomic
+def execution_pause(*, actor, execution_id: int) -> Execution:
+    """Stop sending and cancel what is open; resume carries on from the schedule."""
+    execution = _locked_active(execution_id)
+    if execution.status == states.PAUSED:
+        return execution
+    order = lock_one(Order, execution.order_id, what="order")
+    _transition(execution, E.PAUSE, actor=actor, reason="paused by the trader")
+    outbox = Outbox(execution_id=execution.pk)
+    for child in _open_children(execution):
+        _child_cancel(child, "execution paused", outbox)
+    del order
+    outbox.flush_on_commit()
+    return execution
+
+
+@transaction.atomic
+def execution_resume(*, actor, execution_id: int, now: datetime | None = None) -> Execution:
+    execution = _locked_active(execution_id)
+    if execution.status == states.RUNNING:
+        return execution
+    execution.next_tick_at = now or timezone.now()
+    _transition(execution, E.RESUME, actor=actor, reason="resumed by the trader", also=("next_tick_at",))
+    _schedule_tick(execution.pk)
+    return execution
+
+
+@transaction.atomic
+def execution_cancel(*, actor, execution_id: int, reason: str = "cancelled by the trader") -> Execution:
+    """Cancel the execution and its parent order: the parent goes CANCEL_PENDING (OMS), the
+    open children are cancelled, and the parent is confirmed CANCELLED once none is open."""
+    execution = _locked_active(execution_id)
+    if not execution.is_active:
+        raise Conflict(f"execution {execution.pk} is {execution.status}")
+    order = lock_one(Order, execution.order_id, what="order")
+    if order.status not in CLOSED_ORDER_STATUSES:
+        order = oms.order_cancel(actor=actor, order_id=order.pk, reason=reason)
+    _begin_completion(execution, Completion.CANCEL, reason, actor=actor)
+    outbox = Outbox(execution_id=execution.pk)
+    _drive_completion(execution, order, _open_children(execution), outbox, actor=actor)
+    outbox.flush_on_commit()
+    return execution
+
+
+@transaction.atomic
+def killswitch_engage(*, actor, reason: str = "kill switch") -> int:
+    """Stop every active execution and cancel every open child order, audited per execution
+    with who engaged it. Parents are confirmed cancelled as their children close. Returns
+    how many executions it stopped."""
+    text = f"{reason} engaged by {getattr(actor, 'username', 'system')}"
+    executions = lock_all(Execution.objects.filter(status__in=states.EXECUTION_ACTIVE))
+    for execution in executions:
+        order = lock_one(Order, execution.order_id, what="order")
+        if execution.status == states.COMPLETING:
+            execution.completion = Completion.KILL
+            execution.reason = text
+            execution.save(update_fields=["completion", "reason"])
+            ExecutionEvent.objects.create(
+                execution=execution,
+                actor=actor,
+                event=E.COMPLETE,
+                from_status=execution.status,
+                to_status=execution.status,
+                reason=text,
+                payload={"completion": Completion.KILL},
+            )
+        else:
+            _begin_completion(execution, Completion.KILL, text, actor=actor)
+        outbox = Outbox(execution_id=execution.pk)
+        _drive_completion(execution, order, _open_children(execution), outbox, actor=actor)
+        outbox.flush_on_commit()
+    log.warning("%s: %d executions stopped", text, len(executions))
+    return len(executions)
+
+
+# --------------------------------------------------------------------------- reports
+
+
+REPORT_EVENTS = {"ACKED": C.ACK, "REJECTED": C.REJECT, "CANCELLED": C.CANCEL}
+
+
+def _report_store(raw: dict, *, child=None, applied=False, outcome="", quantity=None, price=None) -> ExecutionReport:
+    return ExecutionReport.objects.create(
+        venue_execution_id=str(raw["exec_id"])[:80],
+        client_order_id=str(raw.get("client_order_id", ""))[:40],
+        child=child,
+        kind=str(raw.get("type", ""))[:12],
+        raw=raw,
+        quantity=quantity,
+        price=price,
+        applied=applied,
+        outcome=outcome[:200],
+    )
+
+
+def report_apply(*, raw: dict) -> ExecutionReport:
+    """Store a venue report as received and apply it once (unique venue execution id).
+    A duplicate, an unknown order or an out-of-order report changes nothing it should not."""
+    if not raw.get("exec_id"):
+        raise DomainError("a report needs an exec_id")
+    existing = ExecutionReport.objects.filter(venue_execution_id=raw["exec_id"]).first()
+    if existing is not None:
+        return existing
+    try:
+        return _report_apply(raw)
+    except IntegrityError:
+        # Applied concurrently by another consumer: the unique id kept it to once.
+        return ExecutionReport.objects.get(venue_execution_id=raw["exec_id"])
+
+
+@transaction.atomic
+def _report_apply(raw: dict) -> ExecutionReport:
+    found = (
+        ChildOrder.objects.filter(client_order_id=raw.get("client_order_id", ""))
+        .values_list("pk", "execution_id", "execution__order_id")
+        .first()
+    )
+    if found is None:
+        return _report_store(raw, outcome="unknown client order id")
+    child_id, execution_id, order_id = found
+    execution = lock_one(Execution, execution_id, what="execution")
+    order = lock_one(Order, order_id, what="order")
+    child = lock_one(ChildOrder, child_id, what="child order")
+    existing = ExecutionReport.objects.filter(venue_execution_id=raw["exec_id"]).first()
+    if existing is not None:
+        return existing
+    kind = raw.get("type")
+    if kind == "FILLED":
+        return _fill_apply(raw, execution, order, child)
+    event = REPORT_EVENTS.get(kind)
+    if event is None:
+        return _report_store(raw, child=child, outcome=f"unknown report type {kind!r}")
+    report = _report_store(raw, child=child)
+    try:
+        _child_transition(child, event, reason=raw.get("reason") or kind.lower(), report=report)
+    except IllegalTransition as error:
+        report.outcome = f"ignored: {error}"[:200]
+        report.save(update_fields=["outcome"])
+        return report
+    report.applied = True
+    report.save(update_fields=["applied"])
+    if not child.is_open:
+        _tick_soon(execution)
+    return report
+
+
+def _fill_apply(raw: dict, execution: Execution, order: Order, child: ChildOrder) -> ExecutionReport:
+    quantity = to_step(Decimal(str(raw["quantity"])), order.instrument.lot_size)
+    price = round_price(Decimal(str(raw["price"])))
+    fee = Decimal(str(raw.get("fee") or "0")).quantize(Decimal("0.0001"))
+    if quantity <= 0 or price <= 0:
+        return _report_store(raw, child=child, outcome="a fill needs a positive quantity and price")
+    if child.filled_quantity + quantity > child.quantity:
+        log.error(
+            "child %s: overfill refused (%s + %s > %s)", child.pk, child.filled_quantity, quantity, child.quantity
+        )
+        return _report_store(
+            raw,
+            child=child,
+            quantity=quantity,
+            price=price,
+            outcome=f"overfill refused: {child.filled_quantity} + {quantity} > {child.quantity}",
+        )
+    report = _report_store(raw, child=child, quantity=quantity, price=price)
+    before = child.filled_quantity
+    child.filled_quantity = before + quantity
+    child.average_price = round_price(((child.average_price or 0) * before + price * quantity) / child.filled_quantity)
+    child.fees += fee
+    executed_at = datetime.fromtimestamp(float(raw["ts"]), tz=UTC) if raw.get("ts") else timezone.now()
+    _child_transition(
+        child,
+        states.child_fill_event(child.filled_quantity, child.quantity),
+        reason=f"fill {quantity} @ {price}",
+        report=report,
+        also=("filled_quantity", "average_price", "fees"),
+    )
+    booked = execution_fill_book(
+        execution=execution,
+        order=order,
+        fill_id=raw["exec_id"],
+        quantity=quantity,
+        price=price,
+        fee=fee,
+        venue=child.venue,
+        executed_at=executed_at,
+    )
+    report.applied = booked
+    report.outcome = "" if booked else "refused by the OMS"
+    report.save(update_fields=["applied", "outcome"])
+    if not child.is_open or execution.filled_quantity >= execution.quantity:
+        _tick_soon(execution)
+    return report
+
+
+def execution_fill_book(
+    *,
+    execution: Execution,
+    order: Order,
+    fill_id: str,
+    quantity: Decimal,
+    price: Decimal,
+    fee: Decimal,
+    venue: str,
+    executed_at: datetime,
+) -> bool:
+    """Book one venue fill of `execution` to its parent order(s): the one place fills reach
+    the OMS. Today the execution works one order, so the whole fill goes to it through
+    `apply_fill` with the venue execution id as fill id. A block execution (issue "Blocks")
+    will allocate here across its members, each with its own fill id derived from this one.
+    Call with the execution and the order locked."""
+    result = oms.apply_fill(
+        order_id=order.pk,
+        fill_id=fill_id,
+        quantity=quantity,
+        price=price,
+        venue=venue,
+        fee=fee,
+        executed_at=executed_at,
+    )
+    if not result.applied or result.duplicate:
+        return result.applied
+    before = execution.filled_quantity
+    execution.filled_quantity = before + quantity
+    execution.average_price = round_price(
+        ((execution.average_price or 0) * before + price * quantity) / execution.filled_quantity
+    )
+    execution.save(update_fields=["filled_quantity", "average_price", "updated_at"])
+    push.execution_changed(execution)
+    return True
+
+
+def _tick_soon(execution: Execution) -> None:
+    """Something closed: let the next beat round look at this execution at once."""
+    Execution.objects.filter(pk=execution.pk).update(next_tick_at=timezone.now())
+
+
+def execution_get(execution_id: int) -> Execution:
+    execution = Execution.objects.filter(pk=execution_id).select_related("order__instrument").first()
+    if execution is None:
+        raise NotFound(f"execution {execution_id} does not exist")
+    return execution

@@ -1,0 +1,57 @@
+"""Celery edges of the EMS: ids in, one service each; acks_late, so a worker killed mid-task
+has the task redelivered, and every service is idempotent.
+
+ONE beat entry (`executions_tick_due`, every settings.EMS_TICK_SECONDS) applies the venue
+reports waiting on the stream, resends unsent child orders, then leases the due executions
+in batches (SELECT ... FOR UPDATE SKIP LOCKED, by next_tick_at) and ticks them, so any
+number of workers share the work and none ticks the same execution twice at once."""
+
+import logging
+import os
+import socket
+
+from celery import shared_task
+from django.utils import timezone
+
+from ems import services
+from ems.gateways import gateway
+
+log = logging.getLogger(__name__)
+
+TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True, "queue": "default"}
+
+
+def consumer_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+@shared_task(name="ems.tasks.executions_tick_due", time_limit=60, soft_time_limit=50, **TASK_OPTIONS)
+def executions_tick_due() -> int:
+    reports_apply_pending()
+    services.children_resend()
+    ticked = 0
+    while True:
+        ids = services.executions_lease_due(now=timezone.now())
+        for execution_id in ids:
+            services.execution_tick(execution_id=execution_id)
+        ticked += len(ids)
+        if not ids:
+            return ticked
+
+
+@shared_task(name="ems.tasks.execution_tick", time_limit=30, soft_time_limit=25, **TASK_OPTIONS)
+def execution_tick_task(execution_id: int) -> str:
+    return services.execution_tick(execution_id=execution_id).status
+
+
+@shared_task(name="ems.tasks.reports_apply", time_limit=30, soft_time_limit=25, **TASK_OPTIONS)
+def reports_apply_pending() -> int:
+    """Apply the venue reports waiting on the report stream (each acknowledged after it was
+    applied; a report left by a dead worker is claimed after EMS_REPORT_CLAIM_IDLE_MS)."""
+    port = gateway()
+    total = 0
+    while True:
+        n = port.consume(lambda raw: services.report_apply(raw=raw), consumer=consumer_name())
+        total += n
+        if n == 0:
+            return total
