@@ -150,6 +150,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketdata.tasks.analytics_refresh_all",
         "schedule": env.float("ANALYTICS_REFRESH_SECONDS", default=300.0),
     },
+    # One entry ticks every due execution in batches (ems.tasks), whatever their number.
+    "ems-tick-due": {
+        "task": "ems.tasks.executions_tick_due",
+        "schedule": env.float("EMS_TICK_SECONDS", default=1.0),
+        "options": {"expires": env.float("EMS_TICK_SECONDS", default=1.0) * 5},
+    },
 }
 
 # --- Auth, i18n, static -----------------------------------------------------------------
@@ -248,6 +254,17 @@ MARKETDATA_PUBLISH_INTERVAL = env.float("MARKETDATA_PUBLISH_INTERVAL", default=0
 MARKETDATA_FEED = env("MARKETDATA_FEED", default="simulator")
 MARKETDATA_REPLAY_SPEED = env.float("MARKETDATA_REPLAY_SPEED", default=1.0)
 FIX_PORT = env.int("FIX_PORT", default=9878)
+
+# --- EMS (ems.conf reads these) ---------------------------------------------------------
+EMS_TICK_SECONDS = env.float("EMS_TICK_SECONDS", default=1.0)
+EMS_TICK_BATCH = env.int("EMS_TICK_BATCH", default=200)
+EMS_RESEND_AFTER_SECONDS = env.float("EMS_RESEND_AFTER_SECONDS", default=5.0)
+EMS_DEFAULT_HORIZON_SECONDS = env.float("EMS_DEFAULT_HORIZON_SECONDS", default=3600.0)
+EMS_REPORT_CLAIM_IDLE_MS = env.int("EMS_REPORT_CLAIM_IDLE_MS", default=10_000)
+# The venue command/report streams (core.streams): Redis in production, in memory embedded.
+STREAMS_URL = env("STREAMS_URL", default=REDIS_URL)
+# The simulated venue runs in the loop that owns the simulator (marketdata.publisher).
+EMS_VENUE_ENABLED = env.bool("EMS_VENUE_ENABLED", default=True)
 
 LOGGING = {
     "version": 1,
