@@ -1,0 +1,267 @@
+"""Reads of the RFQ app: what a user may see, the ladder snapshot (the same body for the API
+and the pushes), candidates for selection with their scores, and scorecards."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from accounts import roles
+from oms.selectors import orders_visible_to
+from rfq.domain import ladder as ladder_domain
+from rfq.domain import scorecard as scorecard_domain
+from rfq.domain import selection
+from rfq.domain.states import QuoteStatus, outcome
+from rfq.models import Counterparty, Invitation, Quote, Rfq
+
+STREAM = "rfq.{id}"
+
+
+def stream_of(rfq_id: int) -> str:
+    return STREAM.format(id=int(rfq_id))
+
+
+def rfqs_visible_to(user) -> QuerySet[Rfq]:
+    """The desk's RFQs, restricted to the orders the user may see."""
+    if not roles.is_desk(user):
+        return Rfq.objects.none()
+    return Rfq.objects.filter(order__in=orders_visible_to(user)).select_related("order__instrument", "order__portfolio")
+
+
+def ladder_quote(q: Quote) -> ladder_domain.LadderQuote:
+    return ladder_domain.LadderQuote(
+        id=q.pk,
+        provider=q.counterparty.name,
+        bid=q.bid,
+        ask=q.ask,
+        size=q.size,
+        received_at=q.received_at.timestamp(),
+        valid_until=q.valid_until.timestamp(),
+    )
+
+
+def _s(v) -> str | None:
+    return None if v is None else str(v)
+
+
+def _t(v: datetime | None) -> str | None:
+    return None if v is None else v.isoformat()
+
+
+def quotes_record(rfq: Rfq, *, client_side: str) -> list[dict]:
+    """Every quote of the RFQ with its times and status: the best-execution record."""
+    return [
+        {
+            "quote": q.pk,
+            "provider": q.counterparty.name,
+            "bid": _s(q.bid),
+            "ask": _s(q.ask),
+            "price": _s(q.price_for(client_side)),
+            "size": _s(q.size),
+            "received_at": _t(q.received_at),
+            "valid_until": _t(q.valid_until),
+            "status": q.status,
+            "replaces": q.replaces_id,
+        }
+        for q in Quote.objects.filter(rfq=rfq).select_related("counterparty").order_by("pk")
+    ]
+
+
+def rfq_snapshot(rfq: Rfq, *, now: datetime | None = None, seq: int | None = None) -> dict:
+    """The RFQ as the trader sees it: terms, status, outcome, countdown and the ladder."""
+    from marketdata.selectors import mid_price
+
+    now = now or timezone.now()
+    rfq = Rfq.objects.select_related("order__instrument").get(pk=rfq.pk)
+    instrument = rfq.order.instrument
+    mid = mid_price(instrument) if rfq.is_open else rfq.mid_at_open
+    quotes = list(Quote.objects.filter(rfq=rfq).select_related("counterparty"))
+    live = [ladder_quote(q) for q in quotes if q.status == QuoteStatus.LIVE] if rfq.is_open else []
+    by_pk = {q.pk: q for q in quotes}
+    rows = ladder_domain.ladder(live, client_side=rfq.side, mid=mid, now=now.timestamp())
+    invitations = list(rfq.invitations.select_related("counterparty"))
+    execution = getattr(rfq, "execution", None) if rfq.status == "EXECUTED" else None
+    rejected = [q for q in quotes if q.status == QuoteStatus.REJECTED]
+    return {
+        "id": rfq.pk,
+        "seq": seq,
+        "order": rfq.order_id,
+        "instrument": instrument.symbol,
+        "side": rfq.side,
+        "quantity": str(rfq.quantity),
+        "two_way": rfq.two_way,
+        "execution_mode": rfq.execution_mode,
+        "min_trade_quantity": _s(rfq.min_trade_quantity),
+        "legs": [
+            {
+                "index": leg.index,
+                "instrument": leg.instrument.symbol,
+                "side": leg.side,
+                "ratio": str(leg.ratio),
+                "order": leg.order_id,
+            }
+            for leg in rfq.legs.select_related("instrument")
+        ],
+        "status": rfq.status,
+        "outcome": outcome(rfq.status, quotes_received=len(quotes), last_attempt_rejected=rfq.last_attempt_rejected),
+        "window_seconds": rfq.window_seconds,
+        "sent_at": _t(rfq.sent_at),
+        "window_ends_at": _t(rfq.window_ends_at),
+        "time_left": max(0.0, round((rfq.window_ends_at - now).total_seconds(), 1))
+        if rfq.window_ends_at and rfq.is_open
+        else 0.0,
+        "as_of": _t(now),
+        "auto_execute_price": _s(rfq.auto_execute_price),
+        "auto_execute_bps": _s(rfq.auto_execute_bps),
+        "mid": _s(mid),
+        "counterparties": [
+            {
+                "name": inv.counterparty.name,
+                "responded": inv.first_response_at is not None,
+                "passed": inv.passed,
+            }
+            for inv in invitations
+        ],
+        "ladder": [
+            {
+                "quote": r.quote,
+                "provider": r.provider,
+                "price": str(r.price),
+                "size": str(r.size),
+                "time_left": r.time_left,
+                "valid_until": _t(by_pk[r.quote].valid_until),
+                "bps_from_mid": _s(r.bps_from_mid),
+            }
+            for r in rows
+        ],
+        "rejections": [
+            {"quote": q.pk, "provider": q.counterparty.name, "price": _s(q.price_for(rfq.side))} for q in rejected
+        ],
+        "execution": None
+        if execution is None
+        else {
+            "quote": execution.quote_id,
+            "provider": execution.quote.counterparty.name,
+            "price": str(execution.price),
+            "quantity": str(execution.quantity),
+            "executed_at": _t(execution.executed_at),
+            "reason": execution.reason,
+            "mid": _s(execution.mid),
+            "second_best_price": _s(execution.second_best_price),
+            "improvement_vs_mid_bps": _s(execution.improvement_vs_mid_bps),
+            "improvement_vs_second_bps": _s(execution.improvement_vs_second_bps),
+        },
+    }
+
+
+# --- Scorecards and selection ------------------------------------------------------------
+
+
+def _records(invitations) -> list[scorecard_domain.InvitationRecord]:
+    out = []
+    for inv in invitations:
+        quoted = inv.n_quotes > 0
+        responded = inv.first_response_at is not None
+        out.append(
+            scorecard_domain.InvitationRecord(
+                responded=responded,
+                passed=inv.passed,
+                response_seconds=(inv.first_response_at - inv.sent_at).total_seconds()
+                if responded and inv.sent_at
+                else None,
+                quoted=quoted,
+                won=inv.won,
+                was_best=inv.was_best,
+                distance_from_best_bps=inv.distance_from_best_bps,
+                distance_from_mid_bps=inv.distance_from_mid_bps,
+                last_look_rejections=inv.n_rejected,
+                withdrawals=inv.n_withdrawn,
+            )
+        )
+    return out
+
+
+def _invitations():
+    return Invitation.objects.filter(sent_at__isnull=False).annotate(
+        n_quotes=Count("quotes"),
+        n_rejected=Count("quotes", filter=Q(quotes__status=QuoteStatus.REJECTED)),
+        n_withdrawn=Count("quotes", filter=Q(quotes__status=QuoteStatus.WITHDRAWN)),
+    )
+
+
+def scorecards(counterparty_ids=None) -> dict[int, scorecard_domain.Scorecard]:
+    """Every counterparty's scorecard (or those of `counterparty_ids`) from its history."""
+    ids = (
+        list(Counterparty.objects.values_list("pk", flat=True)) if counterparty_ids is None else list(counterparty_ids)
+    )
+    by_cp: dict[int, list] = {pk: [] for pk in ids}
+    for inv in _invitations().filter(counterparty_id__in=ids):
+        by_cp[inv.counterparty_id].append(inv)
+    return {pk: scorecard_domain.scorecard(_records(invs)) for pk, invs in by_cp.items()}
+
+
+def scorecard_of(counterparty: Counterparty) -> scorecard_domain.Scorecard:
+    return scorecards([counterparty.pk])[counterparty.pk]
+
+
+def candidates() -> list[selection.Candidate]:
+    rows = list(Counterparty.objects.all())
+    cards = scorecards([c.pk for c in rows])
+    return [
+        selection.Candidate(
+            id=c.pk,
+            name=c.name,
+            enabled=c.enabled,
+            asset_classes=frozenset(c.asset_classes),
+            max_notional=Decimal(c.max_notional),
+            tier=c.tier,
+            score=cards[c.pk].score,
+        )
+        for c in rows
+    ]
+
+
+def recent_rfqs_of(counterparty: Counterparty, limit: int = 20) -> QuerySet[Invitation]:
+    return (
+        Invitation.objects.filter(counterparty=counterparty)
+        .select_related("rfq__order__instrument")
+        .order_by("-rfq_id")[:limit]
+    )
+
+
+def current_seq(rfq_id: int) -> int | None:
+    """The last number handed out on the RFQ's stream: a snapshot read after it holds every
+    change numbered up to it."""
+    from django.core.cache import cache
+
+    from core.sequence import KEY
+
+    return cache.get(KEY.format(stream=stream_of(rfq_id)))
+
+
+def rfq_row(rfq: Rfq) -> dict:
+    return {
+        "id": rfq.pk,
+        "order": rfq.order_id,
+        "instrument": rfq.order.instrument.symbol,
+        "side": rfq.side,
+        "quantity": str(rfq.quantity),
+        "status": rfq.status,
+        "created_at": _t(rfq.created_at),
+    }
+
+
+def counterparty_row(c: Counterparty, card: scorecard_domain.Scorecard) -> dict:
+    return {
+        "id": c.pk,
+        "name": c.name,
+        "asset_classes": c.asset_classes,
+        "tier": c.tier,
+        "enabled": c.enabled,
+        "max_notional": str(c.max_notional),
+        "score": card.score,
+        "response_rate": round(card.response_rate, 4),
+        "hit_ratio": round(card.hit_ratio, 4),
+        "last_look_rejections": card.last_look_rejections,
+    }
