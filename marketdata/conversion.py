@@ -59,14 +59,42 @@ def build_simulator(
     # Underlyings first, so options can price from them.
     instruments.sort(key=lambda s: s.underlying is not None)
     venues = [venue_spec(v) for v in Venue.objects.filter(kind__in=[VenueKind.LIT, VenueKind.DARK])]
+    if params is None:
+        params = SimParams(session_seconds=simulated_session_seconds())
     return MarketSimulator(
         instruments, venues, seed=settings.MARKETDATA_SEED if seed is None else seed, clock=clock, params=params
     )
 
 
-def build_simulator_feed():
-    from marketdata.feeds import SimulatorFeed
+def simulated_session_seconds() -> float:
+    """The simulator's session: a regular session of the equity calendar (6.5 hours on XNYS)."""
+    from marketdata import calendars
 
+    return calendars.regular_session_seconds("XNYS")
+
+
+def parse_feed(value: str) -> tuple[str, str | None, str | None]:
+    """("simulator", None, None) or ("replay", trades, quotes) from a MARKETDATA_FEED value."""
+    value = (value or "simulator").strip()
+    if value == "simulator":
+        return "simulator", None, None
+    if value.startswith("replay:"):
+        files = [part.strip() or None for part in value.removeprefix("replay:").split(",")]
+        trades, quotes = (files + [None, None])[:2]
+        if trades is None and quotes is None:
+            raise ValueError("MARKETDATA_FEED=replay:<trades.csv>,<quotes.csv> needs at least one file")
+        return "replay", trades, quotes
+    raise ValueError(f"MARKETDATA_FEED={value!r}: use 'simulator' or 'replay:<trades.csv>,<quotes.csv>'")
+
+
+def build_simulator_feed():
+    """The feed the publisher runs: MARKETDATA_FEED chooses the simulator or a replay of
+    recorded files (at MARKETDATA_REPLAY_SPEED), with the same pages, sockets and router on top."""
+    from marketdata.feeds import ReplayFeed, SimulatorFeed
+
+    kind, trades, quotes = parse_feed(settings.MARKETDATA_FEED)
+    if kind == "replay":
+        return ReplayFeed(trades, quotes, WallClock(speed=settings.MARKETDATA_REPLAY_SPEED))
     clock = WallClock()
     return SimulatorFeed(build_simulator(clock=clock), clock)
 

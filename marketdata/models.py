@@ -56,6 +56,14 @@ class Instrument(models.Model):
         max_digits=8, decimal_places=4, default=Decimal("0.7"), help_text="Y in the square-root impact law."
     )
     analytics_updated_at = models.DateTimeField(null=True, blank=True)
+    analytics_basis = models.JSONField(
+        default=dict, blank=True, help_text="Per figure, which sessions the analytics used (marketdata.analytics rule)."
+    )
+    calendar = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text="Trading calendar (exchange-calendars code: XNYS, XNAS, XLON, 24/7); blank: by asset class.",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -68,10 +76,17 @@ class Instrument(models.Model):
     def __str__(self):
         return self.symbol
 
+    @property
+    def calendar_code(self) -> str:
+        from marketdata.calendars import calendar_code
+
+        return calendar_code(self.asset_class, self.calendar)
+
 
 class SessionSource(models.TextChoices):
     SIMULATED = "SIMULATED", "Simulated history"
-    RECORDED = "RECORDED", "Recorded market data"
+    RECORDED = "RECORDED", "Imported file"
+    LIVE = "LIVE", "Live feed"
 
 
 class SessionStats(models.Model):
@@ -95,6 +110,19 @@ class SessionStats(models.Model):
     # Decimal strings, one per equal time bucket of the session, summing to `volume`.
     bucket_volumes = models.JSONField(default=list, blank=True)
     source = models.CharField(max_length=10, choices=SessionSource.choices)
+    origin = models.CharField(max_length=255, blank=True, help_text="The files or feed the session came from.")
+    coverage = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("1"),
+        help_text="Share of the trading day the data covers (first to last record, within the session).",
+    )
+    session_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The session's length on its calendar."
+    )
+    used_for = models.JSONField(
+        default=list, blank=True, help_text="The analytics figures this session fed at the last refresh."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -103,6 +131,9 @@ class SessionStats(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["instrument", "session_date"], name="session_stats_one_per_day"),
             models.CheckConstraint(condition=models.Q(volume__gte=0), name="session_stats_volume_non_negative"),
+            models.CheckConstraint(
+                condition=models.Q(coverage__gte=0, coverage__lte=1), name="session_stats_coverage_fraction"
+            ),
         ]
 
     def __str__(self):

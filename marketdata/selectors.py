@@ -2,6 +2,7 @@
 cache (Redis in production), written by the publisher; rows hold reference data."""
 
 import time
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -39,3 +40,25 @@ def mid_price(instrument: Instrument) -> Decimal:
     if is_fresh(snap) and snap.get("mid"):
         return to_step(Decimal(snap["mid"]), instrument.tick_size)
     return instrument.reference_price
+
+
+def session_end_of_day(instrument: Instrument, now: datetime | None = None) -> datetime:
+    """End of day for an order in `instrument` working at `now` (default the wall clock):
+    the close of its calendar's session open now, else of the next one, in UTC. Half days,
+    holidays and daylight saving come from the calendar; a 24/7 market closes at 00:00 UTC."""
+    from django.utils import timezone
+
+    from marketdata import calendars
+
+    return calendars.session_end(instrument.calendar_code, now or timezone.now())
+
+
+def trading_day_seconds(instrument: Instrument, now: datetime | None = None) -> float:
+    """The length of the instrument's trading day at `now`: its calendar's session open now,
+    else the next one (6.5 hours on XNYS, 3.5 on a half day, 8.5 on XLON, 24 for crypto).
+    The router's default horizon for an order without an end time."""
+    from django.utils import timezone
+
+    from marketdata import calendars
+
+    return calendars.current_or_next_session(instrument.calendar_code, now or timezone.now()).seconds

@@ -5,13 +5,13 @@ computed from them (formulas in `marketdata.analytics`)."""
 from __future__ import annotations
 
 import logging
-import math
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -31,7 +31,7 @@ SESSION_BUCKETS = 13  # half-hour buckets
 # two; every SAMPLE_SECONDS the books are read once (volume, last trade, spread).
 BACKFILL_STEP_SECONDS = 60.0
 BACKFILL_SAMPLE_SECONDS = 300.0
-US_EQUITY_OPEN_UTC = time(14, 30)
+SIMULATED_CALENDAR = "XNYS"
 
 
 # ----------------------------------------------------------------------------- reference data
@@ -136,29 +136,68 @@ def option_reference_prices_refresh(*, today: date | None = None) -> int:
 @transaction.atomic
 def analytics_refresh(*, instrument: Instrument, sessions: int = ANALYTICS_SESSIONS) -> bool:
     """Recompute ADV, daily volatility, average spread and the intraday volume profile from
-    the instrument's last `sessions` sessions. Figures the data cannot support (no
-    sessions at all; volatility from fewer than three sessions; spread without quotes)
-    keep their previous values. Returns whether the instrument had sessions."""
+    the instrument's sessions, under the rule of `marketdata.analytics` (recorded sessions
+    win over simulated ones figure by figure; partial sessions scaled or left out; the last
+    `sessions` that serve each figure). Figures no session can support keep their previous
+    values. The instrument's `analytics_basis` and each session's `used_for` record which
+    sessions fed which figure. Returns whether the instrument had sessions."""
     locked = lock_one(Instrument, instrument.pk)
-    rows = list(SessionStats.objects.filter(instrument=locked).order_by("-session_date")[:sessions])
+    stored = SessionStats.objects.filter(instrument=locked).order_by("-session_date")
+    recorded = list(stored.exclude(source=SessionSource.SIMULATED)[:sessions])
+    simulated = list(stored.filter(source=SessionSource.SIMULATED)[:sessions])
+    rows = sorted(recorded + simulated, key=lambda r: r.session_date, reverse=True)
     if not rows:
         return False
-    figures = analytics.instrument_analytics([_figures(row) for row in reversed(rows)])
-    locked.adv = _on_grid(figures.adv, locked.lot_size)
+    records = [
+        analytics.SessionRecord(row.session_date, row.source == SessionSource.SIMULATED, _figures(row)) for row in rows
+    ]
+    figures, basis = analytics.analytics_by_rule(records, sessions)
+    fields = ["volume_profile", "analytics_basis", "analytics_updated_at"]
+    if figures.adv is not None:
+        locked.adv = _on_grid(figures.adv, locked.lot_size)
+        fields.append("adv")
     if figures.daily_volatility is not None:
         locked.daily_volatility = figures.daily_volatility
+        fields.append("daily_volatility")
     if figures.avg_spread_bps is not None:
         locked.avg_spread_bps = figures.avg_spread_bps
+        fields.append("avg_spread_bps")
     # Decimal strings: JSON carries decimals as strings, and these sum to exactly 1.
-    locked.volume_profile = [str(share) for share in figures.volume_profile]
+    if figures.volume_profile or basis["profile"].source != "none":
+        locked.volume_profile = [str(share) for share in figures.volume_profile]
+    locked.analytics_basis = {
+        figure: {
+            "source": b.source,
+            "sessions": [d.isoformat() for d in b.days],
+            **({"scaled": [d.isoformat() for d in b.scaled]} if b.scaled else {}),
+        }
+        for figure, b in basis.items()
+    }
     locked.analytics_updated_at = timezone.now()
-    locked.save(update_fields=["adv", "daily_volatility", "avg_spread_bps", "volume_profile", "analytics_updated_at"])
+    locked.save(update_fields=fields)
+    used: dict[int, list[str]] = {row.pk: [] for row in rows}
+    key = {(row.source == SessionSource.SIMULATED, row.session_date): row.pk for row in rows}
+    for figure, b in basis.items():
+        for day in b.days:
+            used[key[(b.source == "simulated", day)]].append(figure)
+    changed = [row for row in rows if row.used_for != used[row.pk]]
+    for row in changed:
+        row.used_for = used[row.pk]
+    SessionStats.objects.bulk_update(changed, ["used_for"])
+    SessionStats.objects.filter(instrument=locked).exclude(pk__in=used).exclude(used_for=[]).update(used_for=[])
     return True
 
 
 def _figures(row: SessionStats) -> SessionFigures:
     return SessionFigures(
-        row.open, row.high, row.low, row.close, row.volume, row.avg_spread_bps, [Decimal(v) for v in row.bucket_volumes]
+        row.open,
+        row.high,
+        row.low,
+        row.close,
+        row.volume,
+        row.avg_spread_bps,
+        [Decimal(v) for v in row.bucket_volumes],
+        row.coverage,
     )
 
 
@@ -167,9 +206,14 @@ def _on_grid(value: Decimal, step: Decimal) -> Decimal:
     return to_step(value, step).quantize(Decimal(1).scaleb(-decimal_places(step)))
 
 
-def _stats_fields(figures: SessionFigures, instrument: Instrument, source: str) -> dict:
+def _stats_fields(
+    figures: SessionFigures, instrument: Instrument, source: str, *, origin: str = "", session_seconds=None
+) -> dict:
     tick, lot = instrument.tick_size, instrument.lot_size
     return dict(
+        origin=origin[:255],
+        coverage=figures.coverage,
+        session_seconds=None if session_seconds is None else round(session_seconds),
         open=_on_grid(figures.open, tick),
         high=_on_grid(figures.high, tick),
         low=_on_grid(figures.low, tick),
@@ -202,10 +246,12 @@ def session_stats_backfill(
     overwritten. The simulator draws volume from each instrument's ADV and prices from its
     volatility, so analytics refreshed from these sessions land near those inputs. Same
     seed, same instruments: same history. Returns the number of sessions created."""
-    from marketdata.conversion import build_simulator
+    from marketdata import calendars
+    from marketdata.conversion import build_simulator, simulated_session_seconds
     from marketdata.sim import SimParams
 
-    days = trading_days_before(today or timezone.now().date(), sessions)
+    # The simulator runs the equity calendar's sessions back to back (holidays skipped).
+    days = [w.day for w in calendars.sessions_before(SIMULATED_CALENDAR, today or timezone.now().date(), sessions)]
     instruments = {i.symbol: i for i in Instrument.objects.filter(is_active=True)}
     have = set(
         SessionStats.objects.filter(instrument__in=instruments.values(), session_date__in=days).values_list(
@@ -214,7 +260,11 @@ def session_stats_backfill(
     )
     if all((i.pk, d) in have for i in instruments.values() for d in days):
         return 0
-    simulator = build_simulator(seed=seed, params=SimParams(step_seconds=BACKFILL_STEP_SECONDS), as_of=days[0])
+    simulator = build_simulator(
+        seed=seed,
+        params=SimParams(step_seconds=BACKFILL_STEP_SECONDS, session_seconds=simulated_session_seconds()),
+        as_of=days[0],
+    )
     session_seconds = simulator.params.session_seconds
     ticks = {symbol: instrument.tick_size for symbol, instrument in instruments.items()}
     samples = round(session_seconds / BACKFILL_SAMPLE_SECONDS)
@@ -246,7 +296,13 @@ def session_stats_backfill(
                 SessionStats(
                     instrument=instrument,
                     session_date=day,
-                    **_stats_fields(accumulator.figures(), instrument, SessionSource.SIMULATED),
+                    **_stats_fields(
+                        replace(accumulator.figures(), coverage=Decimal(1)),
+                        instrument,
+                        SessionSource.SIMULATED,
+                        origin=f"simulator, seed {settings.MARKETDATA_SEED if seed is None else seed}",
+                        session_seconds=session_seconds,
+                    ),
                 )
             )
     # A concurrent backfill may have stored some of these meanwhile: theirs stand.
@@ -267,125 +323,195 @@ def market_history_seed(*, sessions: int = ANALYTICS_SESSIONS, today: date | Non
 # ----------------------------------------------------------------------------- recorded files
 
 
+@dataclass(frozen=True, slots=True)
+class RecordedSource:
+    """One recording to import: its format (`marketdata.recorded.formats.FORMATS`) and
+    files: generic/tardis `trades` and/or `quotes` (tardis quotes may be a
+    book_snapshot_N file); lobster `message` and `orderbook`."""
+
+    format: str
+    trades: str | Path | None = None
+    quotes: str | Path | None = None
+    message: str | Path | None = None
+    orderbook: str | Path | None = None
+
+    def names(self) -> str:
+        files = [f for f in (self.trades, self.quotes, self.message, self.orderbook) if f]
+        return f"{self.format}: " + ", ".join(Path(f).name for f in files)
+
+
 @dataclass
 class ImportResult:
     sessions: int = 0
     trades: int = 0
     quotes: int = 0
+    rejected: int = 0
     unknown_symbols: set[str] = field(default_factory=set)
     instruments: list[Instrument] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)  # what the import changed in the analytics
 
 
-@dataclass(frozen=True, slots=True)
-class SessionCalendar:
-    """Where recorded rows fall: ISO-8601 timestamps by their UTC date, the session opening
-    at `open_utc` that day; seconds timestamps count from the open of `first_date`, sessions
-    back to back as in the simulator, one per weekday."""
-
-    open_utc: time = US_EQUITY_OPEN_UTC
-    session_seconds: float = SESSION_SECONDS
-    first_date: date | None = None
-
-    def locate(self, raw: str) -> tuple[date, float]:
-        """(session date, seconds since that session's open) of a `ts` cell."""
-        text = raw.strip()
-        try:
-            seconds = float(text)
-        except ValueError:
-            moment = datetime.fromisoformat(text)
-            utc = UTC
-            moment = moment.replace(tzinfo=utc) if moment.tzinfo is None else moment.astimezone(utc)
-            opened = datetime.combine(moment.date(), self.open_utc, tzinfo=UTC)
-            return moment.date(), (moment - opened).total_seconds()
-        if self.first_date is None:
-            raise ValueError("timestamps in seconds need the date of the first session")
-        index = math.floor(seconds / self.session_seconds)
-        day = self.first_date
-        for _ in range(index):
-            day += timedelta(days=1)
-            while day.weekday() >= 5:
-                day += timedelta(days=1)
-        return day, seconds - index * self.session_seconds
+ANALYTICS_FIELDS = ("adv", "daily_volatility", "avg_spread_bps", "volume_profile")
 
 
-def _decimal(text: str) -> Decimal | None:
-    return Decimal(text) if text else None
+def _ticks(source: RecordedSource, *, encoding: str | None, progress, symbol: str | None):
+    from marketdata.recorded import formats
+
+    if source.format == "lobster":
+        if not (source.message and source.orderbook):
+            raise ValueError("a LOBSTER recording needs its message and orderbook files")
+        yield from formats.lobster_ticks(source.message, source.orderbook, symbol=symbol, progress=progress)
+        return
+    if source.format not in ("generic", "tardis"):
+        raise ValueError(f"unknown format {source.format!r}: one of {', '.join(formats.FORMATS)}")
+    trades = formats.generic_trades if source.format == "generic" else formats.tardis_trades
+    quotes = formats.generic_quotes if source.format == "generic" else formats.tardis_quotes
+    if source.quotes:
+        yield from quotes(source.quotes, encoding=encoding, progress=progress)
+    if source.trades:
+        yield from trades(source.trades, encoding=encoding, progress=progress)
+
+
+def _analytics_view(instrument: Instrument) -> dict:
+    return {name: getattr(instrument, name) for name in ANALYTICS_FIELDS}
+
+
+def _plain(value) -> str:
+    """A stored decimal without its trailing zeros: 149, 0.016, 2.999."""
+    if isinstance(value, Decimal):
+        text = format(value.normalize(), "f")
+        return text
+    return str(value)
+
+
+def _describe_change(instrument: Instrument, before: dict) -> str:
+    after = _analytics_view(instrument)
+    basis = instrument.analytics_basis or {}
+
+    def used(figure: str) -> str:
+        b = basis.get(figure) or {}
+        days = b.get("sessions") or []
+        if not days:
+            return "no session can tell it"
+        span = days[0] if len(days) == 1 else f"{days[0]}..{days[-1]}"
+        scaled = f", {len(b['scaled'])} partial scaled" if b.get("scaled") else ""
+        return f"{len(days)} {b['source']} session{'s' if len(days) != 1 else ''} {span}{scaled}"
+
+    parts = []
+    for name, figure, label in (
+        ("adv", "adv", "ADV"),
+        ("daily_volatility", "volatility", "volatility"),
+        ("avg_spread_bps", "spread", "spread bps"),
+    ):
+        old, new = _plain(before[name]), _plain(after[name])
+        change = f"{old} -> {new}" if old != new else f"unchanged {new}"
+        parts.append(f"{label} {change} ({used(figure)})")
+    profile = "changed" if before["volume_profile"] != after["volume_profile"] else "unchanged"
+    parts.append(f"profile {profile}, {len(after['volume_profile'])} buckets ({used('profile')})")
+    return f"{instrument.symbol}: " + "; ".join(parts)
 
 
 @transaction.atomic
-def session_stats_import(
+def recorded_import(
     *,
-    trades_csv: str | Path | None,
-    quotes_csv: str | Path | None,
-    calendar: SessionCalendar | None = None,
-    buckets: int = SESSION_BUCKETS,
+    sources: list[RecordedSource],
+    first_date: date | None = None,
+    seconds_from: str = "auto",
+    buckets: int | None = None,
+    symbol: str | None = None,
+    symbol_map: dict[str, str] | None = None,
+    encoding: str | None = None,
+    skip_bad_rows: bool = False,
+    reject_report: str | Path | None = None,
+    progress=None,
+    refresh: bool = True,
 ) -> ImportResult:
-    """Turn recorded trades and quotes (the replay feed's CSV files, columns documented in
-    `marketdata.feeds.replay`) into session statistics, replacing any stored for the same
-    (instrument, day). Volume, OHLC and buckets come from the trades; the average spread
-    is the mean, over every top-of-book (level 0) quote row, of the consolidated spread
-    across venues after that row. Rows of unknown symbols are skipped and reported."""
-    from marketdata.feeds.replay import QUOTE_COLUMNS, TRADE_COLUMNS, read_csv
+    """Turn recorded files into session statistics on each instrument's trading calendar
+    (`marketdata.recorded.aggregate`), replacing any stored for the same (instrument, day),
+    then refresh the analytics of the instruments they cover and say what changed.
 
-    calendar = calendar or SessionCalendar()
+    A bad row stops the import with its file, row, column and value (nothing is stored);
+    with `skip_bad_rows` it is written to `reject_report` and the rest is imported. Files
+    are streamed. A LOBSTER file's date is its `first_date`; `symbol` names the instrument
+    of a single-symbol recording (a LOBSTER file, a tardis BTCUSDT file)."""
+    from marketdata.recorded import formats
+    from marketdata.recorded.aggregate import SessionBuilder
+    from marketdata.recorded.reading import RejectReport
+
     instruments = {i.symbol: i for i in Instrument.objects.all()}
+    report = RejectReport(reject_report)
     result = ImportResult()
-    sessions: dict[tuple[str, date], SessionAccumulator] = {}
-
-    def session(symbol: str, day: date) -> SessionAccumulator:
-        key = (symbol, day)
-        if key not in sessions:
-            sessions[key] = SessionAccumulator(calendar.session_seconds, buckets)
-        return sessions[key]
-
-    if quotes_csv is not None:
-        quotes = []
-        for number, row in enumerate(read_csv(quotes_csv, QUOTE_COLUMNS)):
-            if row["symbol"] not in instruments:
-                result.unknown_symbols.add(row["symbol"])
-                continue
-            if (row.get("level") or "0") != "0":
-                continue  # depth below the touch does not change the spread
-            day, offset = calendar.locate(row["ts"])
-            quotes.append((day, offset, number, row))
-        # symbol -> venue -> [bid, ask]; a venue's touch stands until replaced or removed.
-        touch: dict[str, dict[str, list[Decimal | None]]] = defaultdict(dict)
-        for day, _offset, _, row in sorted(quotes, key=lambda q: q[:3]):
-            venue = touch[row["symbol"]].setdefault(row["venue"], [None, None])
-            sides = ((row["bid_price"], row["bid_size"]), (row["ask_price"], row["ask_size"]))
-            for side, (price, size) in enumerate(sides):
-                # As in the replay feed: an empty price or a zero size removes that side.
-                venue[side] = _decimal(price) if price and size and Decimal(size) != 0 else None
-            bids = [b for b, _ in touch[row["symbol"]].values() if b is not None]
-            asks = [a for _, a in touch[row["symbol"]].values() if a is not None]
-            if bids and asks:
-                session(row["symbol"], day).quote(max(bids), min(asks))
-            result.quotes += 1
-
-    if trades_csv is not None:
-        trades = []
-        for number, row in enumerate(read_csv(trades_csv, TRADE_COLUMNS)):
-            if row["symbol"] not in instruments:
-                result.unknown_symbols.add(row["symbol"])
-                continue
-            day, offset = calendar.locate(row["ts"])
-            trades.append((day, offset, number, row))
-        for day, offset, _, row in sorted(trades, key=lambda t: t[:3]):
-            session(row["symbol"], day).trade(offset, Decimal(row["price"]), Decimal(row["size"]))
-            result.trades += 1
-
-    touched = {}
-    for (symbol, day), accumulator in sorted(sessions.items()):
-        figures = accumulator.figures()
-        if figures is None:
-            continue
-        instrument = instruments[symbol]
-        SessionStats.objects.update_or_create(
-            instrument=instrument, session_date=day, defaults=_stats_fields(figures, instrument, SessionSource.RECORDED)
-        )
-        touched[symbol] = instrument
-        result.sessions += 1
+    touched: dict[str, Instrument] = {}
+    origins: dict[tuple[str, date], set[str]] = defaultdict(set)
+    try:
+        for source in sources:
+            day = first_date
+            mapping = dict(symbol_map or {})
+            if source.format == "lobster":
+                name = formats.lobster_name(source.message)
+                day = day or (name.day if name else None)
+                if name and symbol:
+                    mapping.setdefault(name.symbol, symbol)
+            elif symbol:
+                mapping = _single_symbol_map(source, symbol, mapping)
+            builder = SessionBuilder(
+                calendar_of=lambda s: instruments[s].calendar_code,
+                known=set(instruments),
+                first_date=day,
+                seconds_from="midnight" if source.format == "lobster" and seconds_from == "auto" else seconds_from,
+                buckets=buckets,
+                symbol_map=mapping,
+                on_error=report.add if skip_bad_rows else None,
+            )
+            builder.feed(_ticks(source, encoding=encoding, progress=progress, symbol=None))
+            built = builder.finish()
+            result.trades += built.trades
+            result.quotes += built.quotes
+            result.rejected += built.rejected
+            result.unknown_symbols |= built.unknown_symbols
+            result.warnings += [f"{source.names()}: {w}" for w in built.warnings]
+            for (sym, session_day), session in sorted(built.sessions.items()):
+                figures = session.accumulator.figures()
+                if figures is None:
+                    continue
+                instrument = instruments[sym]
+                origins[(sym, session_day)].add(source.names())
+                SessionStats.objects.update_or_create(
+                    instrument=instrument,
+                    session_date=session_day,
+                    defaults=_stats_fields(
+                        figures,
+                        instrument,
+                        SessionSource.RECORDED,
+                        origin="; ".join(sorted(origins[(sym, session_day)])),
+                        session_seconds=session.window.seconds,
+                    ),
+                )
+                touched[sym] = instrument
+                result.sessions += 1
+    finally:
+        report.close()
     result.instruments = list(touched.values())
     if result.unknown_symbols:
         log.warning("import skipped rows of unknown symbols: %s", ", ".join(sorted(result.unknown_symbols)))
+    if refresh:
+        for instrument in result.instruments:
+            before = _analytics_view(Instrument.objects.get(pk=instrument.pk))
+            analytics_refresh(instrument=instrument)
+            instrument.refresh_from_db()
+            result.changes.append(_describe_change(instrument, before))
     return result
+
+
+def _single_symbol_map(source: RecordedSource, symbol: str, mapping: dict[str, str]) -> dict[str, str]:
+    """Every symbol of the files is `symbol` (a single-instrument recording)."""
+    from marketdata.recorded.reading import CsvFile
+
+    for path in (source.trades, source.quotes):
+        if not path:
+            continue
+        for _row, cells in CsvFile(Path(path)).rows(("symbol",)):
+            mapping.setdefault(cells["symbol"], symbol)
+            break
+    return mapping

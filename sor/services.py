@@ -10,9 +10,8 @@ from django.utils import timezone
 
 from core.choices import VenueKind
 from core.decimals import to_step
-from core.vocabulary import EQUITY_SESSION_SECONDS
 from marketdata.models import Instrument, Venue
-from marketdata.selectors import is_fresh, latest_snapshot
+from marketdata.selectors import is_fresh, latest_snapshot, trading_day_seconds
 from oms.models import Order
 from sor.domain import (
     DEFAULT_RULES,
@@ -115,8 +114,10 @@ def _selection_inputs(
 ) -> SelectionInputs:
     lit = list(Venue.objects.filter(kind=VenueKind.LIT, enabled=True).values_list("taker_fee_bps", flat=True))
     dark = Venue.objects.filter(kind=VenueKind.DARK, enabled=True, min_quantity__lte=quantity).count()
-    # Without an end time the order has a full equity session, whatever the asset class.
-    time_left = EQUITY_SESSION_SECONDS if end_time is None else max(0.0, (end_time - timezone.now()).total_seconds())
+    # Without an end time the order has one trading day of its instrument's calendar.
+    time_left = (
+        trading_day_seconds(instrument) if end_time is None else max(0.0, (end_time - timezone.now()).total_seconds())
+    )
     return SelectionInputs(
         side=side,
         quantity=quantity,

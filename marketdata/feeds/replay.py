@@ -82,7 +82,7 @@ def _side_level(price: str, size: str) -> tuple[float, float] | None:
 
 def read_csv(path: str | Path, required: tuple[str, ...]) -> list[dict[str, str]]:
     """Rows of a recorded CSV as stripped strings; a missing required column is an error."""
-    with open(path, newline="", encoding="utf-8") as handle:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         missing = [name for name in required if name not in (reader.fieldnames or [])]
         if missing:

@@ -10,7 +10,8 @@ from itertools import pairwise
 import pytest
 from django.core.management import CommandError, call_command
 
-from marketdata import analytics
+from core.decimals import to_step
+from marketdata import analytics, calendars
 from marketdata.models import Instrument, SessionSource, SessionStats
 from marketdata.services import analytics_refresh, market_history_seed, session_stats_backfill, trading_days_before
 
@@ -187,7 +188,9 @@ def test_trading_days_before_skips_weekends():
 def test_backfill_simulates_sessions_consistent_with_the_instruments(aapl, option, btc, lit_venues):
     today = date(2024, 4, 1)
     assert session_stats_backfill(sessions=20, today=today) == 60
-    days = trading_days_before(today, 20)
+    # The XNYS calendar's sessions: Good Friday 2024-03-29 is a holiday.
+    days = [w.day for w in calendars.sessions_before("XNYS", today, 20)]
+    assert date(2024, 3, 29) not in days and days[-1] == date(2024, 3, 28)
     for instrument in (aapl, option, btc):
         rows = list(SessionStats.objects.filter(instrument=instrument).order_by("session_date"))
         assert [r.session_date for r in rows] == days
@@ -215,9 +218,9 @@ def test_backfill_simulates_sessions_consistent_with_the_instruments(aapl, optio
 
 def test_backfill_is_idempotent_and_never_overwrites_recorded_days(aapl, lit_venues):
     today = date(2024, 4, 1)
-    recorded = sessions_for(
-        aapl, first=trading_days_before(today, 1)[0], closes=["1"], volumes=["7"], spreads=["9"], buckets=[["7"]]
-    )[0]
+    recorded = sessions_for(aapl, first=date(2024, 3, 28), closes=["1"], volumes=["7"], spreads=["9"], buckets=[["7"]])[
+        0
+    ]
     assert session_stats_backfill(sessions=3, today=today) == 2
     assert session_stats_backfill(sessions=3, today=today) == 0
     recorded_now = SessionStats.objects.get(pk=recorded.pk)
@@ -299,7 +302,17 @@ def test_import_turns_recorded_files_into_sessions_and_analytics(aapl, recorded_
     assert second.avg_spread_bps is None
 
     aapl.refresh_from_db()
-    assert aapl.adv == D(140)
+    # The 5th is partial: its records span 14:30 (the 14:29 print is clipped to the open) to
+    # 20:00 of a 14:30-21:00 session, so its 100 shares count as a day of 100 / 0.8462.
+    assert second.coverage == D("0.8462") and first.coverage == D("0.9974")  # 14:30 to 20:59
+    assert aapl.adv == to_step((D(180) + D(100) / D("0.8462")) / 2, D(1))  # 149
+    assert aapl.analytics_basis["adv"] == {
+        "source": "recorded",
+        "sessions": ["2024-03-04", "2024-03-05"],
+        "scaled": ["2024-03-05"],
+    }
+    # The partial day stays out of the profile.
+    assert aapl.analytics_basis["profile"] == {"source": "recorded", "sessions": ["2024-03-04"]}
     assert aapl.avg_spread_bps == expected
     assert aapl.daily_volatility == D("0.016")  # one return cannot tell a volatility
     assert sum(D(x) for x in aapl.volume_profile) == 1
