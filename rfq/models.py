@@ -151,7 +151,7 @@ class RfqEvent(models.Model):
     quote = models.ForeignKey(Quote, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
     at = models.DateTimeField()
-    event = models.CharField(max_length=20)
+    event = models.CharField(max_length=32)
     from_status = models.CharField(max_length=10, blank=True)
     to_status = models.CharField(max_length=10)
     reason = models.CharField(max_length=300, blank=True)

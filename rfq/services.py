@@ -251,7 +251,8 @@ def rfq_disseminate(*, rfq_id: int, now: datetime | None = None) -> list[Schedul
         inv.message = provider_message(inv, rfq)
         inv.sent_at = now
         request = lps.QuoteRequest(
-            key=inv.token,
+            # Seeded by the RFQ and counterparty, so a run repeats; the token the provider sees is random.
+            key=f"rfq{rfq.pk}-cp{inv.counterparty_id}",
             symbol=instrument.symbol,
             quantity=float(rfq.quantity),
             side=inv.message["side"],
