@@ -31,18 +31,30 @@ class InstrumentAdmin(admin.ModelAdmin):
         "daily_volatility",
         "avg_spread_bps",
         "analytics_updated_at",
+        "calendar",
         "is_active",
     ]
     list_filter = ["asset_class", "is_active"]
     search_fields = ["symbol", "name"]
-    readonly_fields = ["analytics_updated_at"]
+    readonly_fields = ["analytics_updated_at", "analytics_basis"]
 
 
 @admin.register(SessionStats)
 class SessionStatsAdmin(admin.ModelAdmin):
     """Read-only: sessions come from the simulator backfill or `manage.py import_marketdata`."""
 
-    list_display = ["instrument", "session_date", "open", "high", "low", "close", "volume", "avg_spread_bps", "source"]
+    list_display = [
+        "instrument",
+        "session_date",
+        "open",
+        "close",
+        "volume",
+        "avg_spread_bps",
+        "source",
+        "coverage",
+        "used_for",
+        "origin",
+    ]
     list_filter = ["source", "instrument"]
     date_hierarchy = "session_date"
 

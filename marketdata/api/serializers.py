@@ -30,8 +30,12 @@ class InstrumentSerializer(serializers.ModelSerializer):
             "expiry",
             "option_right",
             "analytics_updated_at",
+            "calendar",
+            "analytics_basis",
         ]
         read_only_fields = fields
+
+    calendar = serializers.CharField(source="calendar_code", read_only=True)
 
 
 class VenueSerializer(serializers.ModelSerializer):

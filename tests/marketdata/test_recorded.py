@@ -291,3 +291,14 @@ def test_the_embedded_publisher_replays_recorded_files_when_configured(db, setti
     settings.MARKETDATA_REPLAY_SPEED = 50.0
     feed = build_simulator_feed()
     assert isinstance(feed, ReplayFeed) and feed.clock.speed == 50.0 and feed.symbols
+
+
+def test_the_instrument_api_and_the_admin_show_what_the_analytics_used(aapl, api_client, pm, client, django_user_model):
+    call_command("import_marketdata", "--format", "lobster", "--message", LOBSTER_MESSAGE, "--orderbook", LOBSTER_BOOK)
+    row = api_client(pm).get("/api/instruments/AAPL/").json()
+    assert row["calendar"] == "XNYS"
+    assert row["analytics_basis"]["spread"] == {"source": "recorded", "sessions": ["2012-06-21"]}
+    admin = django_user_model.objects.create_superuser("root", password="pw")
+    client.force_login(admin)
+    page = client.get("/admin/marketdata/sessionstats/").content.decode()
+    assert "Imported file" in page and "AAPL_2012-06-21" in page and "spread" in page
