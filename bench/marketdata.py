@@ -262,6 +262,58 @@ async def _websocket_latency(clients: int, rounds: int) -> dict[str, float]:
     }
 
 
+IMPORT_CHILD = """
+import resource, sys, time
+sys.path.insert(0, sys.argv[2])
+from marketdata.recorded.aggregate import SessionBuilder
+from marketdata.recorded.formats import generic_trades
+baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+builder = SessionBuilder(calendar_of=lambda s: "XNYS", known={"EQ00", "EQ01"})
+started = time.perf_counter()
+builder.feed(generic_trades(sys.argv[1]))
+seconds = time.perf_counter() - started
+result = builder.finish()
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(result.trades, len(result.sessions), seconds, baseline, peak)
+"""
+
+
+def import_throughput(rows: int) -> dict[str, float]:
+    """Streamed import of a generated generic trades CSV (ISO timestamps, 2 symbols, 5
+    sessions): the reader, validation and session statistics on the XNYS calendar, in a
+    fresh process so its peak resident memory is the import's own. Storage is not timed:
+    it writes one row per session."""
+    import subprocess
+    import tempfile
+    from datetime import UTC, datetime, timedelta
+
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "trades.csv"
+        opens = [datetime(2024, 3, 4 + d, 14, 30, tzinfo=UTC) for d in range(5)]
+        step = 23_400 * len(opens) / rows
+        with open(path, "w") as handle:
+            handle.write("ts,symbol,venue,price,size\n")
+            for n in range(rows):
+                at = n * step
+                day, offset = divmod(at, 23_400)
+                ts = (opens[int(day)] + timedelta(seconds=offset)).isoformat()
+                handle.write(f"{ts},EQ0{n % 2},XNAS,{100 + (n % 500) / 100:.2f},{1 + n % 7}\n")
+        size = path.stat().st_size
+        out = subprocess.run(
+            [sys.executable, "-c", IMPORT_CHILD, str(path), str(root)], capture_output=True, text=True, check=True
+        ).stdout.split()
+    trades, sessions, seconds, baseline_kb, peak_kb = int(out[0]), int(out[1]), float(out[2]), int(out[3]), int(out[4])
+    return {
+        "import_rows": trades,
+        "import_sessions": sessions,
+        "import_file_mb": size / 1e6,
+        "import_rows_per_sec": trades / seconds,
+        "import_peak_rss_mb": peak_kb / 1024,
+        "import_peak_rss_above_start_mb": (peak_kb - baseline_kb) / 1024,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tenth of a session instead of a full one")
@@ -270,6 +322,7 @@ def main() -> None:
     figures: dict[str, float | None] = simulator_throughput(0.1 if args.quick else 1.0)
     websocket = websocket_latency(rounds=50 if args.quick else 200)
     figures.update(websocket or {})
+    figures.update(import_throughput(100_000 if args.quick else 1_000_000))
 
     rows = [
         (
@@ -285,6 +338,14 @@ def main() -> None:
         ("snapshots / s", f"{figures['sim_snapshots_per_sec']:,.0f}", "", ""),
         ("market orders (+1 step) / s", f"{figures['sim_market_orders_per_sec']:,.0f}", "", ""),
         ("feed polls (1 s each) / s", f"{figures['sim_feed_polls_per_sec']:,.0f}", "", ""),
+        (
+            f"import rows / s ({figures['import_rows']:,} rows, {figures['import_file_mb']:.0f} MB)",
+            f"{figures['import_rows_per_sec']:,.0f}",
+            "",
+            "",
+        ),
+        ("import peak memory (MB, whole process)", f"{figures['import_peak_rss_mb']:,.1f}", "", ""),
+        ("  above the process at start (MB)", f"{figures['import_peak_rss_above_start_mb']:,.1f}", "", ""),
     ]
     if websocket is None:
         rows.append(("websocket latency", "not measured", "", ""))
