@@ -9,13 +9,13 @@ only through `apply_fill`."""
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.decimals import money
+from core.decimals import PRICE_QUANTUM, QUANTITY_PLACES, money
 from core.decimals import price as round_price
 from core.errors import Conflict
 from core.locks import lock_one
@@ -27,6 +27,7 @@ from oms.domain import compliance, positions, states
 from oms.models import ComplianceRule, Order, OrderEvent, OrderFill, Portfolio, Position
 
 log = logging.getLogger(__name__)
+QUANTITY_QUANTUM = Decimal(1).scaleb(-QUANTITY_PLACES)
 
 
 def _record(
@@ -243,30 +244,38 @@ def apply_fill(
     quantity, price, fee = Decimal(quantity), Decimal(price), Decimal(fee)
     if quantity <= 0 or price <= 0:
         raise Conflict("a fill needs a positive quantity and price")
+    _refuse_finer_than_stored(quantity=quantity, price=price)
     order = _locked(order_id)
     existing = OrderFill.objects.filter(fill_id=fill_id).first()
     if existing is not None:
-        if existing.order_id != order.pk:
-            raise Conflict(f"fill id {fill_id} already belongs to order {existing.order_id}")
-        return FillResult(existing, existing.applied, duplicate=True)
+        return _fill_replayed(existing, order, quantity=quantity, price=price, fee=fee, venue=venue)
     executed_at = executed_at or timezone.now()
+    refused = ""
     if order.filled_quantity + quantity > order.quantity:
-        fill = OrderFill.objects.create(
-            order=order,
-            fill_id=fill_id,
-            quantity=quantity,
-            price=price,
-            fee=fee,
-            venue=venue,
-            executed_at=executed_at,
-            refused_reason=f"overfill: {order.filled_quantity} filled + {quantity} > {order.quantity}",
-        )
+        refused = f"overfill: {order.filled_quantity} filled + {quantity} > {order.quantity}"
+    try:
+        # A savepoint: the same fill id sent to another order at the same moment loses the
+        # unique constraint here, and is answered as the conflict it is.
+        with transaction.atomic():
+            fill = OrderFill.objects.create(
+                order=order,
+                fill_id=fill_id,
+                quantity=quantity,
+                price=price,
+                fee=fee,
+                venue=venue,
+                executed_at=executed_at,
+                refused_reason=refused,
+            )
+    except IntegrityError:
+        existing = OrderFill.objects.filter(fill_id=fill_id).first()
+        if existing is None:
+            raise
+        return _fill_replayed(existing, order, quantity=quantity, price=price, fee=fee, venue=venue)
+    if refused:
         log.error("overfill refused on order %s: fill %s", order.pk, fill_id)
         return FillResult(fill, applied=False, duplicate=False)
 
-    fill = OrderFill.objects.create(
-        order=order, fill_id=fill_id, quantity=quantity, price=price, fee=fee, venue=venue, executed_at=executed_at
-    )
     order.average_fill_price = round_price(
         positions.average_price(order.filled_quantity, order.average_fill_price, quantity, price)
     )
@@ -281,6 +290,29 @@ def apply_fill(
     )
     _position_apply(order, quantity=quantity, price=price, fee=fee)
     return FillResult(fill, applied=True, duplicate=False)
+
+
+def _refuse_finer_than_stored(*, quantity: Decimal, price: Decimal) -> None:
+    """A quantity or price the database would round (a 0.000000001 fill stored as 0) is refused."""
+    for name, value, quantum in (("quantity", quantity, QUANTITY_QUANTUM), ("price", price, PRICE_QUANTUM)):
+        if value != value.quantize(quantum, rounding=ROUND_DOWN):
+            raise Conflict(f"fill {name} {value} is finer than the stored precision {quantum}")
+
+
+def _fill_replayed(
+    existing: OrderFill, order: Order, *, quantity: Decimal, price: Decimal, fee: Decimal, venue: str
+) -> FillResult:
+    """A fill id seen before: the same report again is a duplicate (nothing changes); the
+    same id with other terms, or for another order, is a conflict."""
+    if existing.order_id != order.pk:
+        raise Conflict(f"fill id {existing.fill_id} already belongs to order {existing.order_id}")
+    if (existing.quantity, existing.price, existing.fee, existing.venue) != (quantity, price, money(fee), venue):
+        raise Conflict(
+            f"fill id {existing.fill_id} was already reported as {existing.quantity} @ {existing.price} "
+            f"(fee {existing.fee}, venue {existing.venue or '-'}), now {quantity} @ {price} "
+            f"(fee {fee}, venue {venue or '-'})"
+        )
+    return FillResult(existing, existing.applied, duplicate=True)
 
 
 def _position_apply(order: Order, *, quantity: Decimal, price: Decimal, fee: Decimal) -> None:

@@ -2,9 +2,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api import FutureDateTimeField, PriceInput, QuantityInput
+from core.api import FutureDateTimeField
 from core.choices import Side, Urgency
 from marketdata.models import Instrument
+from oms.api.inputs import PriceInput, QuantityInput, TextInput, precision_errors
 from oms.models import Order, OrderEvent, OrderFill, Portfolio, Position
 from oms.selectors import portfolios_visible_to
 
@@ -31,13 +32,21 @@ class OrderCreateInput(serializers.Serializer):
     instrument = serializers.SlugRelatedField(slug_field="symbol", queryset=Instrument.objects.filter(is_active=True))
     side = serializers.ChoiceField(choices=Side.choices)
     quantity = QuantityInput()
-    limit_price = PriceInput(required=False, allow_null=True)
+    limit_price = PriceInput(required=False, help_text="Leave out for a market order.")
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.MEDIUM)
     start_time = serializers.DateTimeField(required=False, allow_null=True)
     end_time = FutureDateTimeField(required=False, allow_null=True)
-    client_order_id = serializers.CharField(max_length=64, required=False, allow_blank=False)
+    client_order_id = TextInput(
+        max_length=64,
+        required=False,
+        allow_blank=False,
+        help_text="Your id for this order, unique per portfolio: sending it again returns the same order.",
+    )
 
     def validate(self, attrs):
+        errors = precision_errors(attrs["instrument"], quantity=attrs["quantity"], limit_price=attrs.get("limit_price"))
+        if errors:
+            raise serializers.ValidationError(errors)
         start, end = attrs.get("start_time"), attrs.get("end_time")
         if start and end and end <= start:
             raise serializers.ValidationError({"end_time": "End time must be after the start time."})

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from accounts.permissions import HasRole, IsPM
 from core.choices import OrderStatus
 from oms import selectors, services
+from oms.api.inputs import StrictPagination
 from oms.api.serializers import (
     OrderCreateInput,
     OrderDetailSerializer,
@@ -36,6 +37,7 @@ class OrderFilter(django_filters.FilterSet):
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     filterset_class = OrderFilter
     permission_classes = [HasRole]
+    pagination_class = StrictPagination
 
     def get_queryset(self):
         qs = selectors.orders_visible_to(self.request.user)
@@ -85,6 +87,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 class PortfolioViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = PortfolioSerializer
     permission_classes = [HasRole]
+    pagination_class = StrictPagination
 
     def get_queryset(self):
         return selectors.portfolios_visible_to(self.request.user)
@@ -102,6 +105,7 @@ class PositionFilter(django_filters.FilterSet):
 class PositionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = PositionSerializer
     permission_classes = [HasRole]
+    pagination_class = StrictPagination
     filterset_class = PositionFilter
 
     def get_queryset(self):

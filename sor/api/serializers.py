@@ -1,8 +1,9 @@
 from rest_framework import serializers
 
-from core.api import FutureDateTimeField, PriceInput, QuantityInput
+from core.api import FutureDateTimeField
 from core.choices import Side, Urgency
 from marketdata.models import Instrument
+from oms.api.inputs import PriceInput, QuantityInput, precision_errors
 from sor.models import RoutingDecision
 
 
@@ -11,10 +12,16 @@ class PretradeInput(serializers.Serializer):
     side = serializers.ChoiceField(choices=Side.choices)
     quantity = QuantityInput()
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.MEDIUM)
-    limit_price = PriceInput(required=False, allow_null=True)
+    limit_price = PriceInput(required=False, help_text="Leave out for a market order.")
     end_time = FutureDateTimeField(
         required=False, allow_null=True, help_text="Finish by then; the horizon is the rest of the session without it."
     )
+
+    def validate(self, attrs):
+        errors = precision_errors(attrs["instrument"], quantity=attrs["quantity"], limit_price=attrs.get("limit_price"))
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
 
 
 class RoutingDecisionSerializer(serializers.ModelSerializer):

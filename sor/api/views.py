@@ -7,6 +7,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.permissions import HasRole, IsDesk
+from oms.api.inputs import StrictPagination
 from oms.selectors import orders_visible_to
 from sor import services
 from sor.api.serializers import PretradeInput, RoutingDecisionSerializer
@@ -56,3 +57,4 @@ class RoutingDecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
     serializer_class = RoutingDecisionSerializer
     permission_classes = [IsDesk]
     filterset_class = RoutingDecisionFilter
+    pagination_class = StrictPagination

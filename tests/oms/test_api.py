@@ -234,7 +234,8 @@ def test_too_many_fields_is_a_400(api_client, pm):
 
 def test_page_size_is_bounded(api_client, pm, portfolio, aapl):
     r = api_client(pm).get("/api/orders/?limit=9223372036854775808")
-    assert r.status_code == 200 and r.json()["count"] == 0
+    assert (r.status_code, r.json()) == (400, {"limit": ["Give a whole number between 1 and 1000."]})
+    assert api_client(pm).get("/api/orders/?limit=1000").status_code == 200
 
 
 def test_pm_cannot_filter_on_anothers_portfolio(api_client, pm, pm2, portfolio2, aapl):

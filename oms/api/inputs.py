@@ -1,0 +1,139 @@
+"""Strict API inputs of the order edge: decimals only as plain strings or integers, blanks
+refused instead of read as "absent", text only as text, pages only as valid numbers.
+The schema says the same (the OpenAPI description is what the API does)."""
+
+import re
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+
+from core.api import MAX_SIGNIFICANT_DIGITS, MIN_POSITIVE, Pagination, StrictDecimalField
+from core.decimals import decimal_places
+
+# A plain decimal with at most 8 places (the stored precision); the instrument's own
+# precision (lot and tick decimals) is checked against the instrument, per field.
+DECIMAL_PATTERN = r"^[0-9]{1,16}(\.[0-9]{1,8})?$"
+_DECIMAL = re.compile(DECIMAL_PATTERN)
+
+
+def _decimal_schema(maximum: int) -> dict:
+    return {
+        "oneOf": [
+            {"type": "string", "pattern": DECIMAL_PATTERN, "example": "100"},
+            {"type": "integer", "minimum": 1, "maximum": maximum},
+        ],
+        "description": (
+            'A decimal as a string ("101.25") or an integer; never a float. At most '
+            f"{MAX_SIGNIFICANT_DIGITS} significant digits, within the instrument's precision."
+        ),
+    }
+
+
+class ExactDecimalField(StrictDecimalField):
+    """A positive decimal given as a string or an integer. A JSON float (1.5) is refused: it
+    may not be the number the client meant. A blank string or null is an error: leave the
+    field out to mean "none"."""
+
+    default_error_messages = {
+        "float": 'Send the number as a string ("1.5") or an integer, not a floating-point number.',
+        "blank": "This field may not be blank; leave it out instead.",
+        "null": "This field may not be null; leave it out instead.",
+    }
+
+    def validate_empty_values(self, data):
+        if isinstance(data, str) and not data.strip():
+            self.fail("blank")
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data):
+        if isinstance(data, float):
+            self.fail("float")
+        if not isinstance(data, (str, int)) or isinstance(data, bool):
+            self.fail("invalid")
+        if isinstance(data, str) and not _DECIMAL.match(data):
+            self.fail("plain")
+        return super().to_internal_value(data)
+
+
+@extend_schema_field(_decimal_schema(1_000_000_000_000))
+class QuantityInput(ExactDecimalField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            max_digits=24, decimal_places=8, min_value=MIN_POSITIVE, max_value=Decimal("1000000000000"), **kwargs
+        )
+
+
+@extend_schema_field(_decimal_schema(1_000_000_000))
+class PriceInput(ExactDecimalField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            max_digits=24, decimal_places=8, min_value=MIN_POSITIVE, max_value=Decimal("1000000000"), **kwargs
+        )
+
+
+class TextInput(serializers.CharField):
+    """Text only: 42 is not the client order id "42"."""
+
+    default_error_messages = {"not_text": "Give this as a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_text")
+        return super().to_internal_value(data)
+
+
+def places(value: Decimal) -> int:
+    exponent = Decimal(value).normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def precision_errors(instrument, *, quantity: Decimal | None, limit_price: Decimal | None) -> dict:
+    """Per-field messages for numbers finer than the instrument can trade: a BTC quantity of
+    0.00005 with a lot of 0.0001 is refused, never rounded. (A coarser number that is not a
+    multiple of the lot or tick is a compliance breach, stored as REJECTED.)"""
+    errors = {}
+    lot_places, tick_places = decimal_places(instrument.lot_size), decimal_places(instrument.tick_size)
+    if quantity is not None and places(quantity) > lot_places:
+        errors["quantity"] = [
+            f"{instrument.symbol} trades in lots of {instrument.lot_size.normalize():f}: "
+            f"use at most {lot_places} decimal places."
+        ]
+    if limit_price is not None and places(limit_price) > tick_places:
+        errors["limit_price"] = [
+            f"{instrument.symbol} is priced in ticks of {instrument.tick_size.normalize():f}: "
+            f"use at most {tick_places} decimal places."
+        ]
+    return errors
+
+
+class StrictPagination(Pagination):
+    """limit and offset must be valid when given: limit=abc or offset=-1 is a 400, not a
+    silently ignored parameter."""
+
+    def _number(self, request, name: str, minimum: int, maximum: int | None) -> int | None:
+        raw = request.query_params.get(name)
+        if raw is None:
+            return None
+        if not (raw.isascii() and raw.isdigit()) or int(raw) < minimum or (maximum is not None and int(raw) > maximum):
+            upper = f" and {maximum}" if maximum is not None else ""
+            raise ValidationError({name: [f"Give a whole number between {minimum}{upper}."]})
+        return int(raw)
+
+    def get_limit(self, request):
+        limit = self._number(request, self.limit_query_param, 1, self.max_limit)
+        return self.default_limit if limit is None else limit
+
+    def get_offset(self, request):
+        offset = self._number(request, self.offset_query_param, 0, None)
+        return 0 if offset is None else offset
+
+    def get_schema_operation_parameters(self, view):
+        params = super().get_schema_operation_parameters(view)
+        for param in params:
+            if param["name"] == self.limit_query_param:
+                param["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_limit}
+            elif param["name"] == self.offset_query_param:
+                param["schema"] = {"type": "integer", "minimum": 0}
+        return params
