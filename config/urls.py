@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("oms.urls")),
     path("", include("marketdata.urls")),
     path("", include("rfq.urls")),
+    path("", include("ems.urls")),
 ]
 
 handler400 = "config.views.bad_request"

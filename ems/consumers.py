@@ -6,9 +6,9 @@ the stream's current sequence number (see oms.consumers)."""
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from accounts.roles import role_of
+from accounts.roles import DESK_ROLES, role_of
 from core.sequence import current_sequences
-from ems.push import execution_group
+from ems.push import DESK_GROUP, execution_group
 from ems.selectors import executions_visible_to
 
 NOT_ALLOWED = 4403
@@ -42,3 +42,19 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
 
     async def execution_update(self, event):
         await self.send_json(event["message"])
+
+
+class ExecutionBlotterConsumer(ExecutionConsumer):
+    """Websocket /ws/executions/: every execution's row, for the desk's blotter (traders and
+    admins only; a PM follows their orders on /ws/orders/)."""
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or await database_sync_to_async(role_of)(user) not in DESK_ROLES:
+            await self.close(code=NOT_ALLOWED)
+            return
+        self.group = DESK_GROUP
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        hello = await current_sequences([self.group])
+        await self.accept()
+        await self.send_json({"type": "hello", "seqs": hello})

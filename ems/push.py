@@ -15,6 +15,7 @@ from core.sequence import next_sequence
 log = logging.getLogger(__name__)
 
 EVENT = "execution.update"
+DESK_GROUP = "executions.desk"  # the execution blotter: every execution's row
 
 
 def execution_group(execution_id: int) -> str:
@@ -29,24 +30,24 @@ def execution_changed(execution) -> None:
     from ems.api.serializers import ExecutionSerializer
 
     row = _json(ExecutionSerializer(execution).data)
-    transaction.on_commit(lambda: _send(execution.pk, {"execution": row}), robust=True)
+    transaction.on_commit(lambda: _send(execution_group(execution.pk), {"execution": row}), robust=True)
+    transaction.on_commit(lambda: _send(DESK_GROUP, {"execution": row}), robust=True)
 
 
 def child_changed(child) -> None:
     from ems.api.serializers import ChildOrderSerializer
 
     row = _json(ChildOrderSerializer(child).data)
-    transaction.on_commit(lambda: _send(child.execution_id, {"child": row}), robust=True)
+    transaction.on_commit(lambda: _send(execution_group(child.execution_id), {"child": row}), robust=True)
 
 
-def _send(execution_id: int, body: dict) -> None:
+def _send(group: str, body: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    group = execution_group(execution_id)
     message = {"type": EVENT, "stream": group, "seq": next_sequence(group), **body}
     try:
         async_to_sync(layer.group_send)(group, {"type": EVENT, "message": message})
     except RuntimeError:
         # Called from inside a running event loop (sync ORM in async tests): cannot block on it.
-        log.warning("execution %s: push skipped inside an event loop", execution_id)
+        log.warning("%s: push skipped inside an event loop", group)
