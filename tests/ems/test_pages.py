@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.ems.fixtures are parameters here)
 """The execution desk's pages: the blotter and the ticket for the desk only, an execution's
 page for whoever may see its order; and /ws/executions/ for the desk only."""
 
