@@ -8,9 +8,16 @@ class AccountsConfig(AppConfig):
     def ready(self):
         # A signal, because every path that changes a password must revoke the user's API
         # tokens, Django's own views, admin and commands included.
+        import os
+
         from django.contrib.auth import get_user_model
+        from django.db.backends.signals import connection_created
         from django.db.models.signals import pre_save
 
+        from accounts.database import forget_inherited_connections, sqlite_register_functions
         from accounts.tokens import tokens_revoke_on_password_change
 
         pre_save.connect(tokens_revoke_on_password_change, sender=get_user_model(), dispatch_uid="tokens-revoke")
+        # Every SQLite connection answers the audit triggers' question (accounts.database).
+        connection_created.connect(sqlite_register_functions, dispatch_uid="sqlite-audit-functions")
+        os.register_at_fork(after_in_child=forget_inherited_connections)
