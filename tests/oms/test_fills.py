@@ -156,7 +156,11 @@ def test_concurrent_fills_from_processes_on_postgres(pm, portfolio, aapl):
 
     assert connection.vendor == "postgresql"
     order = services.order_submit(actor=pm, portfolio=portfolio, instrument=aapl, side="BUY", quantity=D(500))
+    # A forked child must not inherit a pooled socket: close the pool itself, not only the
+    # connection (which would go back to the pool, open).
     connections.close_all()
+    if getattr(connection, "pool", None) is not None:
+        connection.close_pool()
     ctx = mp.get_context("fork")
     procs = [ctx.Process(target=_fill_in_process, args=(order.pk, p)) for p in range(4)]
     for p in procs:
