@@ -82,7 +82,8 @@ def _draft(
         lot_size=instrument.lot_size,
         multiplier=instrument.multiplier,
         position_quantity=selectors.position_quantity(portfolio, instrument),
-        open_sell_quantity=selectors.open_sell_quantity(portfolio, instrument),
+        # Only the short-sell rule reads working sells, and only for a sell: a buy skips the query.
+        open_sell_quantity=selectors.open_sell_quantity(portfolio, instrument) if side == Side.SELL else Decimal(0),
         borrow_allowed=portfolio.borrow_allowed,
     )
 
@@ -142,6 +143,10 @@ def order_submit(
     breaches = order_preview(
         portfolio=portfolio, instrument=instrument, side=side, quantity=quantity, limit_price=limit_price
     )
+    submitted = states.apply(states.OrderState(states.UNSUBMITTED), states.SUBMIT)
+    verdict = states.REJECT if breaches else states.ACCEPT
+    decided = states.apply(submitted, verdict)
+    reason = "; ".join(b.message for b in breaches) if breaches else "passed pre-trade compliance"
     order = Order.objects.create(
         portfolio=portfolio,
         instrument=instrument,
@@ -155,18 +160,34 @@ def order_submit(
         arrival_price=mid_price(instrument),
         client_order_id=client_order_id or None,
         rejection_reasons=[b.as_dict() for b in breaches],
-        status=states.apply(states.OrderState(states.UNSUBMITTED), states.SUBMIT).status,
+        status=decided.status,
+        previous_status=decided.previous_status,
     )
-    _record(
-        order,
-        event=states.SUBMIT,
-        from_status=states.UNSUBMITTED,
-        actor=actor,
-        payload={"side": side, "quantity": str(quantity)},
+    # Both transitions of the table (SUBMIT, then ACCEPT or REJECT) are decided before the
+    # insert, so the order is written once in its final status and its two audit events in
+    # one statement, in the same transaction; one push after commit.
+    OrderEvent.objects.bulk_create(
+        [
+            OrderEvent(
+                order=order,
+                actor=actor,
+                event=states.SUBMIT,
+                from_status=states.UNSUBMITTED,
+                to_status=submitted.status,
+                payload={"side": side, "quantity": str(quantity)},
+            ),
+            OrderEvent(
+                order=order,
+                actor=actor,
+                event=verdict,
+                from_status=submitted.status,
+                to_status=decided.status,
+                reason=reason[:500],
+            ),
+        ]
     )
-    if breaches:
-        return _transition(order, states.REJECT, actor=actor, reason="; ".join(b.message for b in breaches))
-    return _transition(order, states.ACCEPT, actor=actor, reason="passed pre-trade compliance")
+    push.order_changed(order)
+    return order
 
 
 @transaction.atomic
