@@ -1,6 +1,7 @@
 """The router's Django side: turn rows and the latest consolidated book into the pure
 inputs, ask sor.domain, store the decision with what it saw."""
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
@@ -8,8 +9,9 @@ from decimal import ROUND_DOWN, Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from core.choices import VenueKind
+from core.choices import OrderStatus, VenueKind
 from core.decimals import to_step
+from core.errors import Conflict
 from marketdata.models import Instrument, Venue
 from marketdata.selectors import is_fresh, latest_snapshot, trading_day_seconds
 from oms.models import Order
@@ -22,6 +24,7 @@ from sor.domain import (
     allocate,
     select_strategy,
 )
+from sor.domain import rationale as wording
 from sor.models import DecisionKind, RoutingDecision, SelectionRuleRecord
 
 FALLBACK_SPREAD_BPS = 10.0
@@ -170,6 +173,22 @@ def _bps(value: float) -> Decimal:
     return Decimal(str(round(value, 2)))
 
 
+def _as_strings(value):
+    """Numbers of the stored record travel as strings: a float from numpy becomes its
+    shortest decimal at 10 significant digits ("1909.3", not 1909.3000000000002)."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        return format(Decimal(format(value, ".10g")), "f") if math.isfinite(value) else None
+    if isinstance(value, (int, Decimal)):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _as_strings(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_strings(v) for v in value]
+    return str(value)
+
+
 @transaction.atomic
 def routing_decide(
     *,
@@ -201,7 +220,7 @@ def routing_decide(
         # An edited matrix without a catch-all must not leave an order without an answer.
         decision = select_strategy(inputs)
         notes.append("No configured rule matched: the default matrix decided.")
-    rationale = list(decision.rationale) + notes
+    rationale = [wording.restate_targets(sentence, decision.parameters) for sentence in decision.rationale] + notes
     if not view.fresh:
         rationale.append("No fresh market data: spread from analytics, no displayed depth; re-check before trading.")
     return RoutingDecision.objects.create(
@@ -216,10 +235,46 @@ def routing_decide(
         estimated_risk_bps=_bps(decision.estimated_risk_bps),
         estimated_cost=Decimal(str(round(decision.estimated_cost, 2))),
         rationale=rationale,
-        inputs=decision.inputs,
-        cost_breakdown=decision.cost_breakdown,
+        inputs=_as_strings(decision.inputs),
+        cost_breakdown=_as_strings(decision.cost_breakdown),
         allocation=_allocation_preview(instrument, side, quantity, limit_price, decision, view),
         market_data=view.provenance(),
+    )
+
+
+def order_decision(order: Order) -> RoutingDecision | None:
+    """The decision stored when the order was accepted (the record of why), if any."""
+    return (
+        RoutingDecision.objects.filter(order=order, kind=DecisionKind.RECOMMENDATION)
+        .select_related("instrument")
+        .order_by("id")
+        .first()
+    )
+
+
+def order_decision_record(*, order: Order, actor=None) -> RoutingDecision | None:
+    """Store the router's decision for an order just accepted, with its inputs, once: a
+    replayed submission finds the first. Nothing for a rejected order."""
+    if order.status != OrderStatus.ACCEPTED:
+        return None
+    return order_decision(order) or order_recommend(order=order, actor=actor)
+
+
+def order_what_if(*, order: Order, actor=None) -> RoutingDecision:
+    """A fresh what-if for an open order's remaining quantity, asked for explicitly; a
+    finished order has nothing left to decide."""
+    if not order.is_open:
+        raise Conflict(f"order {order.pk} is {order.status}: a finished order has no what-if")
+    return routing_decide(
+        kind=DecisionKind.WHAT_IF,
+        instrument=order.instrument,
+        side=order.side,
+        quantity=order.quantity - order.filled_quantity,
+        urgency=order.urgency,
+        limit_price=order.limit_price,
+        end_time=order.end_time,
+        order=order,
+        actor=actor,
     )
 
 

@@ -1,4 +1,8 @@
+from collections.abc import Callable
+from typing import ClassVar
+
 import django_filters
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -35,6 +39,9 @@ class OrderFilter(django_filters.FilterSet):
 
 
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    # What the layers above the OMS add to an order just accepted, in the same transaction
+    # (the router stores its decision): they register here, so the OMS imports none of them.
+    on_accepted: ClassVar[list[Callable[..., None]]] = []
     filterset_class = OrderFilter
     permission_classes = [HasRole]
     pagination_class = StrictPagination
@@ -57,7 +64,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def create(self, request):
         data = OrderCreateInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
-        order = services.order_submit(actor=request.user, **data.validated_data)
+        with transaction.atomic():
+            order = services.order_submit(actor=request.user, **data.validated_data)
+            if order.status == OrderStatus.ACCEPTED:
+                for hook in self.on_accepted:
+                    hook(order=order, actor=request.user)
         return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=OrderPreviewInput, responses=PreviewSerializer)

@@ -1,6 +1,7 @@
 import django_filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, viewsets
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -8,6 +9,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import HasRole, IsDesk
 from oms.api.inputs import StrictPagination
+from oms.api.views import OrderViewSet
 from oms.selectors import orders_visible_to
 from sor import services
 from sor.api.serializers import PretradeInput, RoutingDecisionSerializer
@@ -15,15 +17,38 @@ from sor.models import RoutingDecision
 
 
 class OrderRecommendationView(APIView):
-    """The router's recommendation for a parent order, with its rationale (stored)."""
+    """The router's decision for a parent order: GET the one stored when it was accepted
+    (reading writes nothing); POST a fresh what-if on today's market for an open order."""
 
     permission_classes = [HasRole]
+    throttle_scope = "pretrade"  # a fresh what-if is stored, like /api/pretrade/
 
-    @extend_schema(responses=RoutingDecisionSerializer)
+    def _order(self, request, pk: int):
+        return get_object_or_404(orders_visible_to(request.user).select_related("instrument"), pk=pk)
+
+    @extend_schema(
+        responses={200: RoutingDecisionSerializer, 404: OpenApiResponse(description="No such order, or none stored.")}
+    )
     def get(self, request, pk: int):
-        order = get_object_or_404(orders_visible_to(request.user), pk=pk)
-        decision = services.order_recommend(order=order, actor=request.user)
+        decision = services.order_decision(self._order(request, pk))
+        if decision is None:
+            raise NotFound("No routing decision was stored for this order.")
         return Response(RoutingDecisionSerializer(decision).data)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: RoutingDecisionSerializer,
+            404: OpenApiResponse(description="No such order."),
+            409: OpenApiResponse(description="The order is finished."),
+        },
+    )
+    def post(self, request, pk: int):
+        decision = services.order_what_if(order=self._order(request, pk), actor=request.user)
+        return Response(RoutingDecisionSerializer(decision).data)
+
+    def get_throttles(self):
+        return [ScopedRateThrottle()] if self.request.method == "POST" else []
 
 
 class PretradeView(APIView):
@@ -34,12 +59,24 @@ class PretradeView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "pretrade"
 
-    @extend_schema(request=PretradeInput, responses=RoutingDecisionSerializer)
+    @extend_schema(request=PretradeInput, responses={200: RoutingDecisionSerializer})
     def post(self, request):
-        data = PretradeInput(data=request.data)
+        data = PretradeInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
-        decision = services.pretrade_estimate(actor=request.user, **data.validated_data)
+        values = dict(data.validated_data)
+        values.pop("portfolio", None)  # checked: the user may trade in it
+        decision = services.pretrade_estimate(actor=request.user, **values)
         return Response(RoutingDecisionSerializer(decision).data)
+
+
+def order_decision_on_accept(*, order, actor) -> None:
+    services.order_decision_record(order=order, actor=actor)
+
+
+# The order entry (an OMS view) stores the router's decision for an accepted order in its
+# transaction; the router registers that here, so the OMS imports nothing of the SOR.
+if order_decision_on_accept not in OrderViewSet.on_accepted:
+    OrderViewSet.on_accepted.append(order_decision_on_accept)
 
 
 class RoutingDecisionFilter(django_filters.FilterSet):

@@ -4,6 +4,7 @@ rule, the planners, the cost model); this module only puts them into words."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +15,18 @@ from sor.domain.types import Number
 def rule_sentence(template: str, features: Mapping[str, Any]) -> str:
     """The matching rule's own reason, its template filled from the features."""
     return template.format(**features)
+
+
+_TARGET = re.compile(r"\(target \d+(?:\.\d+)?%( of volume)?\)")
+
+
+def restate_targets(sentence: str, parameters: Mapping[str, Any]) -> str:
+    """A rule's sentence names the rate it aims for ("POV (target 12% of volume)"); the plan
+    may choose another (to meet a deadline). Say the rate actually chosen."""
+    rate = parameters.get("participation_rate")
+    if rate is None:
+        return _TARGET.sub("", sentence).replace("  ", " ").strip()
+    return _TARGET.sub(f"(at {float(rate):.0%} of volume)", sentence)
 
 
 def cost_sentence(cost: CostEstimate) -> str:
@@ -85,4 +98,7 @@ def duration_text(seconds: float) -> str:
     if minutes < 60:
         return f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
+    if hours < 24:
+        return f"{hours} h {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h {minutes:02d} min"

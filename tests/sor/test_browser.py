@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from marketdata.models import Instrument
 from oms import services as oms_services
 from oms.models import Portfolio
+from sor import services as sor_services
 from tests.browser import ServerThread, browser_page, login  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -39,6 +40,7 @@ def test_trader_sees_the_recommendation_with_rationale(live_market, browser_page
         quantity=D(2400),
         urgency="MEDIUM",
     )
+    sor_services.order_decision_record(order=order, actor=pm)  # what the order entry stores on acceptance
     page = browser_page
     with ServerThread() as server:
         login(page, server.url, "trader", "demo")
