@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI from our own static files: /api/docs/ works offline
     "channels",
     "axes",
     "core",
@@ -204,6 +205,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "OMS/EMS: orders, compliance, smart order routing, market data.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    **{"SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR"},
 }
 
 # --- Security: login lockout, tokens, TLS, request size, concurrency -------------------
