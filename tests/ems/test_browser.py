@@ -37,6 +37,7 @@ def celery_worker_and_beat(period: float = 0.5):
     from config.celery import app
     from ems.tasks import executions_tick_due
 
+    app.control.purge()  # tasks a killed run left on the broker belong to no row of this test
     stop = threading.Event()
 
     def beat():
@@ -53,7 +54,8 @@ def celery_worker_and_beat(period: float = 0.5):
             ticker.join(5)
 
 
-def test_trader_starts_the_recommended_execution_and_watches_it_fill(browser_page):  # noqa: F811
+def test_trader_starts_the_recommended_execution_and_watches_it_fill(browser_page, settings):  # noqa: F811
+    settings.MARKETDATA_EMBEDDED = True  # CI's production settings run the feed (and venue) as their own process
     call_command("seed_demo", without_history=True, stdout=io.StringIO())
     page = browser_page
     with ServerThread() as server, celery_worker_and_beat():
