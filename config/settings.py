@@ -257,6 +257,11 @@ MARKETDATA_FEED = env("MARKETDATA_FEED", default="simulator")
 MARKETDATA_REPLAY_SPEED = env.float("MARKETDATA_REPLAY_SPEED", default=1.0)
 FIX_PORT = env.int("FIX_PORT", default=9878)
 
+# --- RFQ ---------------------------------------------------------------------------------
+RFQ_DEFAULT_WINDOW_SECONDS = env.int("RFQ_DEFAULT_WINDOW_SECONDS", default=10)
+RFQ_TOP_N = env.int("RFQ_TOP_N", default=5)  # automatic selection; never fewer than 3 when 3 exist
+RFQ_PROVIDER_SEED = env.int("RFQ_PROVIDER_SEED", default=11)  # the simulated providers' answers repeat
+
 # --- EMS (ems.conf reads these) ---------------------------------------------------------
 EMS_TICK_SECONDS = env.float("EMS_TICK_SECONDS", default=1.0)
 EMS_TICK_BATCH = env.int("EMS_TICK_BATCH", default=200)

@@ -29,11 +29,10 @@ def ladder_changed(rfq_id: int) -> None:
 
 def ladder_message(rfq_id: int) -> dict:
     from rfq import selectors
-    from rfq.models import Rfq
 
     stream = selectors.stream_of(rfq_id)
     seq = next_sequence(stream)
-    body = selectors.rfq_snapshot(Rfq.objects.get(pk=rfq_id), seq=seq)
+    body = selectors.rfq_snapshot(rfq_id, seq=seq)
     return {"type": EVENT, "stream": stream, "seq": seq, "rfq": body}
 
 

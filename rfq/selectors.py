@@ -68,12 +68,14 @@ def quotes_record(rfq: Rfq, *, client_side: str) -> list[dict]:
     ]
 
 
-def rfq_snapshot(rfq: Rfq, *, now: datetime | None = None, seq: int | None = None) -> dict:
-    """The RFQ as the trader sees it: terms, status, outcome, countdown and the ladder."""
+def rfq_snapshot(rfq: Rfq | int, *, now: datetime | None = None, seq: int | None = None) -> dict:
+    """The RFQ (or RFQ id) as the trader sees it: terms, status, outcome, countdown and the
+    ladder, read fresh in four queries."""
     from marketdata.selectors import mid_price
 
     now = now or timezone.now()
-    rfq = Rfq.objects.select_related("order__instrument").get(pk=rfq.pk)
+    rfq_id = rfq if isinstance(rfq, int) else rfq.pk
+    rfq = Rfq.objects.select_related("order__instrument", "execution__quote__counterparty").get(pk=rfq_id)
     instrument = rfq.order.instrument
     mid = mid_price(instrument) if rfq.is_open else rfq.mid_at_open
     quotes = list(Quote.objects.filter(rfq=rfq).select_related("counterparty"))
@@ -81,7 +83,7 @@ def rfq_snapshot(rfq: Rfq, *, now: datetime | None = None, seq: int | None = Non
     by_pk = {q.pk: q for q in quotes}
     rows = ladder_domain.ladder(live, client_side=rfq.side, mid=mid, now=now.timestamp())
     invitations = list(rfq.invitations.select_related("counterparty"))
-    execution = getattr(rfq, "execution", None) if rfq.status == "EXECUTED" else None
+    execution = getattr(rfq, "execution", None)
     rejected = [q for q in quotes if q.status == QuoteStatus.REJECTED]
     return {
         "id": rfq.pk,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -34,9 +35,9 @@ from rfq.models import RfqEvent as RfqEventRow
 
 log = logging.getLogger(__name__)
 
-DEFAULT_WINDOW_SECONDS = 10
+DEFAULT_WINDOW_SECONDS = settings.RFQ_DEFAULT_WINDOW_SECONDS
 MAX_WINDOW_SECONDS = 300
-PROVIDER_SEED = 11
+PROVIDER_SEED = settings.RFQ_PROVIDER_SEED
 COUNTERPARTY_FIELDS = ("name", "asset_classes", "tier", "enabled", "max_notional", "connection", "notes")
 
 
@@ -101,7 +102,10 @@ def counterparties_seed(*, rows: list[dict]) -> dict[str, Counterparty]:
 
 def _rfq_transition(rfq: Rfq, event: RfqEvent, *, now, actor=None, reason="", also=()) -> None:
     before = rfq.status
-    rfq.status = apply_rfq(before, event)
+    target = apply_rfq(before, event)
+    if event == RfqEvent.QUOTE and target == before and not also:
+        return  # a further quote while quoting: the quote's own event is the audit
+    rfq.status = target
     rfq.save(update_fields=["status", *also])
     RfqEventRow.objects.create(
         rfq=rfq, actor=actor, at=now, event=event, from_status=before, to_status=rfq.status, reason=reason[:300]
@@ -142,7 +146,7 @@ def rfq_open(
     two_way: bool = False,
     auto_execute_price: Decimal | None = None,
     auto_execute_bps: Decimal | None = None,
-    top_n: int = selection.DEFAULT_TOP_N,
+    top_n: int | None = None,
     now: datetime | None = None,
 ) -> Rfq:
     """Open an RFQ for (part of) an order's unfilled quantity and disseminate it after commit.
@@ -169,6 +173,7 @@ def rfq_open(
     notional = quantity * mid * instrument.multiplier
     candidates = selectors.candidates()
     if counterparty_ids is None:
+        top_n = settings.RFQ_TOP_N if top_n is None else top_n
         chosen = selection.select(candidates, asset_class=instrument.asset_class, notional=notional, top_n=top_n)
     else:
         by_id = {c.id: c for c in candidates}

@@ -7,26 +7,14 @@ import re
 from decimal import Decimal as D
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from playwright.sync_api import expect
 
-from config.celery import app
 from oms.models import Order, Position
 from oms.services import order_submit
 from rfq.models import Rfq
 from tests.browser import ServerThread, browser_page, login  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def worker(django_db_blocker):
-    app.control.purge()
-    with (
-        django_db_blocker.unblock(),
-        start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30) as w,
-    ):
-        yield w
 
 
 def test_trader_rfq_one_click_and_admin_curation(

@@ -7,7 +7,6 @@ import time
 from decimal import Decimal as D
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 
 from config.celery import app
 from oms.models import Order
@@ -15,16 +14,6 @@ from rfq.models import Quote, Rfq
 from rfq.tasks import rfq_close_task, rfq_disseminate_task, rfq_provider_act_task
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(scope="module")
-def worker(django_db_blocker):
-    app.control.purge()
-    with (
-        django_db_blocker.unblock(),
-        start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30) as w,
-    ):
-        yield w
 
 
 def wait_for(condition, timeout: float = 30.0):

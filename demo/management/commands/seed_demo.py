@@ -14,6 +14,7 @@ from accounts.services import user_with_role_ensure
 from marketdata.services import instruments_seed, market_history_seed, option_reference_prices_refresh, venues_seed
 from oms.domain import compliance
 from oms.services import compliance_rule_ensure, portfolio_seed
+from rfq.services import counterparties_seed
 from sor.services import selection_rules_seed
 
 USERS = [("pm", roles.PM), ("pm2", roles.PM), ("trader", roles.TRADER), ("admin", roles.ADMIN)]
@@ -94,6 +95,17 @@ OPTIONS = [
 ]
 RESTRICTED_SYMBOLS = ["TSLA"]
 
+# RFQ liquidity providers: each connection is a simulated profile (marketdata.sim.liquidity_providers).
+COUNTERPARTY_COLUMNS = ("name", "connection", "asset_classes", "tier", "max_notional", "notes")
+COUNTERPARTIES = [
+    ("Apex Markets", "tight_fast", ["EQUITY", "OPTION", "CRYPTO"], 1, "500000000", "Tight and fast"),
+    ("Birch Capital", "wide_slow", ["EQUITY", "OPTION"], 2, "200000000", "Wide and slow"),
+    ("Cobalt Trading", "skewed", ["EQUITY", "CRYPTO"], 2, "150000000", "Skews its quotes"),
+    ("Dune Liquidity", "often_passes", ["EQUITY", "OPTION"], 3, "50000000", "Often passes"),
+    ("Ember Securities", "last_look", ["EQUITY", "OPTION", "CRYPTO"], 1, "300000000", "Rejects on last look"),
+    ("Fjord Partners", "tight_fast", ["EQUITY", "CRYPTO"], 2, "250000000", ""),
+]
+
 PORTFOLIOS = [
     (
         "pm",
@@ -167,6 +179,7 @@ class Command(BaseCommand):
                 kind=compliance.RESTRICTED, instrument=instruments[symbol], name=f"{symbol} restricted"
             )
         selection_rules_seed()
+        counterparties_seed(rows=[dict(zip(COUNTERPARTY_COLUMNS, row, strict=True)) for row in COUNTERPARTIES])
 
         # Analytics come from data: simulated sessions for the days that have none, then a refresh;
         # option reference prices from the model the simulator quotes with.
