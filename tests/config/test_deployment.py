@@ -55,3 +55,17 @@ def test_app_services_use_production_settings():
 def test_dockerfile_installs_the_project():
     text = (ROOT / "Dockerfile").read_text()
     assert "pip install -e ." in text and "manage.py" in text
+
+
+def test_production_compose_seeds_no_demo_users_by_default():
+    services = compose()["services"]
+    migrate = services["migrate"]
+    script = migrate["command"][2]
+    assert "seed_demo" in script and 'if [ "$$DEMO_DATA" = true ]' in script and "db_app_role" in script
+    assert migrate["environment"]["DEMO_DATA"] == "${DEMO_DATA:-false}"
+    for name in APP_SERVICES - {"migrate"}:
+        env = services[name]["environment"]
+        assert env["PRODUCTION"] == "true" and "DEMO_PASSWORD" not in env
+        assert env["DATABASE_URL"].startswith("postgres://smart_app:")  # the role that owns nothing
+        assert env["SECRET_KEY"].startswith("${SECRET_KEY:?")  # no fallback key
+    assert migrate["environment"]["DATABASE_URL"].startswith("postgres://smart:")  # the owner migrates

@@ -41,13 +41,21 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=settings.WEB_WORKERS,
+            help="Web processes (WEB_WORKERS); each holds at most DB_POOL_MAX_SIZE database connections "
+            "and admits WEB_MAX_INFLIGHT requests at once. The embedded mode always runs one.",
+        )
 
-    def handle(self, *args, host, port, **options):
+    def handle(self, *args, host, port, workers, **options):
         if settings.EMBEDDED:
             start_embedded_celery()
+            workers = 1  # the in-process worker, beat and simulator live in this one process
         self.stdout.write(
-            f"Smart Trading on http://{host}:{port}/ (embedded={settings.EMBEDDED}); "
-            f"demo users pm, pm2, trader, admin / password '{settings.DEMO_PASSWORD}'"
+            f"Smart Trading on http://{host}:{port}/ (embedded={settings.EMBEDDED}, workers={workers}, "
+            f"{settings.WEB_MAX_INFLIGHT} requests at once per worker)"
         )
         uvicorn.run(
             "config.asgi:application",
@@ -57,4 +65,5 @@ class Command(BaseCommand):
             log_level="warning",
             ws="websockets-sansio",
             proxy_headers=True,
+            workers=workers,
         )
