@@ -85,6 +85,7 @@ def _draft(
         # Only the short-sell rule reads working sells, and only for a sell: a buy skips the query.
         open_sell_quantity=selectors.open_sell_quantity(portfolio, instrument) if side == Side.SELL else Decimal(0),
         borrow_allowed=portfolio.borrow_allowed,
+        adv=instrument.adv,
     )
 
 
@@ -109,9 +110,11 @@ def order_submit(
     start_time: datetime | None = None,
     end_time: datetime | None = None,
     client_order_id: str | None = None,
+    confirmed: bool = False,
 ) -> Order:
     """Store a parent order and run pre-trade compliance: ACCEPTED, or REJECTED with its
-    reasons. Idempotent on (portfolio, client_order_id)."""
+    reasons. Idempotent on (portfolio, client_order_id). An order beyond soft limits only
+    (fat finger) is refused with ConfirmationRequired, nothing stored, unless `confirmed`."""
     # The portfolio lock serialises compliance for one portfolio: two concurrent sells cannot
     # both pass the short-sell check against the same position.
     lock_one(Portfolio, portfolio.pk, what="portfolio")
@@ -144,9 +147,15 @@ def order_submit(
         portfolio=portfolio, instrument=instrument, side=side, quantity=quantity, limit_price=limit_price
     )
     submitted = states.apply(states.OrderState(states.UNSUBMITTED), states.SUBMIT)
+    soft = [b for b in breaches if b.soft]
+    if soft and len(soft) == len(breaches) and not confirmed:
+        raise compliance.ConfirmationRequired("; ".join(b.message for b in soft))
+    breaches = [b for b in breaches if not b.soft]
     verdict = states.REJECT if breaches else states.ACCEPT
     decided = states.apply(submitted, verdict)
     reason = "; ".join(b.message for b in breaches) if breaches else "passed pre-trade compliance"
+    if soft and not breaches:
+        reason += "; confirmed by the user: " + "; ".join(b.message for b in soft)
     order = Order.objects.create(
         portfolio=portfolio,
         instrument=instrument,

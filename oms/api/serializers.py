@@ -42,6 +42,11 @@ class OrderCreateInput(serializers.Serializer):
         allow_blank=False,
         help_text="Your id for this order, unique per portfolio: sending it again returns the same order.",
     )
+    confirm = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Enter the order although it passes a soft (fat-finger) limit; without it such an order is a 400.",
+    )
 
     def validate(self, attrs):
         errors = precision_errors(attrs["instrument"], quantity=attrs["quantity"], limit_price=attrs.get("limit_price"))
@@ -55,6 +60,7 @@ class OrderCreateInput(serializers.Serializer):
 
 class OrderPreviewInput(OrderCreateInput):
     client_order_id = None
+    confirm = None
     start_time = None
     end_time = None
 
@@ -124,10 +130,12 @@ class BreachSerializer(serializers.Serializer):
     message = serializers.CharField()
     limit = serializers.CharField()
     actual = serializers.CharField()
+    soft = serializers.BooleanField(help_text="A soft limit: the order goes in once confirmed.")
 
 
 class PreviewSerializer(serializers.Serializer):
-    passes = serializers.BooleanField()
+    passes = serializers.BooleanField(help_text="No breach at all.")
+    needs_confirmation = serializers.BooleanField(help_text="Only soft limits are passed: confirm to enter it.")
     breaches = BreachSerializer(many=True)
 
 

@@ -3,9 +3,10 @@ from typing import ClassVar
 
 import django_filters
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.permissions import HasRole, IsPM
@@ -21,6 +22,7 @@ from oms.api.serializers import (
     PositionSerializer,
     PreviewSerializer,
 )
+from oms.domain import compliance
 from oms.models import Order, Portfolio, Position
 
 
@@ -60,16 +62,28 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             return [IsPM()]
         return super().get_permissions()
 
-    @extend_schema(request=OrderCreateInput, responses={201: OrderSerializer})
+    @extend_schema(
+        request=OrderCreateInput,
+        responses={201: OrderSerializer, 400: OpenApiResponse(description="A message per field; nothing stored.")},
+    )
     def create(self, request):
         data = OrderCreateInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
-        with transaction.atomic():
-            order = services.order_submit(actor=request.user, **data.validated_data)
-            if order.status == OrderStatus.ACCEPTED:
-                for hook in self.on_accepted:
-                    hook(order=order, actor=request.user)
+        values = dict(data.validated_data)
+        confirmed = values.pop("confirm", False)
+        try:
+            with transaction.atomic():
+                order = self._submit(request, confirmed=confirmed, **values)
+        except compliance.ConfirmationRequired as exc:
+            raise ValidationError({"confirm": [f"Confirm to enter this order: {exc}."]}) from None
         return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+
+    def _submit(self, request, **values):
+        order = services.order_submit(actor=request.user, **values)
+        if order.status == OrderStatus.ACCEPTED:
+            for hook in self.on_accepted:
+                hook(order=order, actor=request.user)
+        return order
 
     @extend_schema(request=OrderPreviewInput, responses=PreviewSerializer)
     @action(detail=False, methods=["post"])
@@ -85,7 +99,13 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             quantity=v["quantity"],
             limit_price=v.get("limit_price"),
         )
-        return Response({"passes": not breaches, "breaches": [b.as_dict() for b in breaches]})
+        return Response(
+            {
+                "passes": not breaches,
+                "needs_confirmation": bool(breaches) and all(b.soft for b in breaches),
+                "breaches": [b.as_dict() for b in breaches],
+            }
+        )
 
     @extend_schema(request=None, responses=OrderSerializer)
     @action(detail=True, methods=["post"])

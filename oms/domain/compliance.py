@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from core.errors import DomainError
 from core.vocabulary import Side
 
 RESTRICTED = "RESTRICTED_INSTRUMENT"
@@ -15,7 +16,33 @@ PRICE_COLLAR = "PRICE_COLLAR"
 SHORT_SELL = "SHORT_SELL"
 LOT_SIZE = "LOT_SIZE"
 TICK_SIZE = "TICK_SIZE"
-RULE_KINDS = (RESTRICTED, MAX_ORDER_NOTIONAL, MAX_POSITION, PRICE_COLLAR, SHORT_SELL, LOT_SIZE, TICK_SIZE)
+# Fat-finger checks on the order's size against the instrument's average daily volume, in
+# percent: above the soft limit the PM must confirm; above the hard limit the order is rejected.
+FAT_FINGER_SOFT = "FAT_FINGER_SOFT"
+FAT_FINGER_HARD = "FAT_FINGER_HARD"
+RULE_KINDS = (
+    RESTRICTED,
+    MAX_ORDER_NOTIONAL,
+    MAX_POSITION,
+    PRICE_COLLAR,
+    SHORT_SELL,
+    LOT_SIZE,
+    TICK_SIZE,
+    FAT_FINGER_SOFT,
+    FAT_FINGER_HARD,
+)
+SOFT_KINDS = frozenset({FAT_FINGER_SOFT})
+
+
+class ConfirmationRequired(DomainError):
+    """Only soft limits were passed: the order goes in once its user confirms it."""
+
+    code = "confirmation_required"
+
+
+def _pct(value: Decimal) -> str:
+    """A percentage for a sentence: 12.5%, 0.35%, 250%."""
+    return f"{value.quantize(Decimal('0.01')).normalize():,f}%"
 
 
 def _n(value: Decimal) -> str:
@@ -36,6 +63,7 @@ class OrderDraft:
     position_quantity: Decimal  # current position in the portfolio, signed
     open_sell_quantity: Decimal = Decimal(0)  # sells already working, which the position must cover too
     borrow_allowed: bool = False
+    adv: Decimal | None = None  # average daily volume, for the fat-finger checks
 
     @property
     def price(self) -> Decimal:
@@ -44,6 +72,10 @@ class OrderDraft:
     @property
     def notional(self) -> Decimal:
         return self.quantity * self.price * self.multiplier
+
+    @property
+    def percent_of_adv(self) -> Decimal | None:
+        return self.quantity / self.adv * 100 if self.adv else None
 
     @property
     def signed_quantity(self) -> Decimal:
@@ -64,8 +96,19 @@ class Breach:
     limit: str
     actual: str
 
+    @property
+    def soft(self) -> bool:
+        """A soft breach asks for confirmation; every other breach rejects the order."""
+        return self.rule in SOFT_KINDS
+
     def as_dict(self) -> dict:
-        return {"rule": self.rule, "message": self.message, "limit": self.limit, "actual": self.actual}
+        return {
+            "rule": self.rule,
+            "message": self.message,
+            "limit": self.limit,
+            "actual": self.actual,
+            "soft": self.soft,
+        }
 
 
 def _restricted(d: OrderDraft, limit: Decimal | None) -> Breach | None:
@@ -77,8 +120,8 @@ def _max_notional(d: OrderDraft, limit: Decimal | None) -> Breach | None:
         return Breach(
             MAX_ORDER_NOTIONAL,
             f"order notional {d.notional:,.2f} exceeds the maximum {limit:,.2f}",
-            str(limit),
-            str(d.notional),
+            _plain(limit),
+            _plain(d.notional),
         )
     return None
 
@@ -89,8 +132,8 @@ def _max_position(d: OrderDraft, limit: Decimal | None) -> Breach | None:
         return Breach(
             MAX_POSITION,
             f"position after the order {_n(after)} would exceed the maximum {_n(limit)}",
-            str(limit),
-            str(after),
+            _plain(limit),
+            _plain(after),
         )
     return None
 
@@ -102,9 +145,10 @@ def _price_collar(d: OrderDraft, limit: Decimal | None) -> Breach | None:
     if distance > limit:
         return Breach(
             PRICE_COLLAR,
-            f"limit {d.limit_price} is {distance:.2f}% from the reference {d.reference_price} (collar {limit}%)",
-            str(limit),
-            str(distance.quantize(Decimal("0.01"))),
+            f"limit {_n(d.limit_price)} is {_pct(distance)} from the reference {_n(d.reference_price)} "
+            f"(collar {_pct(limit)})",
+            _plain(limit),
+            _plain(distance.quantize(Decimal("0.01"))),
         )
     return None
 
@@ -117,10 +161,32 @@ def _short_sell(d: OrderDraft, limit: Decimal | None) -> Breach | None:
         return Breach(
             SHORT_SELL,
             f"selling {_n(d.quantity)} with {_n(available)} available and no borrow: short sale",
-            str(available),
-            str(d.quantity),
+            _plain(available),
+            _plain(d.quantity),
         )
     return None
+
+
+def _fat_finger(kind: str, verdict: str):
+    def check(d: OrderDraft, limit: Decimal | None) -> Breach | None:
+        share = d.percent_of_adv
+        if limit is None or share is None or share <= limit:
+            return None
+        return Breach(
+            kind,
+            f"{_n(d.quantity)} {d.symbol} is {_pct(share)} of its average daily volume "
+            f"(notional {d.notional:,.2f}), above the {_pct(limit)} {verdict}",
+            _plain(limit),
+            _plain(share.quantize(Decimal("0.01"))),
+        )
+
+    return check
+
+
+def _plain(value: Decimal) -> str:
+    """A number for a table cell: no exponent, no trailing zeros (217872000000, not
+    217872000000.0000000000000000)."""
+    return f"{Decimal(value).normalize():f}"
 
 
 def _lot_size(d: OrderDraft, limit: Decimal | None) -> Breach | None:
@@ -128,8 +194,8 @@ def _lot_size(d: OrderDraft, limit: Decimal | None) -> Breach | None:
         return Breach(
             LOT_SIZE,
             f"quantity {_n(d.quantity)} is not a multiple of the lot size {_n(d.lot_size)}",
-            str(d.lot_size),
-            str(d.quantity),
+            _plain(d.lot_size),
+            _plain(d.quantity),
         )
     return None
 
@@ -139,8 +205,8 @@ def _tick_size(d: OrderDraft, limit: Decimal | None) -> Breach | None:
         return Breach(
             TICK_SIZE,
             f"limit price {_n(d.limit_price)} is not a multiple of the tick size {_n(d.tick_size)}",
-            str(d.tick_size),
-            str(d.limit_price),
+            _plain(d.tick_size),
+            _plain(d.limit_price),
         )
     return None
 
@@ -153,6 +219,8 @@ CHECKS: dict[str, Callable[[OrderDraft, Decimal | None], Breach | None]] = {
     SHORT_SELL: _short_sell,
     LOT_SIZE: _lot_size,
     TICK_SIZE: _tick_size,
+    FAT_FINGER_SOFT: _fat_finger(FAT_FINGER_SOFT, "soft limit: confirm to enter it"),
+    FAT_FINGER_HARD: _fat_finger(FAT_FINGER_HARD, "hard limit"),
 }
 
 

@@ -109,7 +109,7 @@ def test_tick_size():
 
 def test_all_breaches_are_reported_together():
     every = [compliance.RuleConfig(kind=k, limit=D(1)) for k in compliance.RULE_KINDS]
-    got = compliance.evaluate(draft(side="SELL", quantity=D("2.5"), limit_price=D("150.001")), every)
+    got = compliance.evaluate(draft(side="SELL", quantity=D("2.5"), limit_price=D("150.001"), adv=D(100)), every)
     assert set(kinds(got)) == set(compliance.RULE_KINDS)
 
 
@@ -156,7 +156,7 @@ def test_each_breach_rejects_and_stores_reasons(pm, portfolio, aapl, rulebook, k
     order.refresh_from_db()
     assert order.status == "REJECTED"
     assert rule in [r["rule"] for r in order.rejection_reasons]
-    assert set(order.rejection_reasons[0]) == {"rule", "message", "limit", "actual"}
+    assert set(order.rejection_reasons[0]) == {"rule", "message", "limit", "actual", "soft"}
     assert order.events.last().to_status == "REJECTED"
 
 
@@ -213,3 +213,56 @@ def test_client_order_id_reused_with_other_terms_is_a_conflict(pm, portfolio, aa
         submit(pm, portfolio, aapl, client_order_id="abc-2", limit_price=D("190.00"), urgency="HIGH")
     assert submit(pm, portfolio, aapl, client_order_id="abc-2", limit_price=D("190.0")).quantity == D(100)
     assert Order.objects.count() == 1
+
+
+# --- fat finger: soft limits ask for confirmation, hard limits reject -------------------
+
+
+def test_fat_finger_rules_in_percent_of_adv():
+    big = draft(quantity=D(3000), adv=D(10000))  # 30% of ADV
+    soft = compliance.evaluate(big, rules(compliance.FAT_FINGER_SOFT, D(25)))
+    assert [(b.rule, b.soft, b.limit, b.actual) for b in soft] == [(compliance.FAT_FINGER_SOFT, True, "25", "30")]
+    assert soft[0].message == (
+        "3,000 AAPL is 30% of its average daily volume (notional 300,000.00), "
+        "above the 25% soft limit: confirm to enter it"
+    )
+    hard = compliance.evaluate(big, rules(compliance.FAT_FINGER_HARD, D("29.5")))
+    assert [(b.rule, b.soft) for b in hard] == [(compliance.FAT_FINGER_HARD, False)]
+    assert compliance.evaluate(big, rules(compliance.FAT_FINGER_HARD, D(30))) == []
+    assert compliance.evaluate(draft(adv=None), rules(compliance.FAT_FINGER_HARD, D(1))) == []
+
+
+def test_collar_message_reads_as_percent():
+    got = compliance.evaluate(draft(limit_price=D("112.5")), rules(compliance.PRICE_COLLAR, D("10.00000000")))
+    assert got[0].message == "limit 112.5 is 12.5% from the reference 100 (collar 10%)"
+    assert (got[0].limit, got[0].actual) == ("10", "12.5")
+
+
+@pytest.fixture
+def fat_finger(db, aapl):
+    ComplianceRule.objects.create(kind=compliance.FAT_FINGER_SOFT, limit=D(1))  # 1% of ADV
+    ComplianceRule.objects.create(kind=compliance.FAT_FINGER_HARD, limit=D(10))
+    return aapl  # ADV 55,000,000
+
+
+@pytest.mark.django_db
+def test_soft_limit_asks_for_confirmation_and_stores_nothing(api_client, pm, portfolio, fat_finger):
+    body = {"portfolio": portfolio.pk, "instrument": "AAPL", "side": "BUY", "quantity": "1100000"}  # 2% of ADV
+    preview = api_client(pm).post("/api/orders/preview/", body, format="json").json()
+    assert (preview["passes"], preview["needs_confirmation"]) == (False, True)
+    r = api_client(pm).post("/api/orders/", body, format="json")
+    assert r.status_code == 400 and list(r.json()) == ["confirm"]
+    assert r.json()["confirm"][0].startswith("Confirm to enter this order: 1,100,000 AAPL is 2% of its average daily")
+    assert Order.objects.count() == 0
+    r = api_client(pm).post("/api/orders/", {**body, "confirm": True}, format="json")
+    assert (r.status_code, r.json()["status"], r.json()["rejection_reasons"]) == (201, "ACCEPTED", [])
+    accept = Order.objects.get().events.get(event="ACCEPT")
+    assert accept.reason.startswith("passed pre-trade compliance; confirmed by the user: 1,100,000 AAPL is 2%")
+
+
+@pytest.mark.django_db
+def test_hard_limit_rejects_even_when_confirmed(api_client, pm, portfolio, fat_finger):
+    body = {"portfolio": portfolio.pk, "instrument": "AAPL", "side": "BUY", "quantity": "6000000", "confirm": True}
+    r = api_client(pm).post("/api/orders/", body, format="json")
+    assert (r.status_code, r.json()["status"]) == (201, "REJECTED")
+    assert [b["rule"] for b in r.json()["rejection_reasons"]] == [compliance.FAT_FINGER_HARD]
