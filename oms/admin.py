@@ -1,10 +1,60 @@
+from decimal import Decimal
+
+from django import forms
 from django.contrib import admin
 
+from oms.domain import compliance
 from oms.models import ComplianceRule, Order, OrderEvent, OrderFill, Portfolio, Position
 
 
+def _shown(value) -> str:
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    return "-" if value in (None, "") else str(value)
+
+
+class OldAndNewHistory:
+    """The admin history says what changed from what: "limit: 5 -> 10", not "Changed Limit."."""
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        if add or not form.changed_data:
+            return super().construct_change_message(request, form, formsets, add)
+        changes = []
+        for name in form.changed_data:
+            field = form.fields[name]
+            old = form.initial.get(name)
+            if isinstance(field, forms.ModelChoiceField) and old is not None:
+                old = field.queryset.filter(pk=old).first() or old
+            changes.append(f"{field.label or name}: {_shown(old)} -> {_shown(form.cleaned_data.get(name))}")
+        return "Changed " + "; ".join(changes) + "."
+
+
+# Kinds whose limit is a size above zero (a 0% collar would refuse every limit order).
+POSITIVE_LIMIT_KINDS = frozenset(
+    {compliance.PRICE_COLLAR, compliance.FAT_FINGER_SOFT, compliance.FAT_FINGER_HARD, compliance.MAX_ORDER_NOTIONAL}
+)
+LIMITED_KINDS = POSITIVE_LIMIT_KINDS | {compliance.MAX_POSITION}
+
+
+class ComplianceRuleForm(forms.ModelForm):
+    class Meta:
+        model = ComplianceRule
+        fields = ["kind", "name", "portfolio", "instrument", "limit", "enabled"]
+
+    def clean(self):
+        data = super().clean()
+        kind, limit = data.get("kind"), data.get("limit")
+        if limit is not None and limit < 0:
+            self.add_error("limit", "A limit cannot be negative.")
+        elif kind in POSITIVE_LIMIT_KINDS and limit is not None and limit <= 0:
+            self.add_error("limit", "This rule needs a limit above zero.")
+        elif kind in LIMITED_KINDS and limit is None:
+            self.add_error("limit", "This rule needs a limit.")
+        return data
+
+
 @admin.register(Portfolio)
-class PortfolioAdmin(admin.ModelAdmin):
+class PortfolioAdmin(OldAndNewHistory, admin.ModelAdmin):
     list_display = ["name", "owner", "base_currency", "cash", "borrow_allowed"]
     list_filter = ["owner", "borrow_allowed"]
 
@@ -17,7 +67,8 @@ class PositionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ComplianceRule)
-class ComplianceRuleAdmin(admin.ModelAdmin):
+class ComplianceRuleAdmin(OldAndNewHistory, admin.ModelAdmin):
+    form = ComplianceRuleForm
     list_display = ["kind", "name", "portfolio", "instrument", "limit", "enabled"]
     list_filter = ["kind", "enabled"]
     list_editable = ["limit", "enabled"]
