@@ -4,7 +4,7 @@ import threading
 from decimal import Decimal as D
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from core.errors import Conflict
 from oms.models import Order, OrderFill
@@ -16,8 +16,9 @@ pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
 
 
 def test_concurrent_clicks_execute_once(trader, order, counterparties):
-    rfq = services.rfq_open(actor=trader, order_id=order.pk)
-    services.rfq_disseminate(rfq_id=rfq.pk)
+    with transaction.atomic():  # sent here: no worker's simulated provider quotes into this test
+        rfq = services.rfq_open(actor=trader, order_id=order.pk)
+        services.rfq_disseminate(rfq_id=rfq.pk)
     quotes = []
     for name, ask in [("Apex Markets", "190.05"), ("Birch Capital", "190.07"), ("Cobalt Trading", "190.09")]:
         inv = rfq.invitations.get(counterparty__name=name)

@@ -7,6 +7,7 @@ from decimal import Decimal as D
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.db import transaction
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -31,8 +32,11 @@ def socket(rfq_id: int, cookie: bytes | None = None) -> WebsocketCommunicator:
 
 @database_sync_to_async
 def sent_rfq(trader, order):
-    rfq = services.rfq_open(actor=trader, order_id=order.pk)
-    services.rfq_disseminate(rfq_id=rfq.pk)
+    # Sent here, in the transaction that opens it: a worker running for other tests then
+    # finds it sent, and no simulated provider quotes into this test.
+    with transaction.atomic():
+        rfq = services.rfq_open(actor=trader, order_id=order.pk)
+        services.rfq_disseminate(rfq_id=rfq.pk)
     return rfq
 
 
