@@ -2,9 +2,19 @@
    `order.update` events from /ws/orders/ through the shared live feed. An update replaces
    its row unless the row already shows a later state (two commits can arrive out of order),
    or becomes a new row in creation order. */
-import { api, el, fmt, live } from "./shared.js";
+import { api, el, live } from "./shared.js";
 
 const LIMIT = 100;
+
+// A quantity or price exactly as stored, for people: thousands separators, no trailing
+// zeros, never rounded (0.00005 stays 0.00005; the instrument's precision bounds it).
+export function exact(v) {
+  if (v === null || v === undefined || v === "") return "–";
+  const [whole, frac = ""] = String(v).replace(/^-/, "").split(".");
+  const sign = String(v).startsWith("-") ? "-" : "";
+  const digits = frac.replace(/0+$/, "");
+  return sign + Number(whole).toLocaleString("en-US") + (digits ? `.${digits}` : "");
+}
 
 // ISO timestamps with a fixed six-digit fraction compare as strings.
 const instant = (s) => (s || "").replace(/(\.\d+)?(Z|[+-]\d\d:\d\d)$/, (_, frac, tz) => ((frac || ".") + "000000").slice(0, 7) + tz);
@@ -15,14 +25,14 @@ function orderRow(o) {
     el("td", {}, el("a", { href: `/orders/${o.id}/` }, String(o.id))),
     el("td", {}, new Date(o.created_at).toISOString().slice(11, 19)),
     el("td", {}, o.portfolio_name), el("td", {}, o.instrument),
-    el("td", { class: `side-${o.side}` }, o.side), el("td", { class: "num" }, fmt(o.quantity)),
-    el("td", { class: "num" }, o.limit_price ? fmt(o.limit_price) : "MKT"), el("td", {}, o.urgency),
+    el("td", { class: `side-${o.side}` }, o.side), el("td", { class: "num" }, exact(o.quantity)),
+    el("td", { class: "num" }, o.limit_price ? exact(o.limit_price) : "MKT"), el("td", {}, o.urgency),
     el("td", { class: "cell-status" }, el("span", { class: `status s-${o.status}` }, o.status.replaceAll("_", " ")),
       ...(o.rejection_reasons || []).length ? [el("div", { class: "reasons" }, ...o.rejection_reasons.map((r) => el("div", {}, r.message)))] : []),
-    el("td", { class: "cell-progress" }, el("div", { class: "progress", title: `${o.filled_quantity} of ${o.quantity}` },
+    el("td", { class: "cell-progress" }, el("div", { class: "progress", title: `${exact(o.filled_quantity)} of ${exact(o.quantity)}` },
       el("div", { class: "bar", style: `width:${pct}%` }), el("span", {}, `${pct.toFixed(1)}%`))),
-    el("td", { class: "num cell-avg" }, o.average_fill_price ? fmt(o.average_fill_price) : "–"),
-    el("td", { class: "num" }, o.arrival_price ? fmt(o.arrival_price) : "–"),
+    el("td", { class: "num cell-avg" }, o.average_fill_price ? exact(o.average_fill_price) : "–"),
+    el("td", { class: "num" }, o.arrival_price ? exact(o.arrival_price) : "–"),
     el("td", {}, o.is_cancellable ? el("button", { class: "small cancel", "data-cancel": o.id }, "Cancel") : ""),
   );
 }
@@ -50,6 +60,9 @@ export function liveBlotter(table) {
   table.addEventListener("click", async (ev) => {
     const id = ev.target.dataset && ev.target.dataset.cancel;
     if (!id) return;
+    const row = ev.target.closest("tr"), cells = row ? [...row.cells].map((c) => c.textContent.trim()) : [];
+    const what = cells.length ? `${cells[4]} ${cells[5]} ${cells[3]} (${cells[6]})` : "";
+    if (!window.confirm(`Cancel order #${id}${what ? ` — ${what}` : ""}?`)) return;
     ev.target.disabled = true;
     const res = await api("POST", `/api/orders/${id}/cancel/`);
     if (res.ok) upsert(res.data);

@@ -32,7 +32,7 @@ def test_pm_enters_an_order(browser_page, pm, portfolio, aapl):  # noqa: F811
         assert Order.objects.count() == 0
 
         page.fill("input[name=quantity]", "10000")  # 1.9M notional: over the limit
-        expect(page.locator("#preview")).to_contain_text("MAX_ORDER_NOTIONAL")
+        expect(page.locator("#preview")).to_contain_text("max order notional: order notional 1,900,000.00 exceeds")
         assert page.inner_text("#preview").startswith("Compliance would reject:")
 
         page.fill("input[name=quantity]", "1000")
@@ -45,6 +45,14 @@ def test_pm_enters_an_order(browser_page, pm, portfolio, aapl):  # noqa: F811
         # Locators, not element handles: the blotter replaces a row on every update.
         status = page.locator(f"#orders tr[data-order='{order.pk}'] .cell-status .status")
         expect(status).to_have_text("ACCEPTED")
+        asked = []
+        page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+        page.locator(f"#orders tr[data-order='{order.pk}'] button.cancel").click()
+        wait_until(page, lambda: asked)
+        assert asked == [f"Cancel order #{order.pk} — BUY 1,000 AAPL (MKT)?"]
+        order.refresh_from_db()
+        assert order.status == "ACCEPTED"  # dismissed: nothing sent
+        page.once("dialog", lambda d: d.accept())
         page.locator(f"#orders tr[data-order='{order.pk}'] button.cancel").click()
         expect(status).to_have_text("CANCELLED")
         order.refresh_from_db()
@@ -122,3 +130,50 @@ def test_trader_cannot_open_order_entry(browser_page, trader):  # noqa: F811
         login(browser_page, server.url, "trader")
         response = browser_page.goto(f"{server.url}/pm/")
         assert response.status == 403
+
+
+def test_the_ticket_protects_its_user(browser_page, pm, portfolio, aapl, btc):  # noqa: F811
+    ComplianceRule.objects.create(kind="FAT_FINGER_SOFT", limit=D(1))  # 1% of ADV
+    page = browser_page
+    with ServerThread() as server:
+        login(page, server.url, "pm")
+        page.select_option("select[name=instrument]", "AAPL")
+        page.fill("input[name=quantity]", "1000")
+        expect(page.locator("#size-hint")).to_have_text("notional 190,000 · 0.0018% of ADV")
+        expect(page.locator("#preview")).to_have_text("Compliance: passes all pre-trade rules.")
+        page.fill("input[name=quantity]", "")  # cleared: the old verdict and what-if go too
+        expect(page.locator("#preview")).to_have_text(
+            "Enter a quantity to see the compliance check and the router's estimate."
+        )
+        assert page.inner_text("#whatif") == "" and page.inner_text("#size-hint") == ""
+
+        page.fill("input[name=quantity]", "1000")
+        page.fill("input[name=start_time]", "2031-01-02T10:00")
+        page.fill("input[name=end_time]", "2031-01-02T09:00")
+        expect(page.locator(".field-error[data-for=end_time]")).to_have_text("End time must be after the start time.")
+        expect(page.locator("#preview")).to_have_text("No estimate: End time must be after the start time.")
+        page.fill("input[name=start_time]", "")
+        page.fill("input[name=end_time]", "")
+
+        page.fill("input[name=quantity]", "1000")
+        expect(page.locator("#preview")).to_have_text("Compliance: passes all pre-trade rules.")
+        page.dblclick("#submit-order")
+        page.evaluate("() => { const f = document.getElementById('order-form'); f.requestSubmit(); f.requestSubmit(); }")
+        expect(page.locator("#submit-result")).to_have_text(re.compile(r"^Order #\d+ ACCEPTED$"))
+        wait_until(page, lambda: not page.is_disabled("#submit-order"))
+        assert Order.objects.count() == 1  # one ticket, one order
+
+        page.fill("input[name=quantity]", "1100000")  # 2% of ADV: the soft limit asks
+        expect(page.locator("#preview")).to_contain_text("Compliance asks you to confirm:")
+        asked = []
+        page.once("dialog", lambda d: (asked.append(d.message), d.accept()))
+        page.click("#submit-order")
+        expect(page.locator("#submit-result")).to_have_text(re.compile(r"^Order #\d+ ACCEPTED$"))
+        assert asked[0].startswith("Confirm to enter this order: 1,100,000 AAPL is 2% of its average daily volume")
+        assert Order.objects.count() == 2
+
+        page.select_option("select[name=instrument]", "BTC-USD")
+        page.fill("input[name=quantity]", "0.00005")
+        expect(page.locator(".field-error[data-for=quantity]")).to_have_text(
+            "BTC-USD trades in lots of 0.0001: use at most 4 decimal places."
+        )

@@ -67,3 +67,17 @@ def test_error_pages_have_no_trace(client, pm):
     client.force_login(pm)
     r = client.get("/orders/99999/")
     assert r.status_code == 404 and b"Traceback" not in r.content
+
+
+def test_order_page_shows_compliance_values_for_people(client, pm, portfolio, aapl):
+    from decimal import Decimal
+
+    from oms import services
+    from oms.models import ComplianceRule
+
+    ComplianceRule.objects.create(kind="MAX_ORDER_NOTIONAL", limit=Decimal("1000.0000000000000000"))
+    order = services.order_submit(actor=pm, portfolio=portfolio, instrument=aapl, side="BUY", quantity=Decimal(10000))
+    client.force_login(pm)
+    html = client.get(f"/orders/{order.pk}/").content.decode()
+    assert '<td class="num">1,000</td><td class="num">1,900,000</td>' in html
+    assert "0000000" not in html.split("Rejected by compliance")[1].split("</table>")[0]
