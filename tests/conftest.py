@@ -125,3 +125,19 @@ def api_client():
         return client
 
     return make
+
+
+@pytest.fixture(scope="session")
+def worker(django_db_blocker):
+    """One real Celery worker thread for every test that needs one (RFQ dissemination, EMS
+    ticks): a second worker started in the same process does not consume."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    app.control.purge()  # tasks a killed run left on the broker belong to no row of this run
+    with (
+        django_db_blocker.unblock(),
+        start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30) as w,
+    ):
+        yield w

@@ -1,6 +1,6 @@
 """The execution desk in a real browser, on the whole running product: the live server
-(HTTP, websockets, the publisher and the simulated venue in its loop), a real Celery worker,
-and the one scheduled tick fired as beat fires it."""
+(HTTP, websockets, the publisher and the simulated venue in its loop), the suite's real
+Celery worker, and the one scheduled tick fired as beat fires it."""
 
 import io
 import threading
@@ -30,35 +30,30 @@ def wait_for_book(symbol: str, timeout: float = 20.0) -> None:
 
 
 @contextmanager
-def celery_worker_and_beat(period: float = 0.5):
-    """A real worker in this process, and the beat entry's task sent every `period` seconds."""
-    from celery.contrib.testing.worker import start_worker
-
-    from config.celery import app
+def beat(period: float = 0.5):
+    """The beat entry's task, sent every `period` seconds while the block runs."""
     from ems.tasks import executions_tick_due
 
-    app.control.purge()  # tasks a killed run left on the broker belong to no row of this test
     stop = threading.Event()
 
-    def beat():
+    def send():
         while not stop.wait(period):
             executions_tick_due.delay()
 
-    with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=20):
-        ticker = threading.Thread(target=beat, name="test-beat", daemon=True)
-        ticker.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            ticker.join(5)
+    ticker = threading.Thread(target=send, name="test-beat", daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        ticker.join(5)
 
 
-def test_trader_starts_the_recommended_execution_and_watches_it_fill(browser_page, settings):  # noqa: F811
+def test_trader_starts_the_recommended_execution_and_watches_it_fill(browser_page, settings, worker):  # noqa: F811
     settings.MARKETDATA_EMBEDDED = True  # CI's production settings run the feed (and venue) as their own process
     call_command("seed_demo", without_history=True, stdout=io.StringIO())
     page = browser_page
-    with ServerThread() as server, celery_worker_and_beat():
+    with ServerThread() as server, beat():
         wait_for_book("NVDA")  # the PM enters the order on a live market, as on the desk
         pm = User.objects.get(username="pm")
         client = APIClient()

@@ -21,22 +21,6 @@ def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-@pytest.fixture(scope="session")
-def worker(django_db_blocker):
-    """One real Celery worker thread for every RFQ test that needs one: a second worker
-    started in the same process does not consume."""
-    from celery.contrib.testing.worker import start_worker
-
-    from config.celery import app
-
-    app.control.purge()
-    with (
-        django_db_blocker.unblock(),
-        start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30) as w,
-    ):
-        yield w
-
-
 @pytest.fixture
 def counterparties(db):
     from rfq.services import counterparties_seed
