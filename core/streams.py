@@ -62,7 +62,9 @@ class MemoryStreams:
             return entry_id
 
     def read(self, stream: str, group: str, consumer: str, *, count: int = 100, block_ms: int = 0) -> list[Entry]:
-        deadline = self._clock() + block_ms / 1000
+        # Blocking is real waiting, on the real clock; the injected clock only dates entries
+        # (a fake clock that never moves must not make a blocking read wait for ever).
+        deadline = time.monotonic() + block_ms / 1000
         with self._lock:
             while True:
                 entries = self._entries.get(stream, [])
@@ -70,7 +72,7 @@ class MemoryStreams:
                 batch = entries[start : start + count]
                 if batch or block_ms <= 0:
                     break
-                remaining = deadline - self._clock()
+                remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
                 self._lock.wait(remaining)
