@@ -137,3 +137,20 @@ class StrictPagination(Pagination):
             elif param["name"] == self.offset_query_param:
                 param["schema"] = {"type": "integer", "minimum": 0}
         return params
+
+
+_ERROR_TEXT = {
+    400: "Malformed: a message per field (or per query parameter); nothing stored.",
+    401: "Not authenticated: send `Authorization: Token <token>` or a session.",
+    403: "The user's role may not do this.",
+    404: "No such object, or not one this user may see.",
+    409: "Conflicts with the current state (a finished order, a reused client order id).",
+    429: "Too many requests: try again after the Retry-After seconds.",
+}
+
+
+def error_responses(*codes: int) -> dict:
+    """The error answers an operation documents, beside its success (schema = what the API does)."""
+    from drf_spectacular.utils import OpenApiResponse
+
+    return {code: OpenApiResponse(description=_ERROR_TEXT[code]) for code in codes}

@@ -3,7 +3,7 @@ from typing import ClassVar
 
 import django_filters
 from django.db import transaction
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from accounts.permissions import HasRole, IsPM
 from core.choices import OrderStatus
 from oms import selectors, services
-from oms.api.inputs import StrictPagination
+from oms.api.inputs import StrictPagination, error_responses
 from oms.api.serializers import (
     OrderCreateInput,
     OrderDetailSerializer,
@@ -40,6 +40,10 @@ class OrderFilter(django_filters.FilterSet):
         fields = ["status", "portfolio", "instrument", "side", "urgency"]
 
 
+@extend_schema_view(
+    list=extend_schema(responses={200: OrderSerializer(many=True), **error_responses(400, 401, 403)}),
+    retrieve=extend_schema(responses={200: OrderDetailSerializer, **error_responses(401, 403, 404)}),
+)
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     # What the layers above the OMS add to an order just accepted, in the same transaction
     # (the router stores its decision): they register here, so the OMS imports none of them.
@@ -64,7 +68,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     @extend_schema(
         request=OrderCreateInput,
-        responses={201: OrderSerializer, 400: OpenApiResponse(description="A message per field; nothing stored.")},
+        responses={201: OrderSerializer, **error_responses(400, 401, 403, 409)},
     )
     def create(self, request):
         data = OrderCreateInput(data=request.data, context={"request": request})
@@ -85,7 +89,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 hook(order=order, actor=request.user)
         return order
 
-    @extend_schema(request=OrderPreviewInput, responses=PreviewSerializer)
+    @extend_schema(request=OrderPreviewInput, responses={200: PreviewSerializer, **error_responses(400, 401, 403)})
     @action(detail=False, methods=["post"])
     def preview(self, request):
         """The compliance verdict for an order, without storing it."""
@@ -107,7 +111,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             }
         )
 
-    @extend_schema(request=None, responses=OrderSerializer)
+    @extend_schema(request=None, responses={200: OrderSerializer, **error_responses(401, 403, 404, 409)})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         order = self.get_object()  # 404 when the user cannot see it
@@ -115,6 +119,10 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return Response(OrderSerializer(order).data, status=status.HTTP_200_OK)
 
 
+@extend_schema_view(
+    list=extend_schema(responses={200: PortfolioSerializer(many=True), **error_responses(400, 401, 403)}),
+    retrieve=extend_schema(responses={200: PortfolioSerializer, **error_responses(401, 403, 404)}),
+)
 class PortfolioViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = PortfolioSerializer
     permission_classes = [HasRole]
@@ -133,6 +141,10 @@ class PositionFilter(django_filters.FilterSet):
         fields = ["portfolio", "instrument"]
 
 
+@extend_schema_view(
+    list=extend_schema(responses={200: PositionSerializer(many=True), **error_responses(400, 401, 403)}),
+    retrieve=extend_schema(responses={200: PositionSerializer, **error_responses(401, 403, 404)}),
+)
 class PositionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = PositionSerializer
     permission_classes = [HasRole]

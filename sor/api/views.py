@@ -1,5 +1,5 @@
 import django_filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import get_object_or_404
@@ -8,7 +8,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.permissions import HasRole, IsDesk
-from oms.api.inputs import StrictPagination
+from oms.api.inputs import StrictPagination, error_responses
 from oms.api.views import OrderViewSet
 from oms.selectors import orders_visible_to
 from sor import services
@@ -26,9 +26,7 @@ class OrderRecommendationView(APIView):
     def _order(self, request, pk: int):
         return get_object_or_404(orders_visible_to(request.user).select_related("instrument"), pk=pk)
 
-    @extend_schema(
-        responses={200: RoutingDecisionSerializer, 404: OpenApiResponse(description="No such order, or none stored.")}
-    )
+    @extend_schema(responses={200: RoutingDecisionSerializer, **error_responses(401, 403, 404)})
     def get(self, request, pk: int):
         decision = services.order_decision(self._order(request, pk))
         if decision is None:
@@ -37,11 +35,7 @@ class OrderRecommendationView(APIView):
 
     @extend_schema(
         request=None,
-        responses={
-            200: RoutingDecisionSerializer,
-            404: OpenApiResponse(description="No such order."),
-            409: OpenApiResponse(description="The order is finished."),
-        },
+        responses={200: RoutingDecisionSerializer, **error_responses(401, 403, 404, 409, 429)},
     )
     def post(self, request, pk: int):
         decision = services.order_what_if(order=self._order(request, pk), actor=request.user)
@@ -59,7 +53,9 @@ class PretradeView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "pretrade"
 
-    @extend_schema(request=PretradeInput, responses={200: RoutingDecisionSerializer})
+    @extend_schema(
+        request=PretradeInput, responses={200: RoutingDecisionSerializer, **error_responses(400, 401, 403, 429)}
+    )
     def post(self, request):
         data = PretradeInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
@@ -87,6 +83,10 @@ class RoutingDecisionFilter(django_filters.FilterSet):
         fields = ["order", "kind", "strategy", "instrument"]
 
 
+@extend_schema_view(
+    list=extend_schema(responses={200: RoutingDecisionSerializer(many=True), **error_responses(400, 401, 403)}),
+    retrieve=extend_schema(responses={200: RoutingDecisionSerializer, **error_responses(401, 403, 404)}),
+)
 class RoutingDecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Why did this order go to X: every stored decision with its inputs (desk only)."""
 

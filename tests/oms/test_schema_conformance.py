@@ -1,0 +1,54 @@
+"""The OpenAPI schema describes what the order and router API does: Schemathesis generates
+valid and invalid requests from /api/schema/ and runs every check on each answer against
+the real app (in-process WSGI, the test database)."""
+
+import re
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from rest_framework.authtoken.models import Token
+from schemathesis.checks import CHECKS
+
+# The endpoints of the OMS and the router (marketdata's are outside this test).
+OURS = r"^/api/(orders|portfolios|positions|pretrade|routing-decisions)"
+
+
+@pytest.fixture
+def api_schema(db):
+    # As Django's test client does: the test's database connection must outlive each request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        loaded = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
+        # A schema-valid request may still name a portfolio or instrument that does not
+        # exist, or a number finer than the instrument trades: those are 400s per field,
+        # which no schema can express. Every other check runs as configured.
+        accepted = loaded.config.checks.positive_data_acceptance
+        accepted.expected_statuses = [*accepted.expected_statuses, "400"]
+        yield loaded
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@pytest.fixture
+def pm_token(pm, portfolio, aapl):
+    from oms import services
+
+    services.order_submit(actor=pm, portfolio=portfolio, instrument=aapl, side="BUY", quantity=100)
+    return Token.objects.create(user=pm).key
+
+
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+def test_api_conforms_to_its_schema(case, pm_token):
+    if not re.match(OURS, case.operation.path):
+        return  # marketdata, EMS and RFQ endpoints: their owners' conformance tests
+    case.call_and_validate(headers={"Authorization": f"Token {pm_token}"}, checks=CHECKS.get_all())
