@@ -158,7 +158,9 @@ def test_the_ticket_protects_its_user(browser_page, pm, portfolio, aapl, btc):  
         page.fill("input[name=quantity]", "1000")
         expect(page.locator("#preview")).to_have_text("Compliance: passes all pre-trade rules.")
         page.dblclick("#submit-order")
-        page.evaluate("() => { const f = document.getElementById('order-form'); f.requestSubmit(); f.requestSubmit(); }")
+        page.evaluate(
+            "() => { const f = document.getElementById('order-form'); f.requestSubmit(); f.requestSubmit(); }"
+        )
         expect(page.locator("#submit-result")).to_have_text(re.compile(r"^Order #\d+ ACCEPTED$"))
         wait_until(page, lambda: not page.is_disabled("#submit-order"))
         assert Order.objects.count() == 1  # one ticket, one order
