@@ -66,7 +66,9 @@ class OrderPreviewInput(OrderCreateInput):
 
 
 class OrderEventSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True, help_text="Null when the system acted."
+    )
 
     class Meta:
         model = OrderEvent
@@ -82,7 +84,7 @@ class OrderFillSerializer(serializers.ModelSerializer):
 class OrderSerializer(serializers.ModelSerializer):
     instrument = serializers.SlugRelatedField(slug_field="symbol", read_only=True)
     portfolio_name = serializers.CharField(source="portfolio.name", read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     leaves_quantity = serializers.DecimalField(max_digits=24, decimal_places=8, read_only=True)
     filled_percent = serializers.DecimalField(max_digits=7, decimal_places=2, read_only=True)
     is_cancellable = serializers.BooleanField(read_only=True, help_text="Open, and no cancel asked yet.")

@@ -179,3 +179,17 @@ def test_the_ticket_protects_its_user(browser_page, pm, portfolio, aapl, btc):  
         expect(page.locator(".field-error[data-for=quantity]")).to_have_text(
             "BTC-USD trades in lots of 0.0001: use at most 4 decimal places."
         )
+
+
+def test_desk_pages_fit_800_pixels(browser_page, pm, portfolio, aapl):  # noqa: F811
+    ComplianceRule.objects.create(kind="MAX_ORDER_NOTIONAL", limit=D("1000.0000000000000000"))
+    order = services.order_submit(actor=pm, portfolio=portfolio, instrument=aapl, side="BUY", quantity=D(10000))
+    page = browser_page
+    page.set_viewport_size({"width": 800, "height": 900})
+    with ServerThread() as server:
+        login(page, server.url, "pm")
+        for path in ("/pm/", f"/orders/{order.pk}/"):
+            page.goto(f"{server.url}{path}")
+            page.wait_for_selector("footer, main, body")
+            width = page.evaluate("() => document.documentElement.scrollWidth")
+            assert width <= 800, (path, width)

@@ -52,3 +52,15 @@ def test_api_conforms_to_its_schema(case, pm_token):
     if not re.match(OURS, case.operation.path):
         return  # marketdata, EMS and RFQ endpoints: their owners' conformance tests
     case.call_and_validate(headers={"Authorization": f"Token {pm_token}"}, checks=CHECKS.get_all())
+
+
+def test_a_system_event_has_a_null_actor_and_the_schema_allows_it(api_client, pm, portfolio, aapl):
+    from oms import services
+
+    order = services.order_submit(actor=pm, portfolio=portfolio, instrument=aapl, side="BUY", quantity=100)
+    services.order_expire(order_id=order.pk)  # the system acts: no actor
+    events = api_client(pm).get(f"/api/orders/{order.pk}/").json()["events"]
+    assert [e["actor"] for e in events] == ["pm", "pm", None]
+    schema = api_client().get("/api/schema/?format=json").json()
+    actor = schema["components"]["schemas"]["OrderEvent"]["properties"]["actor"]
+    assert actor.get("nullable") is True
