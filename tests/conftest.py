@@ -127,6 +127,16 @@ def api_client():
     return make
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Tests with the live Celery worker run last (after pytest-django's own ordering): once
+    started, the worker consumes every task enqueued, so no test that expects its tasks to
+    stay queued may run after it."""
+    live = [item for item in items if "worker" in getattr(item, "fixturenames", ())]
+    if live:
+        items[:] = [item for item in items if item not in live] + live
+
+
 @pytest.fixture(scope="session")
 def worker(django_db_blocker):
     """One real Celery worker thread for every test that needs one (RFQ dissemination, EMS
