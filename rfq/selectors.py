@@ -127,6 +127,7 @@ def rfq_snapshot(rfq: Rfq | int, *, now: datetime | None = None, seq: int | None
         ],
         "ladder": [
             {
+                "id": r.quote,  # the quote's id, what POST /api/rfqs/{id}/execute/ {quote} takes
                 "quote": r.quote,
                 "provider": r.provider,
                 "price": str(r.price),
