@@ -92,7 +92,16 @@ def test_execute_and_refusals(api_client, trader, order, counterparties):
     assert [(r["quote"], r["provider"], r["price"], r["size"]) for r in snap["ladder"]] == [
         (q.pk, "Apex Markets", "190.05000000", "10000.00000000")
     ]
-    assert set(snap["ladder"][0]) == {"id", "quote", "provider", "price", "size", "time_left", "valid_until", "bps_from_mid"}
+    assert set(snap["ladder"][0]) == {
+        "id",
+        "quote",
+        "provider",
+        "price",
+        "size",
+        "time_left",
+        "valid_until",
+        "bps_from_mid",
+    }
     assert client.post(f"/api/rfqs/{rfq.pk}/execute/", {"quote": "x"}, format="json").status_code == 400
     assert client.post(f"/api/rfqs/{rfq.pk}/execute/", {"quote": 999999}, format="json").status_code == 404
     r = client.post(f"/api/rfqs/{rfq.pk}/execute/", {"quote": q.pk}, format="json")
