@@ -1,11 +1,10 @@
-"""The scheduled analytics refresh, run by a real Celery worker on the configured broker
-(Redis in CI, the in-memory transport in the embedded mode)."""
+"""The scheduled analytics refresh, run by the suite's real Celery worker (tests/conftest.py)
+on the configured broker (Redis in CI, the in-memory transport in the embedded mode)."""
 
 import time
 from decimal import Decimal as D
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 
 from config.celery import app
 from marketdata.models import Instrument
@@ -13,17 +12,6 @@ from marketdata.tasks import analytics_refresh_all
 from tests.marketdata.test_analytics import sessions_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(scope="module")
-def worker(django_db_blocker):
-    """One real worker thread for the module: starting and stopping one takes seconds."""
-    app.control.purge()  # messages other tests left on the broker are not this module's business
-    with (
-        django_db_blocker.unblock(),
-        start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30) as w,
-    ):
-        yield w
 
 
 def wait_for(condition, timeout: float = 30.0):
