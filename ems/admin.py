@@ -3,18 +3,8 @@ are the only writers)."""
 
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
 from ems.models import ChildOrder, ChildOrderEvent, Execution, ExecutionEvent, ExecutionReport
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ExecutionEventInline(admin.TabularInline):

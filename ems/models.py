@@ -14,6 +14,7 @@ from django.db import models
 from core import vocabulary
 from core.choices import Side, Strategy, text_choices
 from core.fields import MoneyField, PriceField, QuantityField
+from core.models import AppendOnlyModel
 from ems.algos.base import ChildType as ChildTypeEnum
 from ems.domain import states
 
@@ -22,10 +23,6 @@ ExecutionEventType = text_choices(vocabulary.ExecutionEventType)
 ChildOrderStatus = text_choices(vocabulary.ChildOrderStatus)
 ChildOrderEventType = text_choices(vocabulary.ChildOrderEventType)
 ChildType = text_choices(ChildTypeEnum)
-
-
-class AppendOnlyError(Exception):
-    pass
 
 
 class Completion(models.TextChoices):
@@ -89,7 +86,7 @@ class Execution(models.Model):
         return states.execution_is_active(self.status)
 
 
-class ExecutionEvent(models.Model):
+class ExecutionEvent(AppendOnlyModel):
     """Append-only audit: every transition and strategy switch, with who and why."""
 
     execution = models.ForeignKey(Execution, on_delete=models.PROTECT, related_name="events")
@@ -103,14 +100,6 @@ class ExecutionEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise AppendOnlyError("execution events are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("execution events are append-only")
 
 
 class ChildOrder(models.Model):
@@ -162,7 +151,7 @@ class ChildOrder(models.Model):
         return self.quantity - self.filled_quantity if self.is_open else Decimal(0)
 
 
-class ChildOrderEvent(models.Model):
+class ChildOrderEvent(AppendOnlyModel):
     """Append-only audit of child-order transitions."""
 
     child = models.ForeignKey(ChildOrder, on_delete=models.PROTECT, related_name="events")
@@ -175,14 +164,6 @@ class ChildOrderEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise AppendOnlyError("child order events are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("child order events are append-only")
 
 
 class ExecutionReport(models.Model):

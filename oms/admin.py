@@ -3,6 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
 from oms.domain import compliance
 from oms.models import ComplianceRule, Order, OrderEvent, OrderFill, Portfolio, Position
 
@@ -72,19 +73,6 @@ class ComplianceRuleAdmin(OldAndNewHistory, admin.ModelAdmin):
     list_display = ["kind", "name", "portfolio", "instrument", "limit", "enabled"]
     list_filter = ["kind", "enabled"]
     list_editable = ["limit", "enabled"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """The audit trail and the order book of record are read-only in the console."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class OrderEventInline(admin.TabularInline):

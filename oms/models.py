@@ -5,6 +5,7 @@ from django.db import models
 
 from core.choices import OrderEventType, OrderStatus, Side, Urgency
 from core.fields import MoneyField, PriceField, QuantityField
+from core.models import AppendOnlyModel
 from marketdata.models import Instrument
 from oms.domain import compliance, states
 
@@ -97,11 +98,7 @@ class Order(models.Model):
         return (self.filled_quantity / self.quantity * 100) if self.quantity else Decimal(0)
 
 
-class AppendOnlyError(Exception):
-    pass
-
-
-class OrderEvent(models.Model):
+class OrderEvent(AppendOnlyModel):
     """Append-only audit trail: one row per state change, written in the same transaction."""
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="events")
@@ -115,14 +112,6 @@ class OrderEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise AppendOnlyError("order events are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("order events are append-only")
 
 
 class OrderFill(models.Model):

@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
 from accounts import roles
+from core.admin import ReadOnlyAdmin
 from core.vocabulary import AssetClass
 from marketdata.sim.liquidity_providers import PROFILES
 from rfq import selectors, services
@@ -232,15 +233,8 @@ class CounterpartyAdmin(admin.ModelAdmin):
         self._bulk(request, queryset, "set tier", tier=3)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class AdminOnlyReadOnlyAdmin(ReadOnlyAdmin):
+    """Read-only, and shown to the admin role only."""
 
     def has_view_permission(self, request, obj=None):
         return roles.role_of(request.user) == roles.ADMIN
@@ -250,22 +244,22 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(CounterpartyChange)
-class CounterpartyChangeAdmin(ReadOnlyAdmin):
+class CounterpartyChangeAdmin(AdminOnlyReadOnlyAdmin):
     list_display = ["at", "counterparty", "actor", "action", "changes"]
     list_filter = ["action"]
 
 
 @admin.register(Rfq)
-class RfqAdmin(ReadOnlyAdmin):
+class RfqAdmin(AdminOnlyReadOnlyAdmin):
     list_display = ["id", "order", "side", "quantity", "status", "created_at"]
     list_filter = ["status"]
 
 
 @admin.register(RfqEvent)
-class RfqEventAdmin(ReadOnlyAdmin):
+class RfqEventAdmin(AdminOnlyReadOnlyAdmin):
     list_display = ["at", "rfq", "quote", "event", "from_status", "to_status", "reason"]
 
 
 @admin.register(RfqExecution)
-class RfqExecutionAdmin(ReadOnlyAdmin):
+class RfqExecutionAdmin(AdminOnlyReadOnlyAdmin):
     list_display = ["rfq", "quote", "price", "quantity", "executed_at", "improvement_vs_mid_bps", "reason"]

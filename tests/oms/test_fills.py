@@ -185,7 +185,8 @@ def _fill_in_process(order_id, p):
 def test_audit_trail_is_append_only_in_the_database(order):
     from django.db import DatabaseError, transaction
 
-    from oms.models import AppendOnlyError, OrderEvent
+    from core.models import AppendOnlyError
+    from oms.models import OrderEvent
 
     event = order.events.first()
     with pytest.raises(AppendOnlyError):
