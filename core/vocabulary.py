@@ -84,6 +84,8 @@ class OrderEventType(StrEnum):
     CANCEL = "CANCEL"  # cancelled: at once, or confirmed by the EMS
     CANCEL_REJECT = "CANCEL_REJECT"  # the EMS could not cancel: back to where it was
     EXPIRE = "EXPIRE"
+    AMEND = "AMEND"  # quantity or limit price changed, after compliance passed the new terms
+    AMEND_REJECT = "AMEND_REJECT"  # compliance refused the new terms: the order stays as it was
 
 
 # Human labels where the value alone reads badly; keyed by enum type, because StrEnum members
@@ -151,6 +153,7 @@ class ExecutionEventType(StrEnum):
     FINISH = "FINISH"  # nothing open any more: done
     CANCEL = "CANCEL"  # nothing open any more: cancelled
     FAIL = "FAIL"
+    AMEND = "AMEND"  # the parent's quantity or limit changed: the execution follows
 
 
 class ChildOrderStatus(StrEnum):

@@ -541,6 +541,45 @@ def _drive_completion(
     _transition(execution, E.FINISH, actor=actor, reason=reason)
 
 
+def _follow_amendment(execution: Execution, order: Order, children: list[ChildOrder], outbox: Outbox) -> None:
+    """The parent was amended (oms.services.order_amend): take its new quantity and limit,
+    and cancel the open children the new terms no longer allow (a limit now crossed, a dark
+    peg with no limit under a parent that now has one, more out than is left to do); the
+    algorithm re-places what it still wants."""
+    filled_elsewhere = order.filled_quantity - execution.filled_quantity  # e.g. by an RFQ
+    quantity = order.quantity - filled_elsewhere
+    if (quantity, order.limit_price) == (execution.quantity, execution.limit_price):
+        return
+    terms = {
+        "quantity": {"old": str(execution.quantity), "new": str(quantity)},
+        "limit_price": {
+            "old": None if execution.limit_price is None else str(execution.limit_price),
+            "new": None if order.limit_price is None else str(order.limit_price),
+        },
+    }
+    execution.quantity, execution.limit_price = quantity, order.limit_price
+    _transition(
+        execution,
+        E.AMEND,
+        reason=f"parent amended: quantity {terms['quantity']['old']} -> {terms['quantity']['new']}, "
+        f"limit {terms['limit_price']['old'] or 'market'} -> {terms['limit_price']['new'] or 'market'}",
+        payload=terms,
+        also=("quantity", "limit_price"),
+    )
+    live = sorted((c for c in children if c.status != states.CANCEL_PENDING), key=lambda c: c.seq, reverse=True)
+    out = sum((c.open_quantity for c in live), Decimal(0))
+    left = quantity - execution.filled_quantity
+    for child in live:
+        unpriced_under_limit = child.limit_price is None and order.limit_price is not None
+        if _crosses_limit(execution.side, order.limit_price, child.limit_price) or unpriced_under_limit:
+            _child_cancel(child, "parent amended: outside the new limit", outbox)
+        elif out > left:
+            _child_cancel(child, "parent amended: more out than is left to do", outbox)
+        else:
+            continue
+        out -= child.open_quantity
+
+
 def _unfilled(execution: Execution) -> str:
     return f"{execution.quantity - execution.filled_quantity} of {execution.quantity} unfilled"
 
@@ -569,6 +608,7 @@ def execution_tick(*, execution_id: int, now: datetime | None = None) -> TickOut
     if execution.status == states.PENDING:
         _transition(execution, E.START, reason="started")
     if execution.status != states.COMPLETING:
+        _follow_amendment(execution, order, children, outbox)
         if order.status == OrderStatus.CANCEL_PENDING:
             _begin_completion(execution, Completion.CANCEL, "cancel requested on the parent order")
         elif order.status == OrderStatus.FILLED:

@@ -58,6 +58,26 @@ class OrderCreateInput(serializers.Serializer):
         return attrs
 
 
+class OrderAmendInput(serializers.Serializer):
+    """New terms for an open order; what is left out stays as it is."""
+
+    quantity = QuantityInput(required=False)
+    limit_price = PriceInput(required=False, allow_null=True, help_text="null makes it a market order.")
+    confirm = serializers.BooleanField(
+        required=False, default=False, help_text="Amend although the new terms pass a soft (fat-finger) limit."
+    )
+
+    def validate(self, attrs):
+        if "quantity" not in attrs and "limit_price" not in attrs:
+            raise serializers.ValidationError({"non_field_errors": ["Give a new quantity or limit price."]})
+        errors = precision_errors(
+            self.context["order"].instrument, quantity=attrs.get("quantity"), limit_price=attrs.get("limit_price")
+        )
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
 class OrderPreviewInput(OrderCreateInput):
     client_order_id = None
     confirm = None
