@@ -12,6 +12,7 @@ from django.utils import timezone
 from core.choices import OrderStatus, VenueKind
 from core.decimals import to_step
 from core.errors import Conflict
+from core.vocabulary import Strategy
 from marketdata.models import Instrument, Venue
 from marketdata.selectors import is_fresh, latest_snapshot, trading_day_seconds
 from oms.models import Order
@@ -201,8 +202,10 @@ def routing_decide(
     end_time: datetime | None = None,
     order: Order | None = None,
     actor=None,
+    excluding: frozenset[Strategy] = frozenset(),
 ) -> RoutingDecision:
-    """Choose strategy and venues for an order (or a what-if), explain why, and store it."""
+    """Choose strategy and venues for an order (or a what-if), explain why, and store it.
+    `excluding`: strategies already tried (an RFQ's leftover goes to an algorithm)."""
     view = market_view(instrument)
     inputs = _selection_inputs(
         instrument=instrument,
@@ -214,11 +217,15 @@ def routing_decide(
         view=view,
     )
     notes = []
+
+    def allowed(rules):
+        return [r for r in rules if r.strategy not in excluding]
+
     try:
-        decision = select_strategy(inputs, active_rules() or None)
+        decision = select_strategy(inputs, allowed(active_rules() or DEFAULT_RULES))
     except NoMatchingRule:
         # An edited matrix without a catch-all must not leave an order without an answer.
-        decision = select_strategy(inputs)
+        decision = select_strategy(inputs, allowed(DEFAULT_RULES))
         notes.append("No configured rule matched: the default matrix decided.")
     rationale = [wording.restate_targets(sentence, decision.parameters) for sentence in decision.rationale] + notes
     if not view.fresh:
@@ -278,7 +285,7 @@ def order_what_if(*, order: Order, actor=None) -> RoutingDecision:
     )
 
 
-def order_recommend(*, order: Order, actor=None) -> RoutingDecision:
+def order_recommend(*, order: Order, actor=None, excluding: frozenset[Strategy] = frozenset()) -> RoutingDecision:
     """The router's recommendation for working a parent order's remaining quantity."""
     remaining = order.quantity - order.filled_quantity
     return routing_decide(
@@ -291,6 +298,7 @@ def order_recommend(*, order: Order, actor=None) -> RoutingDecision:
         end_time=order.end_time,
         order=order,
         actor=actor,
+        excluding=excluding,
     )
 
 
