@@ -655,6 +655,22 @@ def _rfq_fallback(execution: Execution, order: Order, why: str) -> None:
     )
 
 
+MARKET_PATH_POINTS = 500
+
+
+def _market_sample(execution: Execution, mid: float | None, now: datetime) -> None:
+    """One point of the price path drawn on the execution page, spaced so that the whole
+    horizon holds about MARKET_PATH_POINTS of them (at most one a tick)."""
+    if mid is None:
+        return
+    at = (now - execution.start_at).total_seconds()
+    spacing = (execution.end_at - execution.start_at).total_seconds() / MARKET_PATH_POINTS
+    path = execution.market_path
+    if path and at - path[-1][0] < spacing:
+        return
+    path.append([round(at, 3), str(round_price(Decimal(str(mid))))])
+
+
 def _unfilled(execution: Execution) -> str:
     return f"{execution.quantity - execution.filled_quantity} of {execution.quantity} unfilled"
 
@@ -699,6 +715,7 @@ def execution_tick(*, execution_id: int, now: datetime | None = None) -> TickOut
         _work_rfq(execution, order)
     elif execution.status == states.RUNNING:
         view, snap = market_view(execution, now)
+        _market_sample(execution, view.mid if snap else None, now)
         state = execution_state(execution, children, snap)
         actions, result = _run_algorithm(execution, state, view, now.timestamp())
         if result is not None:
@@ -717,7 +734,9 @@ def execution_tick(*, execution_id: int, now: datetime | None = None) -> TickOut
     execution.tick_count += 1
     execution.last_tick_at = now
     execution.next_tick_at = now + timedelta(seconds=conf.tick_seconds())
-    execution.save(update_fields=["tick_count", "last_tick_at", "next_tick_at", "child_seq", "memory", "updated_at"])
+    execution.save(
+        update_fields=["tick_count", "last_tick_at", "next_tick_at", "child_seq", "memory", "market_path", "updated_at"]
+    )
     outbox.flush_on_commit()
     return TickOutcome(execution.pk, execution.status, len(outbox.new), len(outbox.cancel))
 

@@ -311,3 +311,19 @@ def test_a_new_limit_cancels_the_children_it_excludes(market, django_capture_on_
     assert set(ChildOrder.objects.filter(pk__in=unpriced).values_list("status", flat=True)) == {"CANCEL_PENDING"}
     for child in _open(execution):
         assert child.limit_price is not None and child.limit_price <= limit
+
+
+def test_ticks_keep_the_market_mid_for_the_price_chart(market, django_capture_on_commit_callbacks):
+    from marketdata.selectors import latest_snapshot
+
+    order = submit(quantity="5000", urgency="LOW")
+    execution = start(order, strategy="TWAP", parameters={"horizon_seconds": 3600})
+    tick(execution, django_capture_on_commit_callbacks)
+    execution.refresh_from_db()
+    mid = D(latest_snapshot("AAPL")["mid"])
+    assert len(execution.market_path) == 1
+    at, price = execution.market_path[0]
+    assert 0 <= at < 5 and D(price) == mid.quantize(D("0.00000001"))
+    tick(execution, django_capture_on_commit_callbacks)  # 3600 s / 500 points: the next point is 7.2 s on
+    execution.refresh_from_db()
+    assert len(execution.market_path) == 1
