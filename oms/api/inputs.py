@@ -84,6 +84,23 @@ class TextInput(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class InstrumentSymbolInput(serializers.SlugRelatedField):
+    """An active instrument by its symbol, given as text the database can hold: a NUL byte
+    (which PostgreSQL text cannot store) is "does not exist", not a server error."""
+
+    def __init__(self, **kwargs):
+        from marketdata.models import Instrument
+
+        super().__init__(slug_field="symbol", queryset=Instrument.objects.filter(is_active=True), **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        if "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", "\\x00"))
+        return super().to_internal_value(data)
+
+
 def places(value: Decimal) -> int:
     exponent = Decimal(value).normalize().as_tuple().exponent
     return max(0, -exponent) if isinstance(exponent, int) else 0
