@@ -13,15 +13,13 @@ order; the client keeps the row with the later `updated_at`.
 """
 
 import asyncio
-import json
 import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
-from rest_framework.renderers import JSONRenderer
 
-from core.sequence import next_sequence
+from core.sequence import next_sequences
 from oms.api.serializers import OrderSerializer
 from oms.models import Order
 
@@ -37,8 +35,9 @@ def portfolio_group(portfolio_id: int) -> str:
 
 
 def order_row(order: Order) -> dict:
-    """The order as one item of the REST list `/api/orders/`, as plain JSON data."""
-    return json.loads(JSONRenderer().render(OrderSerializer(order).data))
+    """The order as one item of the REST list `/api/orders/`, as plain JSON data (the
+    serializer gives strings, numbers, None and the JSON field's own lists)."""
+    return dict(OrderSerializer(order).data)
 
 
 def order_changed(order: Order) -> None:
@@ -65,8 +64,9 @@ def _send(groups: tuple[str, ...], row: dict) -> None:
         # DJANGO_ALLOW_ASYNC_UNSAFE): we cannot block on the loop we are running in.
         log.warning("order %s: push skipped, called from inside a running event loop", row.get("id"))
         return
+    seqs = next_sequences(groups)
     messages = [
-        (group, {"type": EVENT, "message": {"type": EVENT, "stream": group, "seq": next_sequence(group), "order": row}})
+        (group, {"type": EVENT, "message": {"type": EVENT, "stream": group, "seq": seqs[group], "order": row}})
         for group in groups
     ]
 

@@ -7,6 +7,7 @@ else: the EMS works, confirms, rejects and expires orders through `order_work`,
 only through `apply_fill`."""
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
@@ -70,14 +71,20 @@ def _locked(order_id: int) -> Order:
 
 
 def _draft(
-    *, portfolio: Portfolio, instrument: Instrument, side: str, quantity: Decimal, limit_price: Decimal | None
+    *,
+    portfolio: Portfolio,
+    instrument: Instrument,
+    side: str,
+    quantity: Decimal,
+    limit_price: Decimal | None,
+    reference_price: Decimal | None = None,
 ) -> compliance.OrderDraft:
     return compliance.OrderDraft(
         symbol=instrument.symbol,
         side=side,
         quantity=quantity,
         limit_price=limit_price,
-        reference_price=mid_price(instrument),
+        reference_price=mid_price(instrument) if reference_price is None else reference_price,
         tick_size=instrument.tick_size,
         lot_size=instrument.lot_size,
         multiplier=instrument.multiplier,
@@ -90,10 +97,23 @@ def _draft(
 
 
 def order_preview(
-    *, portfolio: Portfolio, instrument: Instrument, side: str, quantity: Decimal, limit_price: Decimal | None = None
+    *,
+    portfolio: Portfolio,
+    instrument: Instrument,
+    side: str,
+    quantity: Decimal,
+    limit_price: Decimal | None = None,
+    reference_price: Decimal | None = None,
 ) -> list[compliance.Breach]:
     """The compliance verdict an order would get now, without storing anything."""
-    draft = _draft(portfolio=portfolio, instrument=instrument, side=side, quantity=quantity, limit_price=limit_price)
+    draft = _draft(
+        portfolio=portfolio,
+        instrument=instrument,
+        side=side,
+        quantity=quantity,
+        limit_price=limit_price,
+        reference_price=reference_price,
+    )
     return compliance.evaluate(draft, selectors.compliance_rules_for(portfolio, instrument))
 
 
@@ -111,10 +131,15 @@ def order_submit(
     end_time: datetime | None = None,
     client_order_id: str | None = None,
     confirmed: bool = False,
+    on_accepted: Iterable[Callable[..., None]] = (),
 ) -> Order:
     """Store a parent order and run pre-trade compliance: ACCEPTED, or REJECTED with its
     reasons. Idempotent on (portfolio, client_order_id). An order beyond soft limits only
-    (fat finger) is refused with ConfirmationRequired, nothing stored, unless `confirmed`."""
+    (fat finger) is refused with ConfirmationRequired, nothing stored, unless `confirmed`.
+
+    `on_accepted` are the steps the layers above add to an order this call has just
+    accepted (the router stores its decision), each called as `step(order=, actor=)` in this
+    transaction: a replayed submission finds the stored order and runs none of them again."""
     # The portfolio lock serialises compliance for one portfolio: two concurrent sells cannot
     # both pass the short-sell check against the same position.
     lock_one(Portfolio, portfolio.pk, what="portfolio")
@@ -143,8 +168,16 @@ def order_submit(
                     f"client order id {client_order_id} was already used for order {existing.pk} with different terms"
                 )
             return existing
+    # One read of the market for the whole submission: compliance and the arrival price
+    # see the same mid.
+    arrival_price = mid_price(instrument)
     breaches = order_preview(
-        portfolio=portfolio, instrument=instrument, side=side, quantity=quantity, limit_price=limit_price
+        portfolio=portfolio,
+        instrument=instrument,
+        side=side,
+        quantity=quantity,
+        limit_price=limit_price,
+        reference_price=arrival_price,
     )
     submitted = states.apply(states.OrderState(states.UNSUBMITTED), states.SUBMIT)
     soft = [b for b in breaches if b.soft]
@@ -166,7 +199,7 @@ def order_submit(
         start_time=start_time,
         end_time=end_time,
         created_by=actor,
-        arrival_price=mid_price(instrument),
+        arrival_price=arrival_price,
         client_order_id=client_order_id or None,
         rejection_reasons=[b.as_dict() for b in breaches],
         status=decided.status,
@@ -195,6 +228,9 @@ def order_submit(
             ),
         ]
     )
+    if order.status == states.ACCEPTED:
+        for step in on_accepted:
+            step(order=order, actor=actor)
     push.order_changed(order)
     return order
 

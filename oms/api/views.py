@@ -2,7 +2,6 @@ from collections.abc import Callable
 from typing import ClassVar
 
 import django_filters
-from django.db import transaction
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -47,7 +46,8 @@ class OrderFilter(django_filters.FilterSet):
 )
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     # What the layers above the OMS add to an order just accepted, in the same transaction
-    # (the router stores its decision): they register here, so the OMS imports none of them.
+    # (the router stores its decision): they register here, so the OMS imports none of them,
+    # and order_submit runs them inside its own transaction.
     on_accepted: ClassVar[list[Callable[..., None]]] = []
     filterset_class = OrderFilter
     permission_classes = [HasRole]
@@ -79,18 +79,12 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         values = dict(data.validated_data)
         confirmed = values.pop("confirm", False)
         try:
-            with transaction.atomic():
-                order = self._submit(request, confirmed=confirmed, **values)
+            order = services.order_submit(
+                actor=request.user, confirmed=confirmed, on_accepted=tuple(self.on_accepted), **values
+            )
         except compliance.ConfirmationRequired as exc:
             raise ValidationError({"confirm": [f"Confirm to enter this order: {exc}."]}) from None
         return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
-
-    def _submit(self, request, **values):
-        order = services.order_submit(actor=request.user, **values)
-        if order.status == OrderStatus.ACCEPTED:
-            for hook in self.on_accepted:
-                hook(order=order, actor=request.user)
-        return order
 
     @extend_schema(request=OrderPreviewInput, responses={200: PreviewSerializer, **error_responses(400, 401, 403)})
     @action(detail=False, methods=["post"])
