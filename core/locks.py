@@ -1,8 +1,8 @@
 """Row locks, taken here and nowhere else, always in one order so that two transactions can
 never wait on each other:
 
-1. across aggregates, in the order of LOCK_ORDER (a parent order before its child orders,
-   a position before its portfolio);
+1. across aggregates, in the order of LOCK_ORDER (an execution or an RFQ before the parent
+   order it fills, a parent order before its child orders, a position before its portfolio);
 2. within one model, in primary-key order.
 
 A task that locks a parent order and then its child orders therefore cannot deadlock with a
@@ -18,11 +18,14 @@ from core.errors import NotFound
 # of them takes them top to bottom.
 LOCK_ORDER = (
     "ems.Execution",
+    "rfq.Rfq",  # an RFQ's quotes and its fills (apply_fill) come after it
+    "rfq.Quote",
     "oms.Order",
     "ems.ChildOrder",
     "oms.Position",
     "oms.Portfolio",
     "marketdata.Instrument",
+    "rfq.Counterparty",  # curation: never held with any of the above
 )
 
 

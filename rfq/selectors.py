@@ -8,11 +8,12 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from accounts import roles
+from core.vocabulary import QuoteStatus
 from oms.selectors import orders_visible_to
 from rfq.domain import ladder as ladder_domain
 from rfq.domain import scorecard as scorecard_domain
 from rfq.domain import selection
-from rfq.domain.states import QuoteStatus, outcome
+from rfq.domain.states import outcome
 from rfq.models import Counterparty, Invitation, Quote, Rfq
 
 STREAM = "rfq.{id}"

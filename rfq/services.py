@@ -1,7 +1,7 @@
 """RFQ commands: curation of counterparties, opening an RFQ, dissemination, quotes, execution
 and the window's close. Each command is atomic, locks the RFQ row first (an RFQ comes
 before the orders it fills, like an execution), applies one event of the state tables in
-rfq.domain.states and writes its RfqEvent beside it.
+rfq.domain.states and writes its RfqEvent row beside it.
 
 Time is injected: every command takes `now` (default the wall clock), so tests move time by
 hand and never sleep."""
@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from core.decimals import to_step
 from core.errors import Conflict, DomainError, NotFound
-from core.locks import lock_one
+from core.locks import lock_all, lock_many, lock_one
+from core.vocabulary import QuoteEventType, QuoteStatus, RfqEventType, RfqStatus
 from marketdata.selectors import mid_price
 from marketdata.sim import liquidity_providers as lps
 from oms.domain import states as order_states
@@ -29,9 +30,8 @@ from rfq.domain import ladder as ladder_domain
 from rfq.domain import legs as legs_domain
 from rfq.domain import selection
 from rfq.domain.best_execution import improvement
-from rfq.domain.states import QuoteEvent, QuoteStatus, RfqEvent, RfqStatus, apply_quote, apply_rfq
-from rfq.models import Counterparty, CounterpartyChange, Invitation, Quote, Rfq, RfqExecution, RfqLeg
-from rfq.models import RfqEvent as RfqEventRow
+from rfq.domain.states import apply_quote, apply_rfq
+from rfq.models import Counterparty, CounterpartyChange, Invitation, Quote, Rfq, RfqEvent, RfqExecution, RfqLeg
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,8 @@ def counterparty_save(*, actor, counterparty: Counterparty, action: str = "updat
     """Create or change a counterparty, auditing every field that changed (old and new)."""
     if counterparty.connection and counterparty.connection not in lps.PROFILES:
         raise DomainError(f"unknown connection {counterparty.connection!r}: one of {', '.join(lps.PROFILES)}")
-    before = Counterparty.objects.select_for_update().filter(pk=counterparty.pk).first() if counterparty.pk else None
+    found = lock_many(Counterparty, [counterparty.pk]) if counterparty.pk else []
+    before = found[0] if found else None
     changes = {
         f: [_value(getattr(before, f)) if before else None, _value(getattr(counterparty, f))]
         for f in COUNTERPARTY_FIELDS
@@ -75,7 +76,7 @@ def counterparty_save(*, actor, counterparty: Counterparty, action: str = "updat
 def counterparties_update(*, actor, counterparty_ids: list[int], action: str, **values) -> int:
     """Bulk change (enable, disable, set tier), one audit row per counterparty that changed."""
     changed = 0
-    for cp in Counterparty.objects.select_for_update().filter(pk__in=counterparty_ids).order_by("pk"):
+    for cp in lock_many(Counterparty, counterparty_ids):
         if all(getattr(cp, k) == v for k, v in values.items()):
             continue
         for k, v in values.items():
@@ -100,23 +101,23 @@ def counterparties_seed(*, rows: list[dict]) -> dict[str, Counterparty]:
 # --- Transitions -------------------------------------------------------------------------
 
 
-def _rfq_transition(rfq: Rfq, event: RfqEvent, *, now, actor=None, reason="", also=()) -> None:
+def _rfq_transition(rfq: Rfq, event: RfqEventType, *, now, actor=None, reason="", also=()) -> None:
     before = rfq.status
     target = apply_rfq(before, event)
-    if event == RfqEvent.QUOTE and target == before and not also:
+    if event == RfqEventType.QUOTE and target == before and not also:
         return  # a further quote while quoting: the quote's own event is the audit
     rfq.status = target
     rfq.save(update_fields=["status", *also])
-    RfqEventRow.objects.create(
+    RfqEvent.objects.create(
         rfq=rfq, actor=actor, at=now, event=event, from_status=before, to_status=rfq.status, reason=reason[:300]
     )
 
 
-def _quote_transition(quote: Quote, event: QuoteEvent, *, now, actor=None, reason="") -> None:
+def _quote_transition(quote: Quote, event: QuoteEventType, *, now, actor=None, reason="") -> None:
     before = quote.status if quote.pk else ""
     quote.status = apply_quote(before, event)
     quote.save()
-    RfqEventRow.objects.create(
+    RfqEvent.objects.create(
         rfq_id=quote.rfq_id,
         quote=quote,
         actor=actor,
@@ -200,7 +201,7 @@ def rfq_open(
         created_by=actor,
     )
     RfqLeg.objects.create(rfq=rfq, index=0, instrument=instrument, side=order.side, ratio=Decimal(1), order=order)
-    RfqEventRow.objects.create(
+    RfqEvent.objects.create(
         rfq=rfq, actor=actor, at=now, event="OPEN", to_status=rfq.status, reason=f"{len(chosen)} counterparties"
     )
     for rank, c in enumerate(chosen):
@@ -248,7 +249,7 @@ def rfq_disseminate(*, rfq_id: int, now: datetime | None = None) -> list[Schedul
         return None
     rfq.sent_at = now
     rfq.window_ends_at = now + timedelta(seconds=rfq.window_seconds)
-    _rfq_transition(rfq, RfqEvent.SEND, now=now, reason="disseminated", also=("sent_at", "window_ends_at"))
+    _rfq_transition(rfq, RfqEventType.SEND, now=now, reason="disseminated", also=("sent_at", "window_ends_at"))
     leg = rfq.legs.select_related("instrument").get(index=0)
     instrument = leg.instrument
     scheduled = []
@@ -326,6 +327,12 @@ def provider_act(*, invitation_id: int, index: int, now: datetime | None = None)
     )
 
 
+def _live_quote_locked(inv: Invitation) -> Quote | None:
+    """The provider's live quote in this RFQ (at most one), locked; the RFQ is locked first."""
+    found = lock_all(Quote.objects.filter(invitation=inv, status=QuoteStatus.LIVE))
+    return found[0] if found else None
+
+
 @transaction.atomic
 def quote_submit(
     *,
@@ -346,9 +353,9 @@ def quote_submit(
         return None
     if (bid is None and ask is None) or size <= 0:
         raise DomainError("a quote needs a price and a positive size")
-    previous = Quote.objects.select_for_update().filter(invitation=inv, status=QuoteStatus.LIVE).first()
+    previous = _live_quote_locked(inv)
     if previous is not None:
-        _quote_transition(previous, QuoteEvent.REPLACE, now=now, reason="updated by the provider")
+        _quote_transition(previous, QuoteEventType.REPLACE, now=now, reason="updated by the provider")
     quote = Quote(
         rfq=rfq,
         invitation=inv,
@@ -360,9 +367,9 @@ def quote_submit(
         valid_until=now + timedelta(seconds=validity_seconds),
         replaces=previous,
     )
-    _quote_transition(quote, QuoteEvent.RECEIVE, now=now, reason="update" if previous else "quote")
+    _quote_transition(quote, QuoteEventType.RECEIVE, now=now, reason="update" if previous else "quote")
     _first_response(inv, now)
-    _rfq_transition(rfq, RfqEvent.QUOTE, now=now, reason=f"quote {quote.pk}")
+    _rfq_transition(rfq, RfqEventType.QUOTE, now=now, reason=f"quote {quote.pk}")
     push.ladder_changed(rfq.pk)
     return quote
 
@@ -372,11 +379,11 @@ def quote_withdraw(*, invitation_id: int, now: datetime | None = None) -> Quote 
     now = _now(now)
     inv = Invitation.objects.get(pk=invitation_id)
     rfq = lock_one(Rfq, inv.rfq_id, what="RFQ")
-    quote = Quote.objects.select_for_update().filter(invitation=inv, status=QuoteStatus.LIVE).first()
+    quote = _live_quote_locked(inv)
     if quote is None or not rfq.is_open:
         return None
-    _quote_transition(quote, QuoteEvent.WITHDRAW, now=now, reason="withdrawn by the provider")
-    _rfq_transition(rfq, RfqEvent.QUOTE, now=now, reason=f"quote {quote.pk} withdrawn")
+    _quote_transition(quote, QuoteEventType.WITHDRAW, now=now, reason="withdrawn by the provider")
+    _rfq_transition(rfq, RfqEventType.QUOTE, now=now, reason=f"quote {quote.pk} withdrawn")
     push.ladder_changed(rfq.pk)
     return quote
 
@@ -420,7 +427,8 @@ def rfq_execute(
     refuses a second EXECUTE, and RfqExecution is unique per RFQ."""
     now = _now(now)
     rfq = lock_one(Rfq, rfq_id, what="RFQ")
-    quote = Quote.objects.select_for_update().select_related("counterparty", "invitation").filter(pk=quote_id).first()
+    found = lock_all(Quote.objects.select_related("counterparty", "invitation").filter(pk=quote_id))
+    quote = found[0] if found else None
     if quote is None or quote.rfq_id != rfq.pk:
         raise NotFound(f"quote {quote_id} is not part of RFQ {rfq.pk}")
     if rfq.status != RfqStatus.QUOTING:
@@ -437,11 +445,11 @@ def rfq_execute(
     quantity = min(quote.size, rfq.quantity)
     provider = lps.provider(quote.counterparty.connection, PROVIDER_SEED)
     if not provider.last_look(key=str(quote.pk), client_side=rfq.side, quoted_price=float(price), mid_now=float(mid)):
-        _quote_transition(quote, QuoteEvent.LAST_LOOK_REJECT, now=now, actor=actor, reason="rejected on last look")
+        _quote_transition(quote, QuoteEventType.LAST_LOOK_REJECT, now=now, actor=actor, reason="rejected on last look")
         rfq.last_attempt_rejected = True
         _rfq_transition(
             rfq,
-            RfqEvent.LAST_LOOK_REJECT,
+            RfqEventType.LAST_LOOK_REJECT,
             now=now,
             actor=actor,
             reason=f"{quote.counterparty.name} rejected quote {quote.pk} on last look",
@@ -454,7 +462,7 @@ def rfq_execute(
     others = [r.price for r in rows if r.quote != quote.pk]
     second = others[0] if others else None
     imp = improvement(price=price, client_side=rfq.side, mid=mid, second_best=second)
-    _quote_transition(quote, QuoteEvent.EXECUTE, now=now, actor=actor, reason=reason)
+    _quote_transition(quote, QuoteEventType.EXECUTE, now=now, actor=actor, reason=reason)
     execution = RfqExecution.objects.create(
         rfq=rfq,
         quote=quote,
@@ -472,7 +480,7 @@ def rfq_execute(
     rfq.closed_at = now
     _rfq_transition(
         rfq,
-        RfqEvent.EXECUTE,
+        RfqEventType.EXECUTE,
         now=now,
         actor=actor,
         reason=f"{quantity} @ {price} with {quote.counterparty.name}: {reason}",
@@ -504,11 +512,11 @@ def rfq_execute(
 
 
 def _close_quotes(rfq: Rfq, now: datetime) -> None:
-    for q in Quote.objects.select_for_update().filter(rfq=rfq, status=QuoteStatus.LIVE).order_by("pk"):
+    for q in lock_all(Quote.objects.filter(rfq=rfq, status=QuoteStatus.LIVE)):
         if now >= q.valid_until:
-            _quote_transition(q, QuoteEvent.EXPIRE, now=now, reason="validity ended")
+            _quote_transition(q, QuoteEventType.EXPIRE, now=now, reason="validity ended")
         else:
-            _quote_transition(q, QuoteEvent.CLOSE, now=now, reason=f"RFQ {rfq.status.lower()}")
+            _quote_transition(q, QuoteEventType.CLOSE, now=now, reason=f"RFQ {rfq.status.lower()}")
 
 
 def _score_invitations(rfq: Rfq, mid: Decimal | None, *, winner: Quote | None) -> None:
@@ -592,9 +600,11 @@ def _expire(rfq_id: int, now: datetime) -> CloseResult:
         return CloseResult(rfq.status)
     rfq.closed_at = now
     if rfq.status == RfqStatus.DRAFT:
-        _rfq_transition(rfq, RfqEvent.CANCEL, now=now, reason="never sent", also=("closed_at",))
+        _rfq_transition(rfq, RfqEventType.CANCEL, now=now, reason="never sent", also=("closed_at",))
     else:
-        _rfq_transition(rfq, RfqEvent.EXPIRE, now=now, reason="window closed without an execution", also=("closed_at",))
+        _rfq_transition(
+            rfq, RfqEventType.EXPIRE, now=now, reason="window closed without an execution", also=("closed_at",)
+        )
     _close_quotes(rfq, now)
     _score_invitations(rfq, mid_price(rfq.legs.get(index=0).instrument), winner=None)
     push.ladder_changed(rfq.pk)
@@ -606,7 +616,9 @@ def rfq_cancel(*, actor, rfq_id: int, now: datetime | None = None) -> Rfq:
     now = _now(now)
     rfq = lock_one(Rfq, rfq_id, what="RFQ")
     rfq.closed_at = now
-    _rfq_transition(rfq, RfqEvent.CANCEL, now=now, actor=actor, reason="cancelled by the trader", also=("closed_at",))
+    _rfq_transition(
+        rfq, RfqEventType.CANCEL, now=now, actor=actor, reason="cancelled by the trader", also=("closed_at",)
+    )
     _close_quotes(rfq, now)
     push.ladder_changed(rfq.pk)
     return rfq
