@@ -29,9 +29,14 @@ LOCK_ORDER = (
 )
 
 
-def lock_one(model: type[models.Model], pk: int, *, what: str | None = None) -> models.Model:
-    """The row `pk`, locked until the transaction ends, or NotFound."""
-    row = model._default_manager.select_for_update().filter(pk=pk).first()
+def lock_one(
+    model: type[models.Model], pk: int, *, what: str | None = None, related: tuple[str, ...] = ()
+) -> models.Model:
+    """The row `pk`, locked until the transaction ends, or NotFound. `related`: rows joined
+    in the same query (select_related), read, not locked."""
+    rows = model._default_manager.filter(pk=pk)
+    rows = rows.select_related(*related).select_for_update(of=("self",)) if related else rows.select_for_update()
+    row = rows.first()
     if row is None:
         raise NotFound(f"{what or model._meta.verbose_name} {pk} does not exist")
     return row

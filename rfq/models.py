@@ -68,6 +68,9 @@ class Rfq(models.Model):
     window_ends_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     last_attempt_rejected = models.BooleanField(default=False)
+    # The number of the last ladder push (rfq.push): bumped under this row's lock in the
+    # transaction that makes the change, so a snapshot and its number are one read.
+    seq = models.PositiveBigIntegerField(default=0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -281,7 +281,7 @@ def rfq_disseminate(*, rfq_id: int, now: datetime | None = None) -> list[Schedul
         ]
         inv.save(update_fields=["message", "sent_at", "plan"])
         scheduled += [Scheduled(inv.pk, i, a.at) for i, a in enumerate(plan)]
-    push.ladder_changed(rfq.pk)
+    _push_snapshot(rfq, now)
     return scheduled
 
 
@@ -292,10 +292,30 @@ def _accepting(rfq: Rfq, now: datetime) -> bool:
     return rfq.status in (RfqStatus.SENT, RfqStatus.QUOTING) and rfq.window_ends_at and now < rfq.window_ends_at
 
 
-def _first_response(inv: Invitation, now: datetime) -> None:
-    if inv.first_response_at is None:
-        inv.first_response_at = now
-        inv.save(update_fields=["first_response_at", "passed"])
+def _first_response(inv: Invitation, now: datetime) -> bool:
+    """Record the provider's first answer; True when this was it."""
+    if inv.first_response_at is not None:
+        return False
+    inv.first_response_at = now
+    inv.save(update_fields=["first_response_at", "passed"])
+    return True
+
+
+def _lock_quoted_rfq(rfq_id: int) -> Rfq:
+    """The RFQ locked, with its order's instrument read in the same query (for the mid its
+    ladder push is priced against)."""
+    return lock_one(Rfq, rfq_id, what="RFQ", related=("order__instrument",))
+
+
+def _push_snapshot(rfq: Rfq, now: datetime) -> None:
+    push.ladder_changed(rfq, selectors.rfq_snapshot(rfq.pk, now=now))
+
+
+def _push_ladder(rfq: Rfq, now: datetime, *, counterparties: bool = False) -> None:
+    """The push of a quote, an update, a withdrawal or a pass: the new ladder from one query,
+    no snapshot (this is the path every quote takes)."""
+    mid = mid_price(rfq.order.instrument)
+    push.ladder_changed(rfq, selectors.ladder_patch(rfq, now=now, mid=mid, counterparties=counterparties))
 
 
 @transaction.atomic
@@ -347,7 +367,7 @@ def quote_submit(
     window, or for an RFQ that ended, is ignored (None)."""
     now = _now(now)
     inv = Invitation.objects.get(pk=invitation_id)
-    rfq = lock_one(Rfq, inv.rfq_id, what="RFQ")
+    rfq = _lock_quoted_rfq(inv.rfq_id)
     if not _accepting(rfq, now):
         log.info("RFQ %s: late quote from invitation %s ignored", rfq.pk, inv.pk)
         return None
@@ -368,9 +388,9 @@ def quote_submit(
         replaces=previous,
     )
     _quote_transition(quote, QuoteEventType.RECEIVE, now=now, reason="update" if previous else "quote")
-    _first_response(inv, now)
+    first = _first_response(inv, now)
     _rfq_transition(rfq, RfqEventType.QUOTE, now=now, reason=f"quote {quote.pk}")
-    push.ladder_changed(rfq.pk)
+    _push_ladder(rfq, now, counterparties=first)
     return quote
 
 
@@ -378,13 +398,13 @@ def quote_submit(
 def quote_withdraw(*, invitation_id: int, now: datetime | None = None) -> Quote | None:
     now = _now(now)
     inv = Invitation.objects.get(pk=invitation_id)
-    rfq = lock_one(Rfq, inv.rfq_id, what="RFQ")
+    rfq = _lock_quoted_rfq(inv.rfq_id)
     quote = _live_quote_locked(inv)
     if quote is None or not rfq.is_open:
         return None
     _quote_transition(quote, QuoteEventType.WITHDRAW, now=now, reason="withdrawn by the provider")
     _rfq_transition(rfq, RfqEventType.QUOTE, now=now, reason=f"quote {quote.pk} withdrawn")
-    push.ladder_changed(rfq.pk)
+    _push_ladder(rfq, now)
     return quote
 
 
@@ -392,12 +412,12 @@ def quote_withdraw(*, invitation_id: int, now: datetime | None = None) -> Quote 
 def invitation_pass(*, invitation_id: int, now: datetime | None = None) -> None:
     now = _now(now)
     inv = Invitation.objects.get(pk=invitation_id)
-    rfq = lock_one(Rfq, inv.rfq_id, what="RFQ")
+    rfq = _lock_quoted_rfq(inv.rfq_id)
     if not _accepting(rfq, now) or inv.first_response_at is not None:
         return None
     inv.passed = True
     _first_response(inv, now)
-    push.ladder_changed(rfq.pk)
+    _push_ladder(rfq, now, counterparties=True)
     return None
 
 
@@ -455,7 +475,7 @@ def rfq_execute(
             reason=f"{quote.counterparty.name} rejected quote {quote.pk} on last look",
             also=("last_attempt_rejected",),
         )
-        push.ladder_changed(rfq.pk)
+        _push_snapshot(rfq, now)
         return ExecuteResult(rfq, quote, accepted=False)
 
     rows = _ladder(rfq, now, mid)
@@ -507,7 +527,7 @@ def rfq_execute(
         )
         if not result.applied:
             raise Conflict(f"the fill of order {leg.order_id} was refused: {result.fill.refused_reason}")
-    push.ladder_changed(rfq.pk)
+    _push_snapshot(rfq, now)
     return ExecuteResult(rfq, quote, accepted=True)
 
 
@@ -607,7 +627,7 @@ def _expire(rfq_id: int, now: datetime) -> CloseResult:
         )
     _close_quotes(rfq, now)
     _score_invitations(rfq, mid_price(rfq.legs.get(index=0).instrument), winner=None)
-    push.ladder_changed(rfq.pk)
+    _push_snapshot(rfq, now)
     return CloseResult(rfq.status)
 
 
@@ -620,5 +640,5 @@ def rfq_cancel(*, actor, rfq_id: int, now: datetime | None = None) -> Rfq:
         rfq, RfqEventType.CANCEL, now=now, actor=actor, reason="cancelled by the trader", also=("closed_at",)
     )
     _close_quotes(rfq, now)
-    push.ladder_changed(rfq.pk)
+    _push_snapshot(rfq, now)
     return rfq
