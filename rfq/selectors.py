@@ -95,22 +95,16 @@ def _invitation_rows(rfq_id: int):
     return Invitation.objects.filter(rfq_id=rfq_id).values_list("counterparty__name", "first_response_at", "passed")
 
 
-def ladder_patch(rfq: Rfq, *, now: datetime, mid, counterparties: bool = False) -> dict:
+def ladder_patch(rfq: Rfq, *, now: datetime, mid, live: list[Quote], counterparties: bool = False) -> dict:
     """The snapshot fields a quote, an update, a withdrawal or a pass changes, for the push
-    of an open RFQ (`rfq` as just written, `mid` the mid now): its status, outcome, countdown
-    and ladder in one query on the live quotes (plus one on the invitations when a provider's
-    first answer changed `counterparties`). A client replaces these fields of its copy."""
+    of an open RFQ: `rfq` and its `live` quotes (with their counterparties) as the service
+    has just written them, `mid` the mid now. Status, outcome, countdown and ladder without a
+    query; the invitations are read only when a provider's first answer changed
+    `counterparties`. A client replaces these fields of its copy."""
     if not rfq.is_open:
         raise ValueError(f"RFQ {rfq.pk} is {rfq.status}: its changes are pushed as whole snapshots")
-    live = Quote.objects.filter(rfq_id=rfq.pk, status=QuoteStatus.LIVE).values_list(
-        "pk", "counterparty__name", "bid", "ask", "size", "received_at", "valid_until"
-    )
-    quotes, valid_until = [], {}
-    for pk, provider, bid, ask, size, received_at, until in live:
-        quotes.append(
-            ladder_domain.LadderQuote(pk, provider, bid, ask, size, received_at.timestamp(), until.timestamp())
-        )
-        valid_until[pk] = until
+    quotes = [ladder_quote(q) for q in live]
+    valid_until = {q.pk: q.valid_until for q in live}
     rows = ladder_domain.ladder(quotes, client_side=rfq.side, mid=mid, now=now.timestamp())
     body = {
         "id": rfq.pk,

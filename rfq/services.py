@@ -16,7 +16,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from core.decimals import to_step
+from core.decimals import QUANTITY_PLACES, to_step
+from core.decimals import price as stored_price
 from core.errors import Conflict, DomainError, NotFound
 from core.locks import lock_all, lock_many, lock_one
 from core.vocabulary import QuoteEventType, QuoteStatus, RfqEventType, RfqStatus
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 DEFAULT_WINDOW_SECONDS = settings.RFQ_DEFAULT_WINDOW_SECONDS
 MAX_WINDOW_SECONDS = 300
 PROVIDER_SEED = settings.RFQ_PROVIDER_SEED
+QUANTITY_QUANTUM = Decimal(1).scaleb(-QUANTITY_PLACES)
 COUNTERPARTY_FIELDS = ("name", "asset_classes", "tier", "enabled", "max_notional", "connection", "notes")
 
 
@@ -113,11 +115,18 @@ def _rfq_transition(rfq: Rfq, event: RfqEventType, *, now, actor=None, reason=""
     )
 
 
-def _quote_transition(quote: Quote, event: QuoteEventType, *, now, actor=None, reason="") -> None:
+def _quote_transition(
+    quote: Quote, event: QuoteEventType, *, now, actor=None, reason="", events: list | None = None
+) -> None:
+    """`events` given: the audit row is appended to it, for the caller to insert with the
+    others in one statement (a quote and the one it replaces)."""
     before = quote.status if quote.pk else ""
     quote.status = apply_quote(before, event)
-    quote.save()
-    RfqEvent.objects.create(
+    if quote.pk:
+        quote.save(update_fields=["status"])
+    else:
+        quote.save()
+    row = RfqEvent(
         rfq_id=quote.rfq_id,
         quote=quote,
         actor=actor,
@@ -127,6 +136,10 @@ def _quote_transition(quote: Quote, event: QuoteEventType, *, now, actor=None, r
         to_status=quote.status,
         reason=reason[:300],
     )
+    if events is None:
+        row.save()
+    else:
+        events.append(row)
 
 
 # --- Opening -----------------------------------------------------------------------------
@@ -311,11 +324,18 @@ def _push_snapshot(rfq: Rfq, now: datetime) -> None:
     push.ladder_changed(rfq, selectors.rfq_snapshot(rfq.pk, now=now))
 
 
-def _push_ladder(rfq: Rfq, now: datetime, *, counterparties: bool = False) -> None:
-    """The push of a quote, an update, a withdrawal or a pass: the new ladder from one query,
-    no snapshot (this is the path every quote takes)."""
+def _live_quotes(rfq: Rfq) -> list[Quote]:
+    """The RFQ's live quotes, with their providers. Read, not locked: every change to an
+    RFQ's quotes is made under the RFQ's row lock, which the caller holds."""
+    return list(Quote.objects.filter(rfq=rfq, status=QuoteStatus.LIVE).select_related("counterparty"))
+
+
+def _push_ladder(rfq: Rfq, now: datetime, live: list[Quote], *, counterparties: bool = False) -> None:
+    """The push of a quote, an update, a withdrawal or a pass: the ladder of the live quotes
+    as the service has just left them, no snapshot (this is the path every quote takes)."""
     mid = mid_price(rfq.order.instrument)
-    push.ladder_changed(rfq, selectors.ladder_patch(rfq, now=now, mid=mid, counterparties=counterparties))
+    body = selectors.ladder_patch(rfq, now=now, mid=mid, live=live, counterparties=counterparties)
+    push.ladder_changed(rfq, body)
 
 
 @transaction.atomic
@@ -347,12 +367,6 @@ def provider_act(*, invitation_id: int, index: int, now: datetime | None = None)
     )
 
 
-def _live_quote_locked(inv: Invitation) -> Quote | None:
-    """The provider's live quote in this RFQ (at most one), locked; the RFQ is locked first."""
-    found = lock_all(Quote.objects.filter(invitation=inv, status=QuoteStatus.LIVE))
-    return found[0] if found else None
-
-
 @transaction.atomic
 def quote_submit(
     *,
@@ -366,31 +380,35 @@ def quote_submit(
     """A provider's quote, or its update (which replaces its live quote). A quote after the
     window, or for an RFQ that ended, is ignored (None)."""
     now = _now(now)
-    inv = Invitation.objects.get(pk=invitation_id)
+    inv = Invitation.objects.select_related("counterparty").get(pk=invitation_id)
     rfq = _lock_quoted_rfq(inv.rfq_id)
     if not _accepting(rfq, now):
         log.info("RFQ %s: late quote from invitation %s ignored", rfq.pk, inv.pk)
         return None
     if (bid is None and ask is None) or size <= 0:
         raise DomainError("a quote needs a price and a positive size")
-    previous = _live_quote_locked(inv)
+    live = _live_quotes(rfq)
+    previous = next((q for q in live if q.invitation_id == inv.pk), None)
+    events: list[RfqEvent] = []
     if previous is not None:
-        _quote_transition(previous, QuoteEventType.REPLACE, now=now, reason="updated by the provider")
+        _quote_transition(previous, QuoteEventType.REPLACE, now=now, reason="updated by the provider", events=events)
     quote = Quote(
         rfq=rfq,
         invitation=inv,
-        counterparty_id=inv.counterparty_id,
-        bid=bid,
-        ask=ask,
-        size=min(Decimal(size), rfq.quantity),
+        counterparty=inv.counterparty,
+        # At the columns' precision, so the quote held here (and pushed) is the one stored.
+        bid=None if bid is None else stored_price(bid),
+        ask=None if ask is None else stored_price(ask),
+        size=Decimal(min(Decimal(size), rfq.quantity)).quantize(QUANTITY_QUANTUM),
         received_at=now,
         valid_until=now + timedelta(seconds=validity_seconds),
         replaces=previous,
     )
-    _quote_transition(quote, QuoteEventType.RECEIVE, now=now, reason="update" if previous else "quote")
+    _quote_transition(quote, QuoteEventType.RECEIVE, now=now, reason="update" if previous else "quote", events=events)
+    RfqEvent.objects.bulk_create(events)
     first = _first_response(inv, now)
     _rfq_transition(rfq, RfqEventType.QUOTE, now=now, reason=f"quote {quote.pk}")
-    _push_ladder(rfq, now, counterparties=first)
+    _push_ladder(rfq, now, [q for q in live if q is not previous] + [quote], counterparties=first)
     return quote
 
 
@@ -399,12 +417,13 @@ def quote_withdraw(*, invitation_id: int, now: datetime | None = None) -> Quote 
     now = _now(now)
     inv = Invitation.objects.get(pk=invitation_id)
     rfq = _lock_quoted_rfq(inv.rfq_id)
-    quote = _live_quote_locked(inv)
+    live = _live_quotes(rfq)
+    quote = next((q for q in live if q.invitation_id == inv.pk), None)
     if quote is None or not rfq.is_open:
         return None
     _quote_transition(quote, QuoteEventType.WITHDRAW, now=now, reason="withdrawn by the provider")
     _rfq_transition(rfq, RfqEventType.QUOTE, now=now, reason=f"quote {quote.pk} withdrawn")
-    _push_ladder(rfq, now)
+    _push_ladder(rfq, now, [q for q in live if q is not quote])
     return quote
 
 
@@ -417,7 +436,7 @@ def invitation_pass(*, invitation_id: int, now: datetime | None = None) -> None:
         return None
     inv.passed = True
     _first_response(inv, now)
-    _push_ladder(rfq, now, counterparties=True)
+    _push_ladder(rfq, now, _live_quotes(rfq), counterparties=True)
     return None
 
 
