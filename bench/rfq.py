@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -50,9 +51,9 @@ def _worker_init(database_name: str) -> None:
     connection.settings_dict["NAME"] = database_name
 
 
-def _submit(invitation_id: int, ask: str, due: float) -> tuple[int, float]:
+def _submit(invitation_id: int, ask: str, due: float) -> tuple[int, tuple[float, float, float]]:
     """Arrives at `due` (perf_counter, one clock for every process): waits for it, then hands
-    the quote to the service."""
+    the quote to the service. Returns the quote's id and (due, started, committed)."""
     from decimal import Decimal as D
 
     from rfq import services
@@ -60,8 +61,9 @@ def _submit(invitation_id: int, ask: str, due: float) -> tuple[int, float]:
     delay = due - time.perf_counter()
     if delay > 0:
         time.sleep(delay)
+    started = time.perf_counter()
     q = services.quote_submit(invitation_id=invitation_id, bid=None, ask=D(ask), size=D("10000"), validity_seconds=600)
-    return q.pk, due
+    return q.pk, (due, started, time.perf_counter())
 
 
 def _wait(seconds: float) -> None:
@@ -92,14 +94,29 @@ def run(rounds: int, spread: float = 2.0, workers: int = 4, in_process: bool = F
         finally:
             pool.shutdown(wait=True)
         figures["rfq_submitters"] = f"{workers} {'threads' if in_process else 'processes'}"
+        figures["rfq_load_average_1m"] = os.getloadavg()[0]  # timings on a shared machine: read with it
         return figures
     finally:
         connection.close()
         bench_name = connection.settings_dict["NAME"]
-        connection.creation.destroy_test_db(real_name, verbosity=0)
+        _destroy(connection, real_name)
         if connection.vendor == "sqlite":
             for leftover in (Path(f"{bench_name}-wal"), Path(f"{bench_name}-shm")):
                 leftover.unlink(missing_ok=True)
+
+
+def _destroy(connection, real_name: str) -> None:
+    """Drop the bench database; a connection of a finished submitter may take a moment to go."""
+    from django.db import OperationalError
+
+    for attempt in range(10):
+        try:
+            connection.creation.destroy_test_db(real_name, verbosity=0)
+            return
+        except OperationalError:
+            if attempt == 9:
+                raise
+            time.sleep(0.5)
 
 
 def _setup() -> tuple[list[int], dict[int, list[int]]]:
@@ -189,7 +206,7 @@ async def _measure(rfq_ids: list[int], invitations: dict[int, list[int]], rounds
 
     loop = asyncio.get_running_loop()
     rng = random.Random(5)
-    arrived: dict[int, float] = {}
+    arrived: dict[int, tuple[float, float, float]] = {}
     received: list[tuple[float, list[int]]] = []
     for _ in range(rounds):
         # Every provider answers every RFQ once a round, at seeded times spread over the round.
@@ -219,7 +236,12 @@ async def _measure(rfq_ids: list[int], invitations: dict[int, list[int]], rounds
     for at, ids in sorted(received):
         for qid in ids:
             first_seen.setdefault(qid, at)
-    latencies = [(first_seen[qid] - due) * 1000 for qid, due in arrived.items()]
+    latencies = [(first_seen[qid] - due) * 1000 for qid, (due, _, _) in arrived.items()]
+    # Where the time went: waiting for a free submitter (the machine or the submitters are
+    # saturated), inside quote_submit (its transaction), and from its commit to the socket.
+    waited = np.array([(started - due) * 1000 for due, started, _ in arrived.values()])
+    service = np.array([(committed - started) * 1000 for _, started, committed in arrived.values()])
+    pushed = np.array([(first_seen[qid] - committed) * 1000 for qid, (_, _, committed) in arrived.items()])
     for ws in sockets.values():
         await ws.disconnect()
     samples = np.array(latencies)
@@ -227,6 +249,12 @@ async def _measure(rfq_ids: list[int], invitations: dict[int, list[int]], rounds
         "rfq_quote_to_ladder_p50_ms": float(np.percentile(samples, 50)),
         "rfq_quote_to_ladder_p99_ms": float(np.percentile(samples, 99)),
         "rfq_quote_to_ladder_max_ms": float(samples.max()),
+        "rfq_wait_for_submitter_p50_ms": float(np.percentile(waited, 50)),
+        "rfq_wait_for_submitter_p99_ms": float(np.percentile(waited, 99)),
+        "rfq_quote_submit_p50_ms": float(np.percentile(service, 50)),
+        "rfq_quote_submit_p99_ms": float(np.percentile(service, 99)),
+        "rfq_commit_to_socket_p50_ms": float(np.percentile(pushed, 50)),
+        "rfq_commit_to_socket_p99_ms": float(np.percentile(pushed, 99)),
         "rfq_samples": len(latencies),
         "rfq_providers": PROVIDERS,
         "rfq_concurrent_rfqs": RFQS,
@@ -258,6 +286,16 @@ def main() -> None:
             "PASS" if p99 < GOAL_P99_MS else "FAIL",
         ),
         ("quote -> ladder pushed max (ms)", figures["rfq_quote_to_ladder_max_ms"], ""),
+        *[
+            (f"  {part} {q} (ms)", figures[f"rfq_{key}_{q}_ms"], "")
+            for part, key in (
+                ("waiting for a free submitter", "wait_for_submitter"),
+                ("inside quote_submit (its transaction)", "quote_submit"),
+                ("from its commit to the websocket client", "commit_to_socket"),
+            )
+            for q in ("p50", "p99")
+        ],
+        ("load average at the end (1 min, all agents on this machine)", figures["rfq_load_average_1m"], ""),
     ]
     print(f"RFQ: {PROVIDERS} providers x {RFQS} concurrent RFQs, quotes submitted by {figures['rfq_submitters']}")
     width = max(len(r[0]) for r in rows)
