@@ -12,12 +12,13 @@ dissemination, an execution or a close; the ladder, status and countdown for a q
 update, a withdrawal or a pass). A client applies a push by replacing those fields of its
 copy; the result equals a fresh snapshot (tests/rfq/test_push.py proves it).
 
-Sending: through a per-process event loop in a thread of its own, so that neither the
-committing request, task or bench thread waits for Redis nor opens a connection per push
-(`async_to_sync` outside an event loop makes a loop, and a connection, per call). Pushes of
-one RFQ leave in the order they were handed over; different RFQs do not wait for each
-other. The in-memory layer of the embedded mode is bound to the server's loop, so there the
-push goes through `async_to_sync` as before."""
+Sending: from the committing thread, on an event loop that thread keeps for its pushes,
+so the channel layer's Redis connections are reused (`async_to_sync` outside an event loop
+makes a new loop, and with it a new connection, for every push) and no push waits for
+another thread. The in-memory layer of the embedded mode is bound to the server's loop, so
+there the push goes through `async_to_sync` as before. A push that fails (Redis away) is
+logged by the on_commit machinery and lost: the client sees the gap in the numbers and
+re-fetches the snapshot."""
 
 from __future__ import annotations
 
@@ -25,7 +26,6 @@ import asyncio
 import logging
 import os
 import threading
-from concurrent.futures import TimeoutError as FutureTimeout
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
@@ -61,18 +61,6 @@ def send(group: str, message: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    if isinstance(layer, InMemoryChannelLayer):
-        _send_in_process(layer, group, message)
-    else:
-        _sender.submit(layer, group, message)
-
-
-def flush(timeout: float = 5.0) -> bool:
-    """Wait until every push handed over so far has left (bench, shutdown). False on timeout."""
-    return _sender.flush(timeout)
-
-
-def _send_in_process(layer, group: str, message: dict) -> None:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -80,63 +68,19 @@ def _send_in_process(layer, group: str, message: dict) -> None:
     else:
         log.warning("%s: push skipped, called from inside a running event loop", group)
         return
-    async_to_sync(layer.group_send)(group, {"type": EVENT, "message": message})
+    event = {"type": EVENT, "message": message}
+    if isinstance(layer, InMemoryChannelLayer):
+        async_to_sync(layer.group_send)(group, event)
+    else:
+        _thread_loop().run_until_complete(layer.group_send(group, event))
 
 
-class _Sender:
-    """One event loop thread per process; started on first use and again after a fork (a
-    Celery prefork child inherits the parent's object but not its thread)."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._pid: int | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._tails: dict[str, asyncio.Future] = {}  # the last push of each group, in the loop
-
-    def _running_loop(self) -> asyncio.AbstractEventLoop:
-        with self._lock:
-            if self._pid != os.getpid():
-                loop = asyncio.new_event_loop()
-                threading.Thread(target=loop.run_forever, name="rfq-push", daemon=True).start()
-                self._loop, self._pid, self._tails = loop, os.getpid(), {}
-            return self._loop
-
-    def submit(self, layer, group: str, message: dict) -> None:
-        loop = self._running_loop()
-        loop.call_soon_threadsafe(self._chain, loop, layer, group, message)
-
-    def _chain(self, loop, layer, group: str, message: dict) -> None:
-        previous = self._tails.get(group)
-        task = loop.create_task(self._send(layer, group, message, previous))
-        self._tails[group] = task
-        task.add_done_callback(lambda t: self._done(group, t))
-
-    @staticmethod
-    async def _send(layer, group: str, message: dict, previous: asyncio.Future | None) -> None:
-        if previous is not None:
-            await asyncio.wait([previous])  # one RFQ's pushes in order; a failed one is logged, not re-raised
-        await layer.group_send(group, {"type": EVENT, "message": message})
-
-    def _done(self, group: str, task: asyncio.Task) -> None:
-        if self._tails.get(group) is task:
-            del self._tails[group]
-        if not task.cancelled() and task.exception() is not None:
-            # A lost push is a gap the client sees and repairs by re-fetching the snapshot.
-            log.warning("%s: push failed: %r", group, task.exception())
-
-    def flush(self, timeout: float) -> bool:
-        if self._pid != os.getpid() or self._loop is None:
-            return True
-
-        async def drained():
-            while self._tails:
-                await asyncio.wait(list(self._tails.values()))
-
-        try:
-            asyncio.run_coroutine_threadsafe(drained(), self._loop).result(timeout)
-        except FutureTimeout:
-            return False
-        return True
+_local = threading.local()
 
 
-_sender = _Sender()
+def _thread_loop() -> asyncio.AbstractEventLoop:
+    """This thread's loop for pushes; a new one in a forked child (a Celery prefork worker),
+    which must not share its parent's connections."""
+    if getattr(_local, "pid", None) != os.getpid():
+        _local.loop, _local.pid = asyncio.new_event_loop(), os.getpid()
+    return _local.loop
