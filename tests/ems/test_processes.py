@@ -242,6 +242,26 @@ class Stack:
         assert code == 201, body
         return body
 
+    def wait_task_in_flight(self, timeout: float = 30.0) -> None:
+        """Until the worker has taken a task it has not finished (acks_late: acknowledged only
+        at the end), so the kill that follows lands while it works."""
+        left_by_kills = getattr(self, "_in_flight", (0, 0))[0]
+
+        def working():
+            self.processes.alive("worker")
+            return self.redis.hlen("unacked") > left_by_kills
+
+        wait_for(working, timeout, "the worker to take a task", poll=0.002)
+
+    def in_flight(self) -> tuple[int, int]:
+        """After a kill: the tasks the dead worker had taken and not acknowledged (kombu keeps
+        them in its `unacked` hash), and the venue reports its consumers had read and not
+        acknowledged; counted since the previous call."""
+        tasks = self.redis.hlen("unacked")
+        reports = self.redis.xpending(REPORTS, "ems")["pending"] if self.redis.exists(REPORTS) else 0
+        before, self._in_flight = getattr(self, "_in_flight", (0, 0)), (tasks, reports)
+        return tasks - before[0], reports
+
     # ---- the venue side's record
 
     def venue_reports(self) -> list[dict]:
@@ -251,7 +271,7 @@ class Stack:
         return [json.loads(fields["m"]) for _, fields in self.redis.xrange(COMMANDS)]
 
 
-def wait_for(condition, timeout: float, what: str):
+def wait_for(condition, timeout: float, what: str, poll: float = 0.1):
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
@@ -259,7 +279,7 @@ def wait_for(condition, timeout: float, what: str):
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.1)
+        time.sleep(poll)
 
 
 @pytest.fixture
@@ -491,6 +511,10 @@ SHORT = [
 LONG = [
     ("MSFT", "20000", "DARK", {"horizon_seconds": 3600}),
     ("NVDA", "50000", "TWAP", {"horizon_seconds": 3600}),
+    ("AAPL", "30000", "ICEBERG", {"horizon_seconds": 3600, "display_quantity": 300}),
+    ("JPM", "10000", "POV", {"horizon_seconds": 3600, "participation_rate": 0.05}),
+    ("BTC-USD", "5", "VWAP", {"horizon_seconds": 3600}),
+    ("ETH-USD", "50", "DARK", {"horizon_seconds": 3600}),
 ]
 
 
@@ -505,14 +529,18 @@ def test_sigkilled_workers_lose_nothing_and_double_nothing_then_the_kill_switch_
 
     for spec in LONG:
         long_ids.append(start(*spec))
+    hits: list[tuple[int, int]] = []  # per kill: (tasks it interrupted, venue reports it left unacknowledged)
     for kill in range(KILLS):
         since = timezone.now()
         stack.start_worker()
         stack.wait_worker_ticking(since)
         started.append(start(*SHORT[kill % len(SHORT)]))
-        time.sleep(rng.uniform(0.0, 1.5))  # the random moment of the kill, not a wait for a state
-        stack.processes.alive("worker")
+        # The random moment of the kill: some time into the run, then some time into a task.
+        time.sleep(rng.uniform(0.0, 1.0))
+        stack.wait_task_in_flight()
+        time.sleep(rng.uniform(0.0, 0.1))
         stack.kill_worker()
+        hits.append(stack.in_flight())
     stack.start_worker()
 
     end = max(Execution.objects.filter(pk__in=started).values_list("end_at", flat=True))
@@ -529,7 +557,9 @@ def test_sigkilled_workers_lose_nothing_and_double_nothing_then_the_kill_switch_
         "a long execution to have a child order working at a venue",
     )
     code, body = stack.request("POST", "/api/killswitch/", {}, user="trader")
+    running = Execution.objects.filter(pk__in=long_ids, status=states.RUNNING).count()
     assert (code, body) == (200, {"stopped": len(long_ids)})
+    assert running == 0
 
     everything = started + long_ids
 
@@ -544,4 +574,5 @@ def test_sigkilled_workers_lose_nothing_and_double_nothing_then_the_kill_switch_
 
     figures = assert_books_agree(stack, executions_of(everything))
     assert stack.processes.starts["worker"] == KILLS + 1
-    print(f"chaos: {KILLS} SIGKILLs, {len(everything)} executions, {figures}")
+    interrupted = sum(1 for tasks, _ in hits if tasks)
+    print(f"chaos: {KILLS} SIGKILLs ({interrupted} mid-task, per kill {hits}), {figures}")
