@@ -157,6 +157,7 @@ class Stack:
         self.processes, self.port, self.redis = processes, port, redis_client
         self.base = f"http://127.0.0.1:{port}"
         self.tokens: dict[str, str] = {}
+        self._in_flight = (0, 0)  # (tasks in kombu's unacked hash, venue reports pending) after the last kill
 
     # ---- processes
 
@@ -245,7 +246,7 @@ class Stack:
     def wait_task_in_flight(self, timeout: float = 30.0) -> None:
         """Until the worker has taken a task it has not finished (acks_late: acknowledged only
         at the end), so the kill that follows lands while it works."""
-        left_by_kills = getattr(self, "_in_flight", (0, 0))[0]
+        left_by_kills = self._in_flight[0]  # restored only after the visibility timeout (an hour)
 
         def working():
             self.processes.alive("worker")
@@ -254,12 +255,12 @@ class Stack:
         wait_for(working, timeout, "the worker to take a task", poll=0.002)
 
     def in_flight(self) -> tuple[int, int]:
-        """After a kill: the tasks the dead worker had taken and not acknowledged (kombu keeps
-        them in its `unacked` hash), and the venue reports its consumers had read and not
-        acknowledged; counted since the previous call."""
+        """After a kill: how many tasks the dead worker had taken and not acknowledged (kombu
+        keeps them in its `unacked` hash), and how many venue reports the EMS consumers had
+        read and not acknowledged (left for another consumer to claim)."""
         tasks = self.redis.hlen("unacked")
         reports = self.redis.xpending(REPORTS, "ems")["pending"] if self.redis.exists(REPORTS) else 0
-        before, self._in_flight = getattr(self, "_in_flight", (0, 0)), (tasks, reports)
+        before, self._in_flight = self._in_flight, (tasks, reports)
         return tasks - before[0], reports
 
     # ---- the venue side's record
