@@ -27,8 +27,10 @@ LOCK_ORDER = (
 
 
 def lock_one(model: type[models.Model], pk: int, *, what: str | None = None) -> models.Model:
-    """The row `pk`, locked until the transaction ends, or NotFound."""
-    row = model._default_manager.select_for_update().filter(pk=pk).first()
+    """The row `pk`, locked until the transaction ends, or NotFound. Only that row: a default
+    ordering over a relation (Position's by instrument symbol) joins another table, and a
+    bare FOR UPDATE would lock the joined row too, out of LOCK_ORDER."""
+    row = model._default_manager.select_for_update(of=("self",)).filter(pk=pk).first()
     if row is None:
         raise NotFound(f"{what or model._meta.verbose_name} {pk} does not exist")
     return row
