@@ -24,3 +24,12 @@ class HasRole(BasePermission):
 
     def has_permission(self, request, view):
         return roles.role_of(request.user) is not None
+
+
+class IsPMOrTrader(BasePermission):
+    """The people who own or work an order: not the admin."""
+
+    message = "Only a portfolio manager or a trader may do this."
+
+    def has_permission(self, request, view):
+        return roles.role_of(request.user) in (roles.PM, roles.TRADER)

@@ -27,6 +27,25 @@ def _lookup(user) -> str | None:
     return None
 
 
+def role_subquery(user_id):
+    """The role of the user `user_id` (an OuterRef) as a subquery, so a query that loads a
+    user can bring its role along (superusers aside: they are ADMIN whatever their groups).
+    The same precedence as _lookup: Admin, then Trader, then PM."""
+    from django.contrib.auth.models import Group
+    from django.db.models import Case, IntegerField, Subquery, Value, When
+
+    precedence = Case(
+        *(When(name=role, then=Value(rank)) for rank, role in enumerate((ADMIN, TRADER, PM))),
+        output_field=IntegerField(),
+    )
+    return Subquery(Group.objects.filter(user=user_id, name__in=ROLES).order_by(precedence).values("name")[:1])
+
+
+def remember_role(user, role: str | None) -> None:
+    """Keep a role found with the user (role_subquery) for the rest of the request."""
+    setattr(user, _CACHE_ATTR, role)
+
+
 def is_pm(user) -> bool:
     return role_of(user) == PM
 

@@ -7,10 +7,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import OuterRef
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
+
+from accounts import roles
 
 
 def token_expired(token: Token, *, now=None) -> bool:
@@ -19,7 +22,20 @@ def token_expired(token: Token, *, now=None) -> bool:
 
 class ExpiringTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key):
-        user, token = super().authenticate_credentials(key)
+        # The user's role comes in the same query as the token and the user: every API
+        # request asks for it (accounts.permissions), so it costs no query of its own.
+        try:
+            token = (
+                Token.objects.select_related("user")
+                .annotate(role_found=roles.role_subquery(OuterRef("user_id")))
+                .get(key=key)
+            )
+        except Token.DoesNotExist:
+            raise exceptions.AuthenticationFailed("Invalid token.") from None
+        user = token.user
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed("User inactive or deleted.")
+        roles.remember_role(user, roles.ADMIN if user.is_superuser else token.role_found)
         if token_expired(token):
             token.delete()
             raise exceptions.AuthenticationFailed("Token has expired; ask /api/auth/token/ for a new one.")

@@ -6,7 +6,9 @@ its latency is measured from that intended send time (no coordinated omission). 
 - postgres: the production set-up, `manage.py serve` with WEB_WORKERS uvicorn workers, the
   psycopg pool (DB_POOL_MAX_SIZE per worker) and Redis, on a fresh database;
 - embedded: the default `make run` set-up (SQLite, one process, in-process worker).
-Peak connections are sampled from pg_stat_activity (PostgreSQL only).
+Peak connections are sampled from pg_stat_activity (PostgreSQL only). Beside each row, the
+CPU the server's processes and its PostgreSQL backends spent per answered request (from
+/proc): on a shared machine that figure moves far less than latency does.
 
     .venv/bin/python bench/oms.py [--rates 50,200,500] [--seconds 5] [--setups postgres,embedded]
 Environment: BENCH_PG (default postgres://postgres@127.0.0.1:5432/harden_bench; the database is
@@ -173,6 +175,66 @@ def portfolios(port: int, token: str) -> list[int]:
     return [p["id"] for p in (data["results"] if isinstance(data, dict) else data)]
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+class CpuMeter:
+    """CPU seconds spent by the server (every process of it) and by its database backends
+    while one rate runs: the machine is shared, so wall-clock figures move with other
+    people's load; CPU per order moves much less."""
+
+    def __init__(self, setup: "Setup"):
+        self.setup = setup
+
+    def _pids(self) -> tuple[list[int], list[int]]:
+        web = _descendants(self.setup.server.pid)
+        db = []
+        if self.setup.name == "postgres":
+            with psycopg.connect(self.setup.url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+                query = "SELECT pid FROM pg_stat_activity WHERE datname = %s"
+                db = [r[0] for r in conn.execute(query, [self.setup.database])]
+        return web, db
+
+    def __enter__(self):
+        self.web, self.db = self._pids()
+        self.before = {pid: _cpu_seconds(pid) for pid in self.web + self.db}
+        return self
+
+    def __exit__(self, *exc):
+        web, db = self._pids()
+        self.web_seconds = sum(_cpu_seconds(p) - self.before.get(p, 0.0) for p in set(web))
+        # A backend gone meanwhile took its time with it: counted up to what was seen.
+        self.db_seconds = sum(_cpu_seconds(p) - self.before.get(p, 0.0) for p in set(db))
+
+
 class ConnectionSampler(threading.Thread):
     def __init__(self, url: str, database: str):
         super().__init__(daemon=True)
@@ -248,11 +310,17 @@ def run_setup(setup: Setup, rates: list[int], seconds: float) -> list[dict]:
                 sampler = ConnectionSampler(setup.url, setup.database)
                 sampler.start()
             client = Client(setup.port, token, CLIENT_CONNECTIONS)
-            row = asyncio.run(drive(client, rate, seconds, ids, f"{setup.name}-{rate}-{time.time_ns()}"))
+            with CpuMeter(setup) as cpu:
+                row = asyncio.run(drive(client, rate, seconds, ids, f"{setup.name}-{rate}-{time.time_ns()}"))
             if sampler is not None:
                 sampler.running = False
                 sampler.join()
             created = set(row.pop("_created"))
+            answered = max(1, sum(row["statuses"].values()))
+            row["web_cpu_ms_per_request"] = round(cpu.web_seconds * 1000 / answered, 2)
+            row["db_cpu_ms_per_request"] = (
+                round(cpu.db_seconds * 1000 / answered, 2) if setup.name == "postgres" else None
+            )
             row["missing_after"] = len(created - present_ids(setup))
             row |= {"setup": setup.name, "peak_connections": sampler.peak if sampler else None, "bound": setup.bound}
             rows.append(row)
@@ -279,16 +347,22 @@ def main():
                 setup = embedded_setup(Path(directory))
             rows += run_setup(setup, rates, args.seconds)
     head = f"{'setup':<10}{'offered/s':>10}{'achieved/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
-    head += f"{'missing':>9}{'peak conns':>12}{'bound':>7}  statuses"
+    head += f"{'missing':>9}{'peak conns':>12}{'bound':>7}{'web cpu':>9}{'db cpu':>8}  statuses"
     print(head)
     print("-" * len(head))
     for r in rows:
         peak = "-" if r["peak_connections"] is None else r["peak_connections"]
         bound = "-" if r["bound"] is None else r["bound"]
+        db_cpu = "-" if r["db_cpu_ms_per_request"] is None else r["db_cpu_ms_per_request"]
         print(
             f"{r['setup']:<10}{r['offered']:>10}{r['achieved_per_s']:>12}{r['p50_ms']:>9}{r['p99_ms']:>9}"
-            f"{r['errors']:>8}{r['missing_after']:>9}{peak!s:>12}{bound!s:>7}  {r['statuses']}"
+            f"{r['errors']:>8}{r['missing_after']:>9}{peak!s:>12}{bound!s:>7}"
+            f"{r['web_cpu_ms_per_request']:>9}{db_cpu!s:>8}  {r['statuses']}"
         )
+    print(
+        "web cpu / db cpu: CPU ms per answered request of the server's processes and of its "
+        "PostgreSQL backends (the machine is shared: wall-clock figures move with others' load)"
+    )
     print(json.dumps({"seconds_per_rate": args.seconds, "rows": rows}))
 
 

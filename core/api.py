@@ -6,8 +6,9 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
@@ -67,8 +68,38 @@ class FutureDateTimeField(serializers.DateTimeField):
 
 
 class Pagination(LimitOffsetPagination):
+    """Every API list's pages (the default pagination class): limit and offset must be
+    valid when given; limit=abc, limit=0, limit above the maximum or offset=-1 is a 400 per
+    parameter, never a silently ignored one."""
+
     default_limit = 100
     max_limit = 1000
+
+    def _number(self, request, name: str, minimum: int, maximum: int | None) -> int | None:
+        raw = request.query_params.get(name)
+        if raw is None:
+            return None
+        if not (raw.isascii() and raw.isdigit()) or int(raw) < minimum or (maximum is not None and int(raw) > maximum):
+            upper = f" and {maximum}" if maximum is not None else ""
+            raise ValidationError({name: [f"Give a whole number between {minimum}{upper}."]})
+        return int(raw)
+
+    def get_limit(self, request):
+        limit = self._number(request, self.limit_query_param, 1, self.max_limit)
+        return self.default_limit if limit is None else limit
+
+    def get_offset(self, request):
+        offset = self._number(request, self.offset_query_param, 0, None)
+        return 0 if offset is None else offset
+
+    def get_schema_operation_parameters(self, view):
+        params = super().get_schema_operation_parameters(view)
+        for param in params:
+            if param["name"] == self.limit_query_param:
+                param["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_limit}
+            elif param["name"] == self.offset_query_param:
+                param["schema"] = {"type": "integer", "minimum": 0}
+        return params
 
 
 def _refuse_oversized(parser_context) -> None:
@@ -104,3 +135,17 @@ class SafeMultiPartParser(MultiPartParser):
     def parse(self, stream, media_type=None, parser_context=None):
         _refuse_oversized(parser_context)
         return super().parse(stream, media_type, parser_context)
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """django-filter reads a blank filter (`?side=`) as no filter at all; the schema says a
+    value must be one of its choices. A filter given blank is a 400, never silently ignored."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None:
+            names = set(filterset_class.base_filters)
+            blank = [k for k in names & set(request.query_params) if not any(request.query_params.getlist(k))]
+            if blank:
+                raise ValidationError({k: ["Give a value, or leave the parameter out."] for k in sorted(blank)})
+        return super().filter_queryset(request, queryset, view)

@@ -4,7 +4,8 @@ and still increasing after a restart, because a new counter starts from the cloc
 
 import time
 
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 KEY = "seq:{stream}"
 TIMEOUT = None  # never expires
@@ -17,6 +18,29 @@ def next_sequence(stream: str, *, backend=None) -> int:
     # handed out before it: microseconds since the epoch outrun one increment per event.
     backend.add(key, int(time.time() * 1_000_000), timeout=TIMEOUT)
     return backend.incr(key)
+
+
+def next_sequences(streams: tuple[str, ...] | list[str], *, backend=None) -> dict[str, int]:
+    """The next number of each stream, as `next_sequence` gives it, in one round trip to
+    Redis (a pipeline of SET NX + INCR per stream) instead of three commands per stream."""
+    backend = backend or caches[DEFAULT_CACHE_ALIAS]  # the backend itself, not the proxy
+    client = _redis_client(backend)
+    if client is None:
+        return {stream: next_sequence(stream, backend=backend) for stream in streams}
+    start = int(time.time() * 1_000_000)
+    pipe = client.pipeline(transaction=False)
+    for stream in streams:
+        key = backend.make_and_validate_key(KEY.format(stream=stream))
+        # Django's Redis cache stores an int as a plain integer, so INCR works on what add() wrote.
+        pipe.set(key, start, nx=True)
+        pipe.incr(key)
+    answers = pipe.execute()
+    return {stream: int(answers[2 * i + 1]) for i, stream in enumerate(streams)}
+
+
+def _redis_client(backend):
+    """The redis-py client Django's Redis cache writes through (its first server), else None."""
+    return backend._cache.get_client(write=True) if isinstance(backend, RedisCache) else None
 
 
 async def current_sequences(streams: list[str], *, backend=None) -> dict[str, int | None]:

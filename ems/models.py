@@ -65,6 +65,9 @@ class Execution(models.Model):
     average_price = PriceField(null=True, blank=True)
     market_volume_at_start = QuantityField(null=True, blank=True)
     memory = models.JSONField(default=dict, blank=True)  # the algorithm's, kept verbatim
+    # The market's mid as the ticks saw it, [seconds since start, price]: the execution page's
+    # price path, kept with the execution because the market's own history is not stored.
+    market_path = models.JSONField(default=list, blank=True)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

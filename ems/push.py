@@ -11,6 +11,7 @@ from django.db import transaction
 from rest_framework.renderers import JSONRenderer
 
 from core.sequence import next_sequence
+from oms.push import order_work_changed
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ def execution_changed(execution) -> None:
     row = _json(ExecutionSerializer(execution).data)
     transaction.on_commit(lambda: _send(execution_group(execution.pk), {"execution": row}), robust=True)
     transaction.on_commit(lambda: _send(DESK_GROUP, {"execution": row}), robust=True)
+    order_work_changed(portfolio_id=execution.order.portfolio_id, execution=row)
 
 
 def child_changed(child) -> None:

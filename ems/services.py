@@ -49,7 +49,9 @@ from marketdata.models import Venue
 from marketdata.selectors import is_fresh, latest_snapshot, mid_price
 from oms import services as oms
 from oms.models import Order
-from sor.services import order_recommend
+from rfq import services as rfq_services
+from rfq.models import Rfq, RfqExecution
+from sor.services import order_decision, order_recommend
 
 log = logging.getLogger(__name__)
 
@@ -126,12 +128,12 @@ def execution_start(
         return existing
     if order.status not in STARTABLE_ORDER_STATUSES:
         raise Conflict(f"order {order.pk} is {order.status}: only an accepted or working order can be worked")
-    decision = order_recommend(order=order, actor=actor)
+    # The decision stored when the order was accepted is the record of why; a new one only
+    # for an order that has none (or has traded since, so the old one sized another quantity).
+    decision = order_decision(order) if order.filled_quantity == 0 else None
+    decision = decision or order_recommend(order=order, actor=actor)
     chosen = Strategy(strategy) if strategy else Strategy(decision.strategy)
-    if chosen == Strategy.RFQ:
-        # The RFQ desk works these (issue "RFQ"): an execution will open an RFQ and link it.
-        raise Conflict("an RFQ is worked from the RFQ ticket, not by an execution algorithm")
-    if chosen not in algos.ALGORITHMS:
+    if chosen != Strategy.RFQ and chosen not in algos.ALGORITHMS:
         raise Conflict(f"no execution algorithm for {chosen} yet")
     base = dict(decision.parameters) if chosen == Strategy(decision.strategy) else {}
     merged = {**base, **(parameters or {})}
@@ -521,6 +523,9 @@ def _drive_completion(
 ) -> None:
     """Winding down: cancel every open child; once none is open, end the execution and close
     the parent through the OMS command its completion calls for."""
+    rfq = Rfq.objects.filter(pk=execution.memory.get("rfq")).first() if execution.strategy == Strategy.RFQ else None
+    if rfq is not None and rfq.is_open:  # nothing may trade for an execution that is ending
+        rfq_services.rfq_cancel(actor=actor, rfq_id=rfq.pk)
     open_children = [c for c in children if c.is_open]
     for child in open_children:
         _child_cancel(child, execution.reason or "execution ending", outbox)
@@ -539,6 +544,131 @@ def _drive_completion(
     if order.status not in CLOSED_ORDER_STATUSES and order.filled_quantity < order.quantity:
         oms.order_expire(order_id=order.pk, actor=actor, reason=reason, payload={"execution": execution.pk})
     _transition(execution, E.FINISH, actor=actor, reason=reason)
+
+
+def _follow_amendment(execution: Execution, order: Order, children: list[ChildOrder], outbox: Outbox) -> None:
+    """The parent was amended (oms.services.order_amend): take its new quantity and limit,
+    and cancel the open children the new terms no longer allow (a limit now crossed, a dark
+    peg with no limit under a parent that now has one, more out than is left to do); the
+    algorithm re-places what it still wants."""
+    filled_elsewhere = order.filled_quantity - execution.filled_quantity  # e.g. by an RFQ
+    quantity = order.quantity - filled_elsewhere
+    if (quantity, order.limit_price) == (execution.quantity, execution.limit_price):
+        return
+    terms = {
+        "quantity": {"old": str(execution.quantity), "new": str(quantity)},
+        "limit_price": {
+            "old": None if execution.limit_price is None else str(execution.limit_price),
+            "new": None if order.limit_price is None else str(order.limit_price),
+        },
+    }
+    execution.quantity, execution.limit_price = quantity, order.limit_price
+    _transition(
+        execution,
+        E.AMEND,
+        reason=f"parent amended: quantity {terms['quantity']['old']} -> {terms['quantity']['new']}, "
+        f"limit {terms['limit_price']['old'] or 'market'} -> {terms['limit_price']['new'] or 'market'}",
+        payload=terms,
+        also=("quantity", "limit_price"),
+    )
+    live = sorted((c for c in children if c.status != states.CANCEL_PENDING), key=lambda c: c.seq, reverse=True)
+    out = sum((c.open_quantity for c in live), Decimal(0))
+    left = quantity - execution.filled_quantity
+    for child in live:
+        unpriced_under_limit = child.limit_price is None and order.limit_price is not None
+        if _crosses_limit(execution.side, order.limit_price, child.limit_price) or unpriced_under_limit:
+            _child_cancel(child, "parent amended: outside the new limit", outbox)
+        elif out > left:
+            _child_cancel(child, "parent amended: more out than is left to do", outbox)
+        else:
+            continue
+        out -= child.open_quantity
+
+
+def _work_rfq(execution: Execution, order: Order) -> None:
+    """An execution whose strategy is RFQ: open the RFQ on its first tick (the router's
+    window and number of counterparties), then wait for it to close. What the RFQ traded is
+    the execution's; what it leaves unfilled goes back to the router for an algorithm."""
+    rfq_id = execution.memory.get("rfq")
+    if rfq_id is None:
+        parameters = execution.parameters
+        window = int(float(parameters.get("horizon_seconds") or rfq_services.DEFAULT_WINDOW_SECONDS))
+        try:
+            rfq = rfq_services.rfq_open(
+                actor=execution.started_by,
+                order_id=order.pk,
+                quantity=execution.quantity - execution.filled_quantity,
+                window_seconds=min(max(window, 1), rfq_services.MAX_WINDOW_SECONDS),
+                top_n=int(parameters["counterparties"]) if parameters.get("counterparties") else None,
+            )
+        except DomainError as exc:  # no counterparty for it, an RFQ already open, ...
+            _rfq_fallback(execution, order, f"no RFQ could be opened ({exc})")
+            return
+        execution.memory = {**execution.memory, "rfq": rfq.pk}
+        return
+    rfq = Rfq.objects.get(pk=rfq_id)
+    if rfq.is_open:
+        return
+    traded = _rfq_book(execution)
+    if execution.filled_quantity >= execution.quantity:
+        _begin_completion(execution, Completion.FILLED, f"filled by RFQ #{rfq.pk}")
+        return
+    outcome = f"RFQ #{rfq.pk} {rfq.status.lower()}" + (f" after {traded.quantity} traded" if traded else "")
+    _rfq_fallback(execution, order, outcome)
+
+
+def _rfq_book(execution: Execution) -> RfqExecution | None:
+    """The execution's RFQ traded: the RFQ booked the fill to the order itself (apply_fill),
+    so the execution only counts it, once. Runs first in the tick, before anything compares
+    the execution's fills with the order's."""
+    rfq_id = execution.memory.get("rfq")
+    traded = RfqExecution.objects.filter(rfq_id=rfq_id).first() if rfq_id else None
+    if traded is None or execution.memory.get("rfq_booked"):
+        return traded
+    before = execution.filled_quantity
+    execution.filled_quantity = before + traded.quantity
+    execution.average_price = round_price(
+        ((execution.average_price or 0) * before + traded.price * traded.quantity) / execution.filled_quantity
+    )
+    execution.memory = {**execution.memory, "rfq_booked": True}
+    execution.save(update_fields=["filled_quantity", "average_price", "memory"])
+    push.execution_changed(execution)
+    return traded
+
+
+def _rfq_fallback(execution: Execution, order: Order, why: str) -> None:
+    """The router picks an algorithm (never RFQ again) for what is left; the switch is audited."""
+    decision = order_recommend(order=order, excluding=frozenset({Strategy.RFQ}))
+    left = execution.quantity - execution.filled_quantity
+    execution.strategy, execution.parameters = decision.strategy, dict(decision.parameters)
+    _transition(
+        execution,
+        E.SWITCH,
+        reason=f"{why}: {left} unfilled goes back to the router, which chose {decision.strategy}",
+        payload={
+            "from": Strategy.RFQ,
+            "to": decision.strategy,
+            "decision": decision.pk,
+            "rfq": execution.memory.get("rfq"),
+        },
+        also=("strategy", "parameters"),
+    )
+
+
+MARKET_PATH_POINTS = 500
+
+
+def _market_sample(execution: Execution, mid: float | None, now: datetime) -> None:
+    """One point of the price path drawn on the execution page, spaced so that the whole
+    horizon holds about MARKET_PATH_POINTS of them (at most one a tick)."""
+    if mid is None:
+        return
+    at = (now - execution.start_at).total_seconds()
+    spacing = (execution.end_at - execution.start_at).total_seconds() / MARKET_PATH_POINTS
+    path = execution.market_path
+    if path and at - path[-1][0] < spacing:
+        return
+    path.append([round(at, 3), str(round_price(Decimal(str(mid))))])
 
 
 def _unfilled(execution: Execution) -> str:
@@ -568,7 +698,10 @@ def execution_tick(*, execution_id: int, now: datetime | None = None) -> TickOut
 
     if execution.status == states.PENDING:
         _transition(execution, E.START, reason="started")
+    if execution.strategy == Strategy.RFQ:
+        _rfq_book(execution)
     if execution.status != states.COMPLETING:
+        _follow_amendment(execution, order, children, outbox)
         if order.status == OrderStatus.CANCEL_PENDING:
             _begin_completion(execution, Completion.CANCEL, "cancel requested on the parent order")
         elif order.status == OrderStatus.FILLED:
@@ -578,8 +711,11 @@ def execution_tick(*, execution_id: int, now: datetime | None = None) -> TickOut
         elif now >= execution.end_at:
             _begin_completion(execution, Completion.EXPIRE, f"end time reached: {_unfilled(execution)}")
 
-    if execution.status == states.RUNNING:
+    if execution.status == states.RUNNING and execution.strategy == Strategy.RFQ:
+        _work_rfq(execution, order)
+    elif execution.status == states.RUNNING:
         view, snap = market_view(execution, now)
+        _market_sample(execution, view.mid if snap else None, now)
         state = execution_state(execution, children, snap)
         actions, result = _run_algorithm(execution, state, view, now.timestamp())
         if result is not None:
@@ -598,7 +734,9 @@ def execution_tick(*, execution_id: int, now: datetime | None = None) -> TickOut
     execution.tick_count += 1
     execution.last_tick_at = now
     execution.next_tick_at = now + timedelta(seconds=conf.tick_seconds())
-    execution.save(update_fields=["tick_count", "last_tick_at", "next_tick_at", "child_seq", "memory", "updated_at"])
+    execution.save(
+        update_fields=["tick_count", "last_tick_at", "next_tick_at", "child_seq", "memory", "market_path", "updated_at"]
+    )
     outbox.flush_on_commit()
     return TickOutcome(execution.pk, execution.status, len(outbox.new), len(outbox.cancel))
 

@@ -13,15 +13,13 @@ order; the client keeps the row with the later `updated_at`.
 """
 
 import asyncio
-import json
 import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
-from rest_framework.renderers import JSONRenderer
 
-from core.sequence import next_sequence
+from core.sequence import next_sequences
 from oms.api.serializers import OrderSerializer
 from oms.models import Order
 
@@ -29,6 +27,7 @@ log = logging.getLogger(__name__)
 
 DESK_GROUP = "orders.desk"  # traders and admins: every order
 EVENT = "order.update"
+WORK_EVENT = "execution.update"  # what clients see for an execution; carried like an order update
 
 
 def portfolio_group(portfolio_id: int) -> str:
@@ -37,8 +36,9 @@ def portfolio_group(portfolio_id: int) -> str:
 
 
 def order_row(order: Order) -> dict:
-    """The order as one item of the REST list `/api/orders/`, as plain JSON data."""
-    return json.loads(JSONRenderer().render(OrderSerializer(order).data))
+    """The order as one item of the REST list `/api/orders/`, as plain JSON data (the
+    serializer gives strings, numbers, None and the JSON field's own lists)."""
+    return dict(OrderSerializer(order).data)
 
 
 def order_changed(order: Order) -> None:
@@ -49,10 +49,18 @@ def order_changed(order: Order) -> None:
     groups = (DESK_GROUP, portfolio_group(order.portfolio_id))
     # robust: the write has committed; a channel layer that is down must not turn the
     # request into an error. Clients resync from the snapshot on the next gap or reconnect.
-    transaction.on_commit(lambda: _send(groups, row), robust=True)
+    transaction.on_commit(lambda: _send(groups, {"order": row}), robust=True)
 
 
-def _send(groups: tuple[str, ...], row: dict) -> None:
+def order_work_changed(*, portfolio_id: int, execution: dict) -> None:
+    """An execution working one of the portfolio's orders changed (the EMS calls this with
+    its row): it goes on the order's own streams as an `execution.update`, so the blotters
+    follow the work (strategy, state, progress) on the socket they already hold."""
+    groups = (DESK_GROUP, portfolio_group(portfolio_id))
+    transaction.on_commit(lambda: _send(groups, {"execution": execution}, kind=WORK_EVENT), robust=True)
+
+
+def _send(groups: tuple[str, ...], body: dict, *, kind: str = EVENT) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
@@ -63,10 +71,11 @@ def _send(groups: tuple[str, ...], row: dict) -> None:
     else:
         # Only reachable from sync ORM code run inside an event loop thread (tests with
         # DJANGO_ALLOW_ASYNC_UNSAFE): we cannot block on the loop we are running in.
-        log.warning("order %s: push skipped, called from inside a running event loop", row.get("id"))
+        log.warning("%s: push skipped, called from inside a running event loop", kind)
         return
+    seqs = next_sequences(groups)
     messages = [
-        (group, {"type": EVENT, "message": {"type": EVENT, "stream": group, "seq": next_sequence(group), "order": row}})
+        (group, {"type": EVENT, "message": {"type": kind, "stream": group, "seq": seqs[group], **body}})
         for group in groups
     ]
 

@@ -32,7 +32,12 @@ def positions_visible_to(user) -> QuerySet[Position]:
 
 
 def position_quantity(portfolio: Portfolio, instrument: Instrument) -> Decimal:
-    row = Position.objects.filter(portfolio=portfolio, instrument=instrument).values_list("quantity", flat=True).first()
+    row = (
+        Position.objects.filter(portfolio=portfolio, instrument=instrument)
+        .order_by()  # no join for the ordering by symbol: one row at most
+        .values_list("quantity", flat=True)
+        .first()
+    )
     return row if row is not None else Decimal(0)
 
 

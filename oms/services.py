@@ -7,6 +7,7 @@ else: the EMS works, confirms, rejects and expires orders through `order_work`,
 only through `apply_fill`."""
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
@@ -70,14 +71,20 @@ def _locked(order_id: int) -> Order:
 
 
 def _draft(
-    *, portfolio: Portfolio, instrument: Instrument, side: str, quantity: Decimal, limit_price: Decimal | None
+    *,
+    portfolio: Portfolio,
+    instrument: Instrument,
+    side: str,
+    quantity: Decimal,
+    limit_price: Decimal | None,
+    reference_price: Decimal | None = None,
 ) -> compliance.OrderDraft:
     return compliance.OrderDraft(
         symbol=instrument.symbol,
         side=side,
         quantity=quantity,
         limit_price=limit_price,
-        reference_price=mid_price(instrument),
+        reference_price=mid_price(instrument) if reference_price is None else reference_price,
         tick_size=instrument.tick_size,
         lot_size=instrument.lot_size,
         multiplier=instrument.multiplier,
@@ -90,10 +97,23 @@ def _draft(
 
 
 def order_preview(
-    *, portfolio: Portfolio, instrument: Instrument, side: str, quantity: Decimal, limit_price: Decimal | None = None
+    *,
+    portfolio: Portfolio,
+    instrument: Instrument,
+    side: str,
+    quantity: Decimal,
+    limit_price: Decimal | None = None,
+    reference_price: Decimal | None = None,
 ) -> list[compliance.Breach]:
     """The compliance verdict an order would get now, without storing anything."""
-    draft = _draft(portfolio=portfolio, instrument=instrument, side=side, quantity=quantity, limit_price=limit_price)
+    draft = _draft(
+        portfolio=portfolio,
+        instrument=instrument,
+        side=side,
+        quantity=quantity,
+        limit_price=limit_price,
+        reference_price=reference_price,
+    )
     return compliance.evaluate(draft, selectors.compliance_rules_for(portfolio, instrument))
 
 
@@ -111,10 +131,15 @@ def order_submit(
     end_time: datetime | None = None,
     client_order_id: str | None = None,
     confirmed: bool = False,
+    on_accepted: Iterable[Callable[..., None]] = (),
 ) -> Order:
     """Store a parent order and run pre-trade compliance: ACCEPTED, or REJECTED with its
     reasons. Idempotent on (portfolio, client_order_id). An order beyond soft limits only
-    (fat finger) is refused with ConfirmationRequired, nothing stored, unless `confirmed`."""
+    (fat finger) is refused with ConfirmationRequired, nothing stored, unless `confirmed`.
+
+    `on_accepted` are the steps the layers above add to an order this call has just
+    accepted (the router stores its decision), each called as `step(order=, actor=)` in this
+    transaction: a replayed submission finds the stored order and runs none of them again."""
     # The portfolio lock serialises compliance for one portfolio: two concurrent sells cannot
     # both pass the short-sell check against the same position.
     lock_one(Portfolio, portfolio.pk, what="portfolio")
@@ -143,8 +168,16 @@ def order_submit(
                     f"client order id {client_order_id} was already used for order {existing.pk} with different terms"
                 )
             return existing
+    # One read of the market for the whole submission: compliance and the arrival price
+    # see the same mid.
+    arrival_price = mid_price(instrument)
     breaches = order_preview(
-        portfolio=portfolio, instrument=instrument, side=side, quantity=quantity, limit_price=limit_price
+        portfolio=portfolio,
+        instrument=instrument,
+        side=side,
+        quantity=quantity,
+        limit_price=limit_price,
+        reference_price=arrival_price,
     )
     submitted = states.apply(states.OrderState(states.UNSUBMITTED), states.SUBMIT)
     soft = [b for b in breaches if b.soft]
@@ -166,7 +199,7 @@ def order_submit(
         start_time=start_time,
         end_time=end_time,
         created_by=actor,
-        arrival_price=mid_price(instrument),
+        arrival_price=arrival_price,
         client_order_id=client_order_id or None,
         rejection_reasons=[b.as_dict() for b in breaches],
         status=decided.status,
@@ -195,6 +228,9 @@ def order_submit(
             ),
         ]
     )
+    if order.status == states.ACCEPTED:
+        for step in on_accepted:
+            step(order=order, actor=actor)
     push.order_changed(order)
     return order
 
@@ -398,3 +434,88 @@ def compliance_rule_ensure(
         defaults={"limit": limit, "name": name, "enabled": True},
     )
     return rule
+
+
+# --------------------------------------------------------------------------- amendments
+
+KEEP = object()  # an amendment that leaves the limit price as it is (None makes it a market order)
+
+
+@dataclass(frozen=True)
+class AmendResult:
+    order: Order
+    amended: bool
+    refusals: list[compliance.Breach]
+
+
+def _amend_draft(order: Order, *, quantity: Decimal, limit_price: Decimal | None) -> compliance.OrderDraft:
+    """The amended order as compliance sees a new one: its whole quantity, against the
+    position as it was before this order's own fills and the other orders' open sells."""
+    portfolio, instrument = order.portfolio, order.instrument
+    own_fills = order.filled_quantity if order.side == Side.BUY else -order.filled_quantity
+    other_sells = Decimal(0)
+    if order.side == Side.SELL:
+        other_sells = selectors.open_sell_quantity(portfolio, instrument) - (order.quantity - order.filled_quantity)
+    return compliance.OrderDraft(
+        symbol=instrument.symbol,
+        side=order.side,
+        quantity=quantity,
+        limit_price=limit_price,
+        reference_price=mid_price(instrument),
+        tick_size=instrument.tick_size,
+        lot_size=instrument.lot_size,
+        multiplier=instrument.multiplier,
+        position_quantity=selectors.position_quantity(portfolio, instrument) - own_fills,
+        open_sell_quantity=other_sells,
+        borrow_allowed=portfolio.borrow_allowed,
+        adv=instrument.adv,
+    )
+
+
+@transaction.atomic
+def order_amend(
+    *, actor, order_id: int, quantity: Decimal | None = None, limit_price=KEEP, confirmed: bool = False
+) -> AmendResult:
+    """Change an open order's quantity or limit price. The new terms go through pre-trade
+    compliance as a new order would, under the portfolio lock; a breach refuses the
+    amendment (audited as AMEND_REJECT, the order unchanged). A worked order's execution
+    follows the new terms on its next tick. Asking for the terms it already has changes nothing."""
+    order = _locked(order_id)
+    order.portfolio = lock_one(Portfolio, order.portfolio_id, what="portfolio")
+    # At the stored precision, so that the audit's old and new values read alike.
+    new_quantity = order.quantity if quantity is None else Decimal(quantity).quantize(QUANTITY_QUANTUM)
+    new_limit = order.limit_price if limit_price is KEEP else limit_price
+    new_limit = None if new_limit is None else Decimal(new_limit).quantize(PRICE_QUANTUM)
+    if (new_quantity, new_limit) == (order.quantity, order.limit_price):
+        return AmendResult(order, amended=False, refusals=[])
+    if order.status not in states.AMENDABLE_STATUSES:
+        raise Conflict(f"order {order.pk} is {order.status}: only an accepted or working order can be amended")
+    if new_quantity <= order.filled_quantity:
+        raise Conflict(
+            f"order {order.pk} has {order.filled_quantity} filled: the quantity must stay above it (cancel instead)"
+        )
+    breaches = compliance.evaluate(
+        _amend_draft(order, quantity=new_quantity, limit_price=new_limit),
+        selectors.compliance_rules_for(order.portfolio, order.instrument),
+    )
+    soft = [b for b in breaches if b.soft]
+    hard = [b for b in breaches if not b.soft]
+    if soft and not hard and not confirmed:
+        raise compliance.ConfirmationRequired("; ".join(b.message for b in soft))
+    terms = {
+        "quantity": {"old": str(order.quantity), "new": str(new_quantity)},
+        "limit_price": {
+            "old": None if order.limit_price is None else str(order.limit_price),
+            "new": None if new_limit is None else str(new_limit),
+        },
+    }
+    if hard:
+        reason = "amendment refused: " + "; ".join(b.message for b in hard)
+        _transition(order, states.AMEND_REJECT, actor=actor, reason=reason, payload={"asked": terms})
+        return AmendResult(order, amended=False, refusals=hard)
+    order.quantity, order.limit_price = new_quantity, new_limit
+    reason = "amended: passed pre-trade compliance"
+    if soft:
+        reason += "; confirmed by the user: " + "; ".join(b.message for b in soft)
+    _transition(order, states.AMEND, actor=actor, reason=reason, payload=terms, also_saved=("quantity", "limit_price"))
+    return AmendResult(order, amended=True, refusals=[])

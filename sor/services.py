@@ -12,6 +12,7 @@ from django.utils import timezone
 from core.choices import OrderStatus, VenueKind
 from core.decimals import to_step
 from core.errors import Conflict
+from core.vocabulary import Strategy
 from marketdata.models import Instrument, Venue
 from marketdata.selectors import is_fresh, latest_snapshot, trading_day_seconds
 from oms.models import Order
@@ -78,12 +79,20 @@ def market_view(instrument: Instrument) -> MarketView:
     return MarketView(instrument.reference_price, spread, snap, False)
 
 
-def venue_quotes(instrument: Instrument, side: str, view: MarketView) -> list[VenueQuote]:
+def routing_venues() -> list[Venue]:
+    """The lit and dark venues, read once per decision: the selection inputs and the venue
+    preview both come from these rows."""
+    return list(Venue.objects.filter(kind__in=[VenueKind.LIT, VenueKind.DARK]))
+
+
+def venue_quotes(
+    instrument: Instrument, side: str, view: MarketView, venues: list[Venue] | None = None
+) -> list[VenueQuote]:
     """Lit venues with their side of the book, dark pools with their fill rates."""
     book_side = "asks" if side == "BUY" else "bids"
     books = view.snapshot["venues"] if view.snapshot else {}
     quotes = []
-    for venue in Venue.objects.filter(kind__in=[VenueKind.LIT, VenueKind.DARK]):
+    for venue in routing_venues() if venues is None else venues:
         levels = [(Decimal(p), Decimal(q)) for p, q in books.get(venue.name, {}).get(book_side, [])]
         quotes.append(
             VenueQuote(
@@ -114,9 +123,10 @@ def _selection_inputs(
     limit_price: Decimal | None,
     end_time: datetime | None,
     view: MarketView,
+    venues: list[Venue],
 ) -> SelectionInputs:
-    lit = list(Venue.objects.filter(kind=VenueKind.LIT, enabled=True).values_list("taker_fee_bps", flat=True))
-    dark = Venue.objects.filter(kind=VenueKind.DARK, enabled=True, min_quantity__lte=quantity).count()
+    lit = [v.taker_fee_bps for v in venues if v.kind == VenueKind.LIT and v.enabled]
+    dark = sum(1 for v in venues if v.kind == VenueKind.DARK and v.enabled and v.min_quantity <= quantity)
     # Without an end time the order has one trading day of its instrument's calendar.
     time_left = (
         trading_day_seconds(instrument) if end_time is None else max(0.0, (end_time - timezone.now()).total_seconds())
@@ -149,14 +159,13 @@ def _first_child(decision: Decision, quantity: Decimal, lot: Decimal) -> Decimal
     return max(lot, to_step(quantity * rate, lot, ROUND_DOWN))
 
 
-def _allocation_preview(instrument, side, quantity, limit_price, decision, view) -> list[dict]:
+def _allocation_preview(instrument, side, quantity, limit_price, decision, view, venues) -> list[dict]:
     if not view.fresh or decision.strategy == "RFQ":
         return []
     child = _first_child(decision, quantity, instrument.lot_size)
     dark_fraction = float(decision.parameters.get("dark_fraction") or 0.0)
-    rows = allocate(
-        side, child, limit_price, instrument.lot_size, venue_quotes(instrument, side, view), dark_fraction=dark_fraction
-    )
+    quotes = venue_quotes(instrument, side, view, venues)
+    rows = allocate(side, child, limit_price, instrument.lot_size, quotes, dark_fraction=dark_fraction)
     return [
         {
             "venue": a.venue,
@@ -189,7 +198,6 @@ def _as_strings(value):
     return str(value)
 
 
-@transaction.atomic
 def routing_decide(
     *,
     kind: str,
@@ -201,9 +209,13 @@ def routing_decide(
     end_time: datetime | None = None,
     order: Order | None = None,
     actor=None,
+    excluding: frozenset[Strategy] = frozenset(),
 ) -> RoutingDecision:
-    """Choose strategy and venues for an order (or a what-if), explain why, and store it."""
+    """Choose strategy and venues for an order (or a what-if), explain why, and store it (one
+    INSERT: atomic on its own, and inside the caller's transaction when there is one).
+    `excluding`: strategies already tried (an RFQ's leftover goes to an algorithm)."""
     view = market_view(instrument)
+    venues = routing_venues()
     inputs = _selection_inputs(
         instrument=instrument,
         side=side,
@@ -212,17 +224,22 @@ def routing_decide(
         limit_price=limit_price,
         end_time=end_time,
         view=view,
+        venues=venues,
     )
-    notes = []
+    fallback = False
+
+    def allowed(rules):
+        return [r for r in rules if r.strategy not in excluding]
+
     try:
-        decision = select_strategy(inputs, active_rules() or None)
+        decision = select_strategy(inputs, allowed(active_rules() or DEFAULT_RULES))
     except NoMatchingRule:
         # An edited matrix without a catch-all must not leave an order without an answer.
-        decision = select_strategy(inputs)
-        notes.append("No configured rule matched: the default matrix decided.")
-    rationale = [wording.restate_targets(sentence, decision.parameters) for sentence in decision.rationale] + notes
-    if not view.fresh:
-        rationale.append("No fresh market data: spread from analytics, no displayed depth; re-check before trading.")
+        decision = select_strategy(inputs, allowed(DEFAULT_RULES))
+        fallback = True
+    rationale = wording.decision_rationale(
+        decision.rationale, decision.parameters, default_matrix=fallback, fresh_market=view.fresh
+    )
     return RoutingDecision.objects.create(
         kind=kind,
         order=order,
@@ -237,7 +254,7 @@ def routing_decide(
         rationale=rationale,
         inputs=_as_strings(decision.inputs),
         cost_breakdown=_as_strings(decision.cost_breakdown),
-        allocation=_allocation_preview(instrument, side, quantity, limit_price, decision, view),
+        allocation=_allocation_preview(instrument, side, quantity, limit_price, decision, view, venues),
         market_data=view.provenance(),
     )
 
@@ -260,6 +277,13 @@ def order_decision_record(*, order: Order, actor=None) -> RoutingDecision | None
     return order_decision(order) or order_recommend(order=order, actor=actor)
 
 
+def order_decision_on_accept(*, order: Order, actor=None) -> RoutingDecision:
+    """The step order entry runs for an order `oms.services.order_submit` has just inserted
+    and accepted, in its transaction: no decision can exist for it yet, so none is looked
+    for (a replayed submission runs no step at all)."""
+    return order_recommend(order=order, actor=actor)
+
+
 def order_what_if(*, order: Order, actor=None) -> RoutingDecision:
     """A fresh what-if for an open order's remaining quantity, asked for explicitly; a
     finished order has nothing left to decide."""
@@ -278,7 +302,7 @@ def order_what_if(*, order: Order, actor=None) -> RoutingDecision:
     )
 
 
-def order_recommend(*, order: Order, actor=None) -> RoutingDecision:
+def order_recommend(*, order: Order, actor=None, excluding: frozenset[Strategy] = frozenset()) -> RoutingDecision:
     """The router's recommendation for working a parent order's remaining quantity."""
     remaining = order.quantity - order.filled_quantity
     return routing_decide(
@@ -291,6 +315,7 @@ def order_recommend(*, order: Order, actor=None) -> RoutingDecision:
         end_time=order.end_time,
         order=order,
         actor=actor,
+        excluding=excluding,
     )
 
 

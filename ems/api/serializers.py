@@ -98,7 +98,15 @@ class ExecutionDetailSerializer(ExecutionSerializer):
     events = ExecutionEventSerializer(many=True)
 
     class Meta(ExecutionSerializer.Meta):
-        fields = [*ExecutionSerializer.Meta.fields, "decision", "schedule", "children", "fills", "events"]
+        fields = [
+            *ExecutionSerializer.Meta.fields,
+            "decision",
+            "schedule",
+            "market_path",
+            "children",
+            "fills",
+            "events",
+        ]
 
     def get_decision(self, obj) -> dict | None:
         d = obj.decision

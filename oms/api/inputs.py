@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
 
 from core.api import MAX_SIGNIFICANT_DIGITS, MIN_POSITIVE, Pagination, StrictDecimalField
 from core.decimals import decimal_places
@@ -84,6 +83,23 @@ class TextInput(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class InstrumentSymbolInput(serializers.SlugRelatedField):
+    """An active instrument by its symbol, given as text the database can hold: a NUL byte
+    (which PostgreSQL text cannot store) is "does not exist", not a server error."""
+
+    def __init__(self, **kwargs):
+        from marketdata.models import Instrument
+
+        super().__init__(slug_field="symbol", queryset=Instrument.objects.filter(is_active=True), **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        if "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", "\\x00"))
+        return super().to_internal_value(data)
+
+
 def places(value: Decimal) -> int:
     exponent = Decimal(value).normalize().as_tuple().exponent
     return max(0, -exponent) if isinstance(exponent, int) else 0
@@ -108,35 +124,9 @@ def precision_errors(instrument, *, quantity: Decimal | None, limit_price: Decim
     return errors
 
 
-class StrictPagination(Pagination):
-    """limit and offset must be valid when given: limit=abc or offset=-1 is a 400, not a
-    silently ignored parameter."""
-
-    def _number(self, request, name: str, minimum: int, maximum: int | None) -> int | None:
-        raw = request.query_params.get(name)
-        if raw is None:
-            return None
-        if not (raw.isascii() and raw.isdigit()) or int(raw) < minimum or (maximum is not None and int(raw) > maximum):
-            upper = f" and {maximum}" if maximum is not None else ""
-            raise ValidationError({name: [f"Give a whole number between {minimum}{upper}."]})
-        return int(raw)
-
-    def get_limit(self, request):
-        limit = self._number(request, self.limit_query_param, 1, self.max_limit)
-        return self.default_limit if limit is None else limit
-
-    def get_offset(self, request):
-        offset = self._number(request, self.offset_query_param, 0, None)
-        return 0 if offset is None else offset
-
-    def get_schema_operation_parameters(self, view):
-        params = super().get_schema_operation_parameters(view)
-        for param in params:
-            if param["name"] == self.limit_query_param:
-                param["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_limit}
-            elif param["name"] == self.offset_query_param:
-                param["schema"] = {"type": "integer", "minimum": 0}
-        return params
+# Strict pages are every list's default now (core.api.Pagination); the name stays for the
+# views that say it.
+StrictPagination = Pagination
 
 
 _ERROR_TEXT = {

@@ -1,11 +1,11 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.relations import PKOnlyObject
 
 from core.api import FutureDateTimeField
 from core.choices import Side, Urgency
-from marketdata.models import Instrument
-from oms.api.inputs import PriceInput, QuantityInput, TextInput, precision_errors
+from oms.api.inputs import InstrumentSymbolInput, PriceInput, QuantityInput, TextInput, precision_errors
 from oms.models import Order, OrderEvent, OrderFill, Portfolio, Position
 from oms.selectors import portfolios_visible_to
 
@@ -29,7 +29,7 @@ class VisiblePortfolioField(serializers.PrimaryKeyRelatedField):
 
 class OrderCreateInput(serializers.Serializer):
     portfolio = VisiblePortfolioField()
-    instrument = serializers.SlugRelatedField(slug_field="symbol", queryset=Instrument.objects.filter(is_active=True))
+    instrument = InstrumentSymbolInput()
     side = serializers.ChoiceField(choices=Side.choices)
     quantity = QuantityInput()
     limit_price = PriceInput(required=False, help_text="Leave out for a market order.")
@@ -58,6 +58,26 @@ class OrderCreateInput(serializers.Serializer):
         return attrs
 
 
+class OrderAmendInput(serializers.Serializer):
+    """New terms for an open order; what is left out stays as it is."""
+
+    quantity = QuantityInput(required=False)
+    limit_price = PriceInput(required=False, allow_null=True, help_text="null makes it a market order.")
+    confirm = serializers.BooleanField(
+        required=False, default=False, help_text="Amend although the new terms pass a soft (fat-finger) limit."
+    )
+
+    def validate(self, attrs):
+        if "quantity" not in attrs and "limit_price" not in attrs:
+            raise serializers.ValidationError({"non_field_errors": ["Give a new quantity or limit price."]})
+        errors = precision_errors(
+            self.context["order"].instrument, quantity=attrs.get("quantity"), limit_price=attrs.get("limit_price")
+        )
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
 class OrderPreviewInput(OrderCreateInput):
     client_order_id = None
     confirm = None
@@ -81,7 +101,31 @@ class OrderFillSerializer(serializers.ModelSerializer):
         fields = ["fill_id", "quantity", "price", "fee", "venue", "executed_at", "applied", "refused_reason"]
 
 
-class OrderSerializer(serializers.ModelSerializer):
+class BuiltOnceRepresentation:
+    """A read serializer whose fields are built once per class, not per instance: DRF
+    deep-copies and rebuilds every field of a ModelSerializer each time one is made, which
+    cost more than the order's own queries on POST /api/orders/ and on every blotter push.
+    The output is DRF's own (each field's get_attribute and to_representation); only
+    fields that need no context and no request may be read this way."""
+
+    @classmethod
+    def _built_fields(cls):
+        built = cls.__dict__.get("_built_once")
+        if built is None:
+            built = [(f.field_name, f.get_attribute, f.to_representation) for f in cls()._readable_fields]
+            cls._built_once = built
+        return built
+
+    def to_representation(self, instance):
+        row = {}
+        for name, attribute_of, represent in self._built_fields():
+            attribute = attribute_of(instance)
+            pk_only = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+            row[name] = None if pk_only is None else represent(attribute)
+        return row
+
+
+class OrderSerializer(BuiltOnceRepresentation, serializers.ModelSerializer):
     instrument = serializers.SlugRelatedField(slug_field="symbol", read_only=True)
     portfolio_name = serializers.CharField(source="portfolio.name", read_only=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
@@ -119,6 +163,8 @@ class OrderSerializer(serializers.ModelSerializer):
 
 
 class OrderDetailSerializer(OrderSerializer):
+    to_representation = serializers.ModelSerializer.to_representation  # nested lists: DRF's own path
+
     events = OrderEventSerializer(many=True, read_only=True)
     fills = OrderFillSerializer(many=True, read_only=True)
 

@@ -2,18 +2,18 @@ from collections.abc import Callable
 from typing import ClassVar
 
 import django_filters
-from django.db import transaction
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from accounts.permissions import HasRole, IsPM
+from accounts.permissions import HasRole, IsPM, IsPMOrTrader
 from core.choices import OrderStatus
 from oms import selectors, services
 from oms.api.inputs import StrictPagination, error_responses
 from oms.api.serializers import (
+    OrderAmendInput,
     OrderCreateInput,
     OrderDetailSerializer,
     OrderPreviewInput,
@@ -46,7 +46,8 @@ class OrderFilter(django_filters.FilterSet):
 )
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     # What the layers above the OMS add to an order just accepted, in the same transaction
-    # (the router stores its decision): they register here, so the OMS imports none of them.
+    # (the router stores its decision): they register here, so the OMS imports none of them,
+    # and order_submit runs them inside its own transaction.
     on_accepted: ClassVar[list[Callable[..., None]]] = []
     filterset_class = OrderFilter
     permission_classes = [HasRole]
@@ -64,6 +65,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_permissions(self):
         if self.action in ("create", "preview"):
             return [IsPM()]
+        if self.action == "amend":
+            return [IsPMOrTrader()]
         return super().get_permissions()
 
     @extend_schema(
@@ -76,18 +79,12 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         values = dict(data.validated_data)
         confirmed = values.pop("confirm", False)
         try:
-            with transaction.atomic():
-                order = self._submit(request, confirmed=confirmed, **values)
+            order = services.order_submit(
+                actor=request.user, confirmed=confirmed, on_accepted=tuple(self.on_accepted), **values
+            )
         except compliance.ConfirmationRequired as exc:
             raise ValidationError({"confirm": [f"Confirm to enter this order: {exc}."]}) from None
         return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
-
-    def _submit(self, request, **values):
-        order = services.order_submit(actor=request.user, **values)
-        if order.status == OrderStatus.ACCEPTED:
-            for hook in self.on_accepted:
-                hook(order=order, actor=request.user)
-        return order
 
     @extend_schema(request=OrderPreviewInput, responses={200: PreviewSerializer, **error_responses(400, 401, 403)})
     @action(detail=False, methods=["post"])
@@ -117,6 +114,38 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         order = self.get_object()  # 404 when the user cannot see it
         order = services.order_cancel(actor=request.user, order_id=order.pk)
         return Response(OrderSerializer(order).data, status=status.HTTP_200_OK)
+
+    @extend_schema(
+        request=OrderAmendInput, responses={200: OrderSerializer, **error_responses(400, 401, 403, 404, 409)}
+    )
+    @action(detail=True, methods=["post"])
+    def amend(self, request, pk=None):
+        """New quantity or limit price, through pre-trade compliance again: refused (409 with
+        the reasons, audited) when the new terms breach a limit; a worked order's execution
+        follows them."""
+        order = self.get_object()  # 404 when the user cannot see it
+        data = OrderAmendInput(data=request.data, context={"request": request, "order": order})
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        try:
+            result = services.order_amend(
+                actor=request.user,
+                order_id=order.pk,
+                quantity=values.get("quantity"),
+                limit_price=values.get("limit_price", services.KEEP),
+                confirmed=values.get("confirm", False),
+            )
+        except compliance.ConfirmationRequired as exc:
+            raise ValidationError({"confirm": [f"Confirm to amend this order: {exc}."]}) from None
+        if result.refusals:
+            return Response(
+                {
+                    "detail": "The amendment breaches pre-trade compliance; the order is unchanged.",
+                    "rejection_reasons": [b.as_dict() for b in result.refusals],
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(OrderSerializer(result.order).data, status=status.HTTP_200_OK)
 
 
 @extend_schema_view(

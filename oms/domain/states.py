@@ -28,6 +28,7 @@ SUBMIT, ACCEPT, REJECT, WORK = OrderEventType.SUBMIT, OrderEventType.ACCEPT, Ord
 PARTIAL_FILL, FILL = OrderEventType.PARTIAL_FILL, OrderEventType.FILL
 CANCEL_REQUEST, CANCEL = OrderEventType.CANCEL_REQUEST, OrderEventType.CANCEL
 CANCEL_REJECT, EXPIRE = OrderEventType.CANCEL_REJECT, OrderEventType.EXPIRE
+AMEND, AMEND_REJECT = OrderEventType.AMEND, OrderEventType.AMEND_REJECT
 EVENTS: Final = tuple(OrderEventType)
 FILL_EVENTS: Final = frozenset({PARTIAL_FILL, FILL})
 
@@ -65,6 +66,10 @@ TRANSITIONS: Final[dict[tuple[str, OrderEventType], OrderStatus]] = {
     (EXPIRED, PARTIAL_FILL): EXPIRED,
     (EXPIRED, FILL): FILLED,
 }
+# An open order that no cancel is pending on can be amended (or have its amendment refused):
+# its status stays; the EMS follows the new terms.
+AMENDABLE_STATUSES: Final = frozenset({ACCEPTED, WORKING, PARTIALLY_FILLED})
+TRANSITIONS.update({(status, event): status for status in AMENDABLE_STATUSES for event in (AMEND, AMEND_REJECT)})
 # CANCEL_REJECT is legal only while a cancel is pending and leads to the remembered status,
 # so it is not a fixed entry of the table.
 

@@ -2,8 +2,7 @@ from rest_framework import serializers
 
 from core.api import FutureDateTimeField
 from core.choices import Side, Urgency
-from marketdata.models import Instrument
-from oms.api.inputs import PriceInput, QuantityInput, precision_errors
+from oms.api.inputs import InstrumentSymbolInput, PriceInput, QuantityInput, precision_errors
 from oms.api.serializers import VisiblePortfolioField
 from sor.models import RoutingDecision
 
@@ -12,7 +11,7 @@ class PretradeInput(serializers.Serializer):
     portfolio = VisiblePortfolioField(
         required=False, help_text="The portfolio the order would go into: one you may trade in."
     )
-    instrument = serializers.SlugRelatedField(slug_field="symbol", queryset=Instrument.objects.filter(is_active=True))
+    instrument = InstrumentSymbolInput()
     side = serializers.ChoiceField(choices=Side.choices)
     quantity = QuantityInput()
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.MEDIUM)

@@ -65,14 +65,10 @@ class PretradeView(APIView):
         return Response(RoutingDecisionSerializer(decision).data)
 
 
-def order_decision_on_accept(*, order, actor) -> None:
-    services.order_decision_record(order=order, actor=actor)
-
-
 # The order entry (an OMS view) stores the router's decision for an accepted order in its
 # transaction; the router registers that here, so the OMS imports nothing of the SOR.
-if order_decision_on_accept not in OrderViewSet.on_accepted:
-    OrderViewSet.on_accepted.append(order_decision_on_accept)
+if services.order_decision_on_accept not in OrderViewSet.on_accepted:
+    OrderViewSet.on_accepted.append(services.order_decision_on_accept)
 
 
 class RoutingDecisionFilter(django_filters.FilterSet):

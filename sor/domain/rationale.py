@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sor.domain.cost import CostEstimate
@@ -27,6 +27,24 @@ def restate_targets(sentence: str, parameters: Mapping[str, Any]) -> str:
     if rate is None:
         return _TARGET.sub("", sentence).replace("  ", " ").strip()
     return _TARGET.sub(f"(at {float(rate):.0%} of volume)", sentence)
+
+
+DEFAULT_MATRIX_NOTE = "No configured rule matched: the default matrix decided."
+STALE_MARKET_NOTE = "No fresh market data: spread from analytics, no displayed depth; re-check before trading."
+
+
+def decision_rationale(
+    sentences: Sequence[str], parameters: Mapping[str, Any], *, default_matrix: bool, fresh_market: bool
+) -> list[str]:
+    """The sentences stored with a decision: the rule's and planners' own, each saying the
+    rate actually chosen, then why the answer may need a second look (the configured matrix
+    had no rule for this order; the market data was not fresh)."""
+    said = [restate_targets(sentence, parameters) for sentence in sentences]
+    if default_matrix:
+        said.append(DEFAULT_MATRIX_NOTE)
+    if not fresh_market:
+        said.append(STALE_MARKET_NOTE)
+    return said
 
 
 def cost_sentence(cost: CostEstimate) -> str:

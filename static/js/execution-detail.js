@@ -85,7 +85,9 @@ export function executionPage(root) {
     let cum = 0;
     const actual = [{ x: 0, y: 0 }, ...fills.map((f) => ({ x: seconds(f.executed_at, start), y: (cum += Number(f.quantity)) }))];
     const schedule = d.schedule.map((p) => ({ x: seconds(p.at, start), y: Number(p.quantity) }));
+    const mid = (d.market_path || []).map(([t, p]) => ({ x: t, y: Number(p) }));
     const priceSets = [
+      { label: "market mid", data: mid, showLine: true, pointRadius: 0, borderColor: "#8b949e", borderWidth: 1 },
       { label: "our fills", data: prices, backgroundColor: "#3ea6ff", pointRadius: 4 },
       { label: "arrival", data: arrival, showLine: true, pointRadius: 0, borderColor: "#d29922", borderDash: [4, 3] },
     ];

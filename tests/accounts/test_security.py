@@ -94,3 +94,34 @@ def test_multipart_body_over_the_cap_is_refused(client, pm, settings):
     r = client.post("/api/auth/token/", {"username": "pm", "password": "pw", "f": SimpleUploadedFile("a", big)})
     assert r.status_code == 400 and "too large" in r.json()["detail"]
     assert not Token.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("groups", "superuser", "role", "orders_status"),
+    [
+        (["PM"], False, "PM", 200),
+        (["PM", "Trader"], False, "Trader", 200),
+        (["Trader", "Admin"], False, "Admin", 200),
+        (["Other"], False, None, 403),
+        ([], True, "Admin", 200),
+    ],
+)
+def test_the_token_brings_the_role_of_its_user(client, make_user, groups, superuser, role, orders_status):
+    """The token query carries the user's role (one query, not two); the precedence is the
+    one accounts.roles applies to a session user."""
+    from django.contrib.auth.models import Group
+
+    from accounts import roles
+    from accounts.tokens import ExpiringTokenAuthentication
+
+    user = make_user("someone")
+    user.groups.set([Group.objects.get_or_create(name=name)[0] for name in groups])
+    user.is_superuser = superuser
+    user.save()
+    token = Token.objects.create(user=user)
+    found, _ = ExpiringTokenAuthentication().authenticate_credentials(token.key)
+    assert getattr(found, roles._CACHE_ATTR) == role
+    fresh = type(user).objects.get(pk=user.pk)
+    assert roles.role_of(fresh) == role  # the session path agrees
+    answer = client.get("/api/orders/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert answer.status_code == orders_status

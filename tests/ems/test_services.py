@@ -267,3 +267,63 @@ def test_pause_cancels_open_children_and_resume_carries_on(market, django_captur
         services.execution_resume(actor=trader, execution_id=execution.pk)
     resumed = tick(execution, django_capture_on_commit_callbacks)
     assert resumed.status == "RUNNING"
+
+
+def _open(execution):
+    return list(ChildOrder.objects.filter(execution=execution, status__in=["NEW", "SENT", "ACKED", "PARTIALLY_FILLED"]))
+
+
+def test_an_amended_parent_resizes_the_execution_and_cancels_what_no_longer_fits(
+    market, django_capture_on_commit_callbacks
+):
+    from oms.services import order_amend
+
+    order = submit(quantity="5000", urgency="LOW")
+    execution = start(order, strategy="DARK")
+    tick(execution, django_capture_on_commit_callbacks)
+    out = sum(c.quantity for c in _open(execution))
+    assert out > 100
+    pm, _ = users()
+    assert order_amend(actor=pm, order_id=order.pk, quantity=D(100)).amended
+    tick(execution, django_capture_on_commit_callbacks)
+    execution.refresh_from_db()
+    assert execution.quantity == D(100)
+    assert sum(c.quantity - c.filled_quantity for c in _open(execution)) <= D(100) - execution.filled_quantity
+    amended = ExecutionEvent.objects.get(execution=execution, event="AMEND")
+    assert amended.payload["quantity"] == {"old": "5000.00000000", "new": "100.00000000"}
+    assert ChildOrder.objects.filter(execution=execution, status="CANCEL_PENDING").exists()
+
+
+def test_a_new_limit_cancels_the_children_it_excludes(market, django_capture_on_commit_callbacks):
+    from oms.services import order_amend
+
+    order = submit(quantity="5000", urgency="LOW")
+    execution = start(order, strategy="DARK")
+    tick(execution, django_capture_on_commit_callbacks)
+    unpriced = [c.pk for c in _open(execution) if c.limit_price is None]
+    assert unpriced, "the dark peg under a market parent carries no limit"
+    pm, _ = users()
+    limit = (order.arrival_price * D("0.99")).quantize(D("0.01"))  # passive, inside the collar
+    assert order_amend(actor=pm, order_id=order.pk, limit_price=limit).amended
+    tick(execution, django_capture_on_commit_callbacks)
+    execution.refresh_from_db()
+    assert execution.limit_price == limit
+    assert set(ChildOrder.objects.filter(pk__in=unpriced).values_list("status", flat=True)) == {"CANCEL_PENDING"}
+    for child in _open(execution):
+        assert child.limit_price is not None and child.limit_price <= limit
+
+
+def test_ticks_keep_the_market_mid_for_the_price_chart(market, django_capture_on_commit_callbacks):
+    from marketdata.selectors import latest_snapshot
+
+    order = submit(quantity="5000", urgency="LOW")
+    execution = start(order, strategy="TWAP", parameters={"horizon_seconds": 3600})
+    tick(execution, django_capture_on_commit_callbacks)
+    execution.refresh_from_db()
+    mid = D(latest_snapshot("AAPL")["mid"])
+    assert len(execution.market_path) == 1
+    at, price = execution.market_path[0]
+    assert 0 <= at < 5 and D(price) == mid.quantize(D("0.00000001"))
+    tick(execution, django_capture_on_commit_callbacks)  # 3600 s / 500 points: the next point is 7.2 s on
+    execution.refresh_from_db()
+    assert len(execution.market_path) == 1

@@ -193,3 +193,25 @@ def test_desk_pages_fit_800_pixels(browser_page, pm, portfolio, aapl):  # noqa: 
             page.wait_for_selector("footer, main, body")
             width = page.evaluate("() => document.documentElement.scrollWidth")
             assert width <= 800, (path, width)
+
+
+def test_pm_amends_an_order_and_sees_compliance_refuse_a_breach(browser_page, pm, portfolio, aapl):  # noqa: F811
+    ComplianceRule.objects.create(kind="MAX_ORDER_NOTIONAL", portfolio=portfolio, limit=D(100000))
+    order = services.order_submit(actor=pm, portfolio=portfolio, instrument=aapl, side="BUY", quantity=D(100))
+    page = browser_page
+    with ServerThread() as server:
+        login(page, server.url, "pm")
+        page.goto(f"{server.url}/orders/{order.pk}/")
+        page.fill("#amend input[name=quantity]", "150")
+        page.click("#amend-submit")
+        expect(page.locator("td", has_text="amended: passed pre-trade compliance")).to_have_count(1)
+        order.refresh_from_db()
+        assert order.quantity == D(150)
+        page.fill("#amend input[name=quantity]", "5000")  # 950k notional: over the limit
+        page.click("#amend-submit")
+        expect(page.locator("#amend-result")).to_contain_text("Refused by compliance: order notional")
+        order.refresh_from_db()
+        assert order.quantity == D(150)
+        page.fill("#amend input[name=quantity]", "1.5")
+        page.click("#amend-submit")
+        expect(page.locator(".field-error[data-for=quantity]")).not_to_be_empty()

@@ -95,3 +95,31 @@ def test_a_replayed_client_order_id_writes_nothing(desk, django_capture_on_commi
         again = post(client_order_id="T-1")
     assert again.json()["id"] == first.json()["id"] and pushes == []
     assert not [s for s in _sql(queries) if s.startswith(("INSERT", "UPDATE", "DELETE"))]
+
+
+def test_the_order_row_is_drfs_own(desk, django_capture_on_commit_callbacks):
+    """OrderSerializer builds its fields once per class; each value is still what DRF's
+    ModelSerializer gives, for every field, a limit, times and rejection reasons included."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from rest_framework import serializers as drf
+
+    from oms.api.serializers import OrderSerializer
+    from oms.push import order_row
+    from oms.services import compliance_rule_ensure
+
+    _, post = desk
+    compliance_rule_ensure(kind="MAX_ORDER_NOTIONAL", name="notional", limit=D(1_000_000))
+    ends = (timezone.now() + timedelta(hours=2)).isoformat()
+    post(limit_price="101.25", end_time=ends, client_order_id="r-1")
+    post(quantity="99999999", client_order_id="r-2")  # rejected: carries reasons
+    orders = list(Order.objects.select_related("portfolio", "instrument", "created_by"))
+    assert {o.status for o in orders} >= {"ACCEPTED", "REJECTED"}
+    for order in orders:
+        generic = drf.ModelSerializer.to_representation(OrderSerializer(order), order)
+        assert OrderSerializer(order).data == generic
+        assert order_row(order) == dict(generic)
+    assert OrderSerializer(orders, many=True).data == [
+        drf.ModelSerializer.to_representation(OrderSerializer(o), o) for o in orders
+    ]

@@ -39,6 +39,13 @@ EXPECTED = {
     (states.CANCELLED, states.FILL): states.FILLED,
     (states.EXPIRED, states.PARTIAL_FILL): states.EXPIRED,
     (states.EXPIRED, states.FILL): states.FILLED,
+    # an amendment, applied or refused, leaves the status as it was
+    (states.ACCEPTED, states.AMEND): states.ACCEPTED,
+    (states.WORKING, states.AMEND): states.WORKING,
+    (states.PARTIALLY_FILLED, states.AMEND): states.PARTIALLY_FILLED,
+    (states.ACCEPTED, states.AMEND_REJECT): states.ACCEPTED,
+    (states.WORKING, states.AMEND_REJECT): states.WORKING,
+    (states.PARTIALLY_FILLED, states.AMEND_REJECT): states.PARTIALLY_FILLED,
 }
 PENDING_FROM_WORKING = OrderState(states.CANCEL_PENDING, states.WORKING)
 ALL_PAIRS = list(itertools.product((states.UNSUBMITTED, *states.STATUSES), states.EVENTS))

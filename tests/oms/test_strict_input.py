@@ -34,6 +34,9 @@ def valid(portfolio, aapl):
         ({"quantity": "+100"}, "quantity", "Enter a plain decimal number such as 1250 or 101.25."),
         ({"quantity": True}, "quantity", "A valid number is required."),
         ({"client_order_id": 42}, "client_order_id", "Give this as a string."),
+        # PostgreSQL text cannot hold a NUL byte: an unknown symbol, not a server error
+        ({"instrument": "AA\x00PL"}, "instrument", "Object with symbol=AA\\x00PL does not exist."),
+        ({"instrument": 7}, "instrument", "Invalid value."),
         ({"client_order_id": ""}, "client_order_id", "This field may not be blank."),
         ({"quantity": "100.5"}, "quantity", "AAPL trades in lots of 1: use at most 0 decimal places."),
         (

@@ -122,3 +122,49 @@ def test_orders_entered_by_services_only_are_not_given_one(pm, body):
         quantity=D(100),
     )
     assert RoutingDecision.objects.filter(order=order).count() == 0
+
+
+def test_accepting_an_order_over_the_api_takes_a_fixed_set_of_queries(client, pm, body):
+    """The whole POST: the token with the user and the role in one query, the two inputs,
+    then one transaction: portfolio lock, replay check, position, rules, order, its two
+    events, the venues and selection rules the router reads, its decision. Nothing read twice."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=pm)
+
+    def post(**extra):
+        return client.post(
+            "/api/orders/", {**body, **extra}, content_type="application/json", HTTP_AUTHORIZATION=f"Token {token}"
+        )
+
+    post(client_order_id="warm")  # the first request of a process loads content types and the like
+    with CaptureQueriesContext(connection) as queries:
+        response = post(client_order_id="counted")
+    assert response.status_code == 201 and response.json()["status"] == "ACCEPTED"
+
+    def shape(sql: str) -> str:
+        words = sql.split()
+        if words[0] in ("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT"):
+            return words[0]
+        table = next(w for w in words if w.startswith('"') and "_" in w).split(".")[0].strip('"')
+        return f"{words[0]} {table}"
+
+    assert [shape(q["sql"]) for q in queries.captured_queries] == [
+        "SELECT authtoken_token",
+        "SELECT oms_portfolio",
+        "SELECT marketdata_instrument",
+        "SAVEPOINT",  # BEGIN outside the test's own transaction
+        "SELECT oms_portfolio",
+        "SELECT oms_order",
+        "SELECT oms_position",
+        "SELECT oms_compliancerule",
+        "INSERT oms_order",
+        "INSERT oms_orderevent",
+        "SELECT marketdata_venue",
+        "SELECT sor_selectionrulerecord",
+        "INSERT sor_routingdecision",
+        "RELEASE",  # COMMIT
+    ]
+    assert RoutingDecision.objects.filter(order_id=response.json()["id"]).count() == 1

@@ -30,3 +30,21 @@ def test_the_cost_sentence_names_every_part():
         f"Estimated cost {cost.cost_bps:.1f} bps (half-spread 2.0, impact {cost.impact_bps:.1f}, fees 0.3) "
         f"= {cost.cost:,.2f}; timing risk 0.0 bps"
     )
+
+
+def test_the_stored_rationale_says_the_rate_chosen_then_why_to_look_twice():
+    said = rationale.decision_rationale(
+        ["LOW urgency, so POV (target 12% of volume)", "Estimated cost 3.0 bps"],
+        {"participation_rate": 0.35},
+        default_matrix=True,
+        fresh_market=False,
+    )
+    assert said == [
+        "LOW urgency, so POV (at 35% of volume)",
+        "Estimated cost 3.0 bps",
+        rationale.DEFAULT_MATRIX_NOTE,
+        rationale.STALE_MARKET_NOTE,
+    ]
+    assert rationale.decision_rationale(
+        ["sweep (target 10% of volume) now"], {}, default_matrix=False, fresh_market=True
+    ) == ["sweep now"]
