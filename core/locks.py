@@ -33,10 +33,13 @@ def lock_one(
     model: type[models.Model], pk: int, *, what: str | None = None, related: tuple[str, ...] = ()
 ) -> models.Model:
     """The row `pk`, locked until the transaction ends, or NotFound. `related`: rows joined
-    in the same query (select_related), read, not locked."""
+    in the same query (select_related), read, not locked. Only that row is locked, always: a
+    default ordering over a relation (Position's by instrument symbol) joins another table
+    too, and a bare FOR UPDATE would lock the joined row, out of LOCK_ORDER."""
     rows = model._default_manager.filter(pk=pk)
-    rows = rows.select_related(*related).select_for_update(of=("self",)) if related else rows.select_for_update()
-    row = rows.first()
+    if related:
+        rows = rows.select_related(*related)
+    row = rows.select_for_update(of=("self",)).first()
     if row is None:
         raise NotFound(f"{what or model._meta.verbose_name} {pk} does not exist")
     return row
