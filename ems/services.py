@@ -903,6 +903,11 @@ def report_apply(*, raw: dict) -> ExecutionReport:
     except IntegrityError:
         # Applied concurrently by another consumer: the unique id kept it to once.
         return ExecutionReport.objects.get(venue_execution_id=raw["exec_id"])
+    except (DomainError, IllegalTransition, KeyError, TypeError, ValueError, ArithmeticError) as error:
+        # A report that cannot be applied is kept as received, with why, and acknowledged:
+        # retrying it would fail the same way and hold up every report behind it.
+        log.exception("venue report %s not applied", raw.get("exec_id"))
+        return _report_store(raw, outcome=f"not applied: {type(error).__name__}: {error}")
 
 
 @transaction.atomic

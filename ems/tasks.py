@@ -1,5 +1,6 @@
 """Celery edges of the EMS: ids in, one service each; acks_late, so a worker killed mid-task
-has the task redelivered, and every service is idempotent.
+has the task redelivered (after the broker's visibility timeout, CELERY_VISIBILITY_TIMEOUT;
+the next beat round carries the executions on long before), and every service is idempotent.
 
 ONE beat entry (`executions_tick_due`, every settings.EMS_TICK_SECONDS) applies the venue
 reports waiting on the stream, resends unsent child orders, then leases the due executions
