@@ -205,46 +205,49 @@ async def _measure(rfq_ids: list[int], invitations: dict[int, list[int]], rounds
             out.append((time.perf_counter(), [row["quote"] for row in m["rfq"].get("ladder", [])]))
         return out
 
-    loop = asyncio.get_running_loop()
-    rng = random.Random(5)
-    arrived: dict[int, tuple[float, float, float]] = {}
-    received: list[tuple[float, list[int]]] = []
-    for _ in range(rounds):
-        # Every provider answers every RFQ once a round, at seeded times spread over the round.
-        t0 = time.perf_counter() + 0.05
-        jobs = [
-            (invitations[i][p], str(D("100.00") + D(rng.randint(1, 40)) / 100), t0 + rng.uniform(0, spread))
-            for i in rfq_ids
-            for p in range(PROVIDERS)
-        ]
-        jobs.sort(key=lambda job: job[2])  # submitters take them in arrival order
-        listening = [asyncio.ensure_future(collect(sockets[i], PROVIDERS)) for i in rfq_ids]
-        done = await asyncio.gather(*[loop.run_in_executor(pool, _submit, *job) for job in jobs])
-        arrived.update(done)
-        for batch in await asyncio.gather(*listening):
-            received += batch
-    if isinstance(pool, ThreadPoolExecutor):
-        # Each submitting thread holds one connection: close them before the database is dropped.
-        workers = pool._max_workers
-        barrier = threading.Barrier(workers)
+    try:
+        loop = asyncio.get_running_loop()
+        rng = random.Random(5)
+        arrived: dict[int, tuple[float, float, float]] = {}
+        received: list[tuple[float, list[int]]] = []
+        for _ in range(rounds):
+            # Every provider answers every RFQ once a round, at seeded times spread over the round.
+            t0 = time.perf_counter() + 0.05
+            jobs = [
+                (invitations[i][p], str(D("100.00") + D(rng.randint(1, 40)) / 100), t0 + rng.uniform(0, spread))
+                for i in rfq_ids
+                for p in range(PROVIDERS)
+            ]
+            jobs.sort(key=lambda job: job[2])  # submitters take them in arrival order
+            listening = [asyncio.ensure_future(collect(sockets[i], PROVIDERS)) for i in rfq_ids]
+            done = await asyncio.gather(*[loop.run_in_executor(pool, _submit, *job) for job in jobs])
+            arrived.update(done)
+            for batch in await asyncio.gather(*listening):
+                received += batch
+        if isinstance(pool, ThreadPoolExecutor):
+            # Each submitting thread holds one connection: close them before the database is dropped.
+            workers = pool._max_workers
+            barrier = threading.Barrier(workers)
 
-        def close_mine():
-            barrier.wait()  # one call per thread: each closes its own connection
-            connection.close()
+            def close_mine():
+                barrier.wait()  # one call per thread: each closes its own connection
+                connection.close()
 
-        await asyncio.gather(*[loop.run_in_executor(pool, close_mine) for _ in range(workers)])
-    first_seen: dict[int, float] = {}
-    for at, ids in sorted(received):
-        for qid in ids:
-            first_seen.setdefault(qid, at)
-    latencies = [(first_seen[qid] - due) * 1000 for qid, (due, _, _) in arrived.items()]
-    # Where the time went: waiting for a free submitter (the machine or the submitters are
-    # saturated), inside quote_submit (its transaction), and from its commit to the socket.
-    waited = np.array([(started - due) * 1000 for due, started, _ in arrived.values()])
-    service = np.array([(committed - started) * 1000 for _, started, committed in arrived.values()])
-    pushed = np.array([(first_seen[qid] - committed) * 1000 for qid, (_, _, committed) in arrived.items()])
-    for ws in sockets.values():
-        await ws.disconnect()
+            await asyncio.gather(*[loop.run_in_executor(pool, close_mine) for _ in range(workers)])
+        first_seen: dict[int, float] = {}
+        for at, ids in sorted(received):
+            for qid in ids:
+                first_seen.setdefault(qid, at)
+        latencies = [(first_seen[qid] - due) * 1000 for qid, (due, _, _) in arrived.items()]
+        # Where the time went: waiting for a free submitter (the machine or the submitters are
+        # saturated), inside quote_submit (its transaction), and from its commit to the socket.
+        waited = np.array([(started - due) * 1000 for due, started, _ in arrived.values()])
+        service = np.array([(committed - started) * 1000 for _, started, committed in arrived.values()])
+        pushed = np.array([(first_seen[qid] - committed) * 1000 for qid, (_, _, committed) in arrived.items()])
+    finally:
+        # Leave the groups even after a failure: a stale member would fill up in Redis.
+        for ws in sockets.values():
+            await ws.disconnect()
     samples = np.array(latencies)
     return {
         "rfq_quote_to_ladder_p50_ms": float(np.percentile(samples, 50)),
@@ -270,7 +273,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one quote per provider per RFQ instead of three")
     parser.add_argument("--spread", type=float, default=2.0, help="seconds over which a round's quotes arrive")
-    parser.add_argument("--workers", type=int, default=4, help="submitting threads (processes with --processes)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=4,
+        help="submitting threads, each holding one of the DB_POOL_MAX_SIZE connections (processes: --processes)",
+    )
     parser.add_argument("--processes", action="store_true", help="submit from worker processes, as Celery does")
     args = parser.parse_args()
     figures = run(1 if args.quick else 3, spread=args.spread, workers=args.workers, processes=args.processes)
