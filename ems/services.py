@@ -691,6 +691,9 @@ def execution_tick(*, execution_id: int, now: datetime | None = None) -> TickOut
     execution = lock_one(Execution, execution_id, what="execution")
     if not execution.is_active:
         return TickOutcome(execution.pk, execution.status)
+    if execution.memory.get("rfq"):
+        # core.locks.LOCK_ORDER: the RFQ before the order it trades (as rfq_execute takes them).
+        lock_one(Rfq, execution.memory["rfq"], what="RFQ")
     order = lock_one(Order, execution.order_id, what="order")
     execution.order = order
     children = _open_children(execution)
