@@ -271,6 +271,7 @@ EMS_TICK_BATCH = env.int("EMS_TICK_BATCH", default=200)
 EMS_RESEND_AFTER_SECONDS = env.float("EMS_RESEND_AFTER_SECONDS", default=5.0)
 EMS_DEFAULT_HORIZON_SECONDS = env.float("EMS_DEFAULT_HORIZON_SECONDS", default=3600.0)
 EMS_REPORT_CLAIM_IDLE_MS = env.int("EMS_REPORT_CLAIM_IDLE_MS", default=10_000)
+EMS_TICK_REPORT_SECONDS = env.float("EMS_TICK_REPORT_SECONDS", default=10.0)
 # The venue command/report streams (core.streams): Redis in production, in memory embedded.
 STREAMS_URL = env("STREAMS_URL", default=REDIS_URL)
 # The simulated venue runs in the loop that owns the simulator (marketdata.publisher).

@@ -30,3 +30,8 @@ def default_horizon_seconds() -> float:
 def report_claim_idle_ms() -> int:
     """A report read by a consumer that died is claimed by another after this idle time."""
     return int(_get("EMS_REPORT_CLAIM_IDLE_MS", 10_000))
+
+
+def tick_report_seconds() -> float:
+    """Each worker process logs how many executions it ticked, at most this often."""
+    return float(_get("EMS_TICK_REPORT_SECONDS", 10.0))

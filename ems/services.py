@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from core.decimals import price as round_price
@@ -596,9 +597,21 @@ def execution_tick(*, execution_id: int, now: datetime | None = None) -> TickOut
         _drive_completion(execution, order, _open_children(execution), outbox)
 
     execution.tick_count += 1
+    if execution.next_tick_at <= now:  # not leased (a direct tick): it was due at next_tick_at
+        execution.last_tick_due_at = execution.next_tick_at
     execution.last_tick_at = now
     execution.next_tick_at = now + timedelta(seconds=conf.tick_seconds())
-    execution.save(update_fields=["tick_count", "last_tick_at", "next_tick_at", "child_seq", "memory", "updated_at"])
+    execution.save(
+        update_fields=[
+            "tick_count",
+            "last_tick_at",
+            "last_tick_due_at",
+            "next_tick_at",
+            "child_seq",
+            "memory",
+            "updated_at",
+        ]
+    )
     outbox.flush_on_commit()
     return TickOutcome(execution.pk, execution.status, len(outbox.new), len(outbox.cancel))
 
@@ -624,7 +637,9 @@ def executions_lease_due(*, now: datetime | None = None, limit: int | None = Non
     now = now or timezone.now()
     ids = executions_claim_due(now=now, limit=limit)
     if ids:
-        Execution.objects.filter(pk__in=ids).update(next_tick_at=now + timedelta(seconds=conf.tick_seconds()))
+        Execution.objects.filter(pk__in=ids).update(
+            last_tick_due_at=F("next_tick_at"), next_tick_at=now + timedelta(seconds=conf.tick_seconds())
+        )
     return ids
 
 

@@ -9,11 +9,12 @@ number of workers share the work and none ticks the same execution twice at once
 import logging
 import os
 import socket
+import time
 
 from celery import shared_task
 from django.utils import timezone
 
-from ems import services
+from ems import conf, services
 from ems.gateways import gateway
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,32 @@ TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result
 
 def consumer_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class TickMeter:
+    """Per worker process: how many executions it ticked, logged at most every
+    EMS_TICK_REPORT_SECONDS (throughput per worker, read by operators and bench/ems.py)."""
+
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self.since = clock()
+        self.ticked = 0
+
+    def add(self, ticked: int) -> None:
+        self.ticked += ticked
+        elapsed = self.clock() - self.since
+        if elapsed >= conf.tick_report_seconds():
+            log.info(
+                "ticked %d executions in %.1f s (%.1f/s) in %s",
+                self.ticked,
+                elapsed,
+                self.ticked / elapsed,
+                consumer_name(),
+            )
+            self.since, self.ticked = self.clock(), 0
+
+
+meter = TickMeter()
 
 
 @shared_task(name="ems.tasks.executions_tick_due", time_limit=60, soft_time_limit=50, **TASK_OPTIONS)
@@ -36,6 +63,7 @@ def executions_tick_due() -> int:
             services.execution_tick(execution_id=execution_id)
         ticked += len(ids)
         if not ids:
+            meter.add(ticked)
             return ticked
 
 
