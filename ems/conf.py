@@ -12,9 +12,16 @@ def tick_seconds() -> float:
     return float(_get("EMS_TICK_SECONDS", 1.0))
 
 
+def tick_poll_seconds() -> float:
+    """How often the beat looks for due executions: a tick runs at most this late plus the
+    time the workers take to reach it."""
+    return float(_get("EMS_TICK_POLL_SECONDS", 0.2))
+
+
 def tick_batch() -> int:
-    """Executions claimed per transaction by the beat task."""
-    return int(_get("EMS_TICK_BATCH", 200))
+    """Executions claimed and ticked per transaction by the beat task: larger batches share
+    more queries, smaller ones commit (and send) sooner."""
+    return int(_get("EMS_TICK_BATCH", 50))
 
 
 def resend_after_seconds() -> float:

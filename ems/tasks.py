@@ -1,10 +1,12 @@
 """Celery edges of the EMS: ids in, one service each; acks_late, so a worker killed mid-task
 has the task redelivered, and every service is idempotent.
 
-ONE beat entry (`executions_tick_due`, every settings.EMS_TICK_SECONDS) applies the venue
-reports waiting on the stream, resends unsent child orders, then leases the due executions
-in batches (SELECT ... FOR UPDATE SKIP LOCKED, by next_tick_at) and ticks them, so any
-number of workers share the work and none ticks the same execution twice at once."""
+ONE beat entry (`executions_tick_due`, every settings.EMS_TICK_POLL_SECONDS, a fraction of
+the tick period EMS_TICK_SECONDS so a tick runs close to when it is due) applies the venue
+reports waiting on the stream, resends unsent child orders, then claims the due executions
+in batches (SELECT ... FOR UPDATE SKIP LOCKED, by next_tick_at) and ticks each batch in one
+transaction, so any number of workers share the work and none ticks the same execution twice
+at once."""
 
 import logging
 import os
@@ -54,17 +56,25 @@ meter = TickMeter()
 
 @shared_task(name="ems.tasks.executions_tick_due", time_limit=60, soft_time_limit=50, **TASK_OPTIONS)
 def executions_tick_due() -> int:
+    """The beat's round (every EMS_TICK_POLL_SECONDS): apply the waiting reports, resend what
+    was never sent, then tick in batches every execution due when the round began. A round
+    that finds a full batch enqueues one more round first, so an idle worker takes the next
+    batches beside this one (SKIP LOCKED keeps them apart). Executions falling due during
+    the round wait for the next one: a round always ends, however far behind the workers are."""
     reports_apply_pending()
     services.children_resend()
+    due_by = timezone.now()
     ticked = 0
+    helped = False
     while True:
-        ids = services.executions_lease_due(now=timezone.now())
-        for execution_id in ids:
-            services.execution_tick(execution_id=execution_id)
-        ticked += len(ids)
-        if not ids:
+        outcomes = services.executions_tick_batch(due_by=due_by)
+        ticked += len(outcomes)
+        if len(outcomes) < conf.tick_batch():
             meter.add(ticked)
             return ticked
+        if not helped:
+            executions_tick_due.apply_async(expires=conf.tick_poll_seconds() * 5)
+            helped = True
 
 
 @shared_task(name="ems.tasks.execution_tick", time_limit=30, soft_time_limit=25, **TASK_OPTIONS)
