@@ -72,6 +72,16 @@ def child_changed(child) -> None:
     _push(execution_group(child.execution_id), {"child": row})
 
 
+def children_changed(children) -> None:
+    """child_changed for many children, serialised in one pass (the serializer's fields are
+    built once, not once per child)."""
+    from ems.api.serializers import ChildOrderSerializer
+
+    rows = _json(ChildOrderSerializer(children, many=True).data)
+    for child, row in zip(children, rows, strict=True):
+        _push(execution_group(child.execution_id), {"child": row})
+
+
 def _send(group: str, body: dict) -> None:
     _send_many([(group, body)])
 

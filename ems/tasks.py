@@ -54,27 +54,38 @@ class TickMeter:
 meter = TickMeter()
 
 
+# A round stops claiming batches after this long, well inside its soft time limit (a batch cut
+# by the limit would roll back): whatever is still due, the next round takes.
+ROUND_SECONDS = 20.0
+# Reports applied per round, so a burst of them does not starve the ticks (the rest wait for
+# the next round, a fraction of a second later), and a consumer finishes what it read long
+# before EMS_REPORT_CLAIM_IDLE_MS lets another claim it.
+REPORTS_PER_ROUND = 200
+
+
 @shared_task(name="ems.tasks.executions_tick_due", time_limit=60, soft_time_limit=50, **TASK_OPTIONS)
 def executions_tick_due() -> int:
-    """The beat's round (every EMS_TICK_POLL_SECONDS): apply the waiting reports, resend what
-    was never sent, then tick in batches every execution due when the round began. A round
-    that finds a full batch enqueues one more round first, so an idle worker takes the next
+    """The beat's round (every EMS_TICK_POLL_SECONDS): apply waiting reports, resend what was
+    never sent, then tick in batches every execution due when the round began. A round that
+    finds a full batch enqueues one more round first, so an idle worker takes the next
     batches beside this one (SKIP LOCKED keeps them apart). Executions falling due during
     the round wait for the next one: a round always ends, however far behind the workers are."""
-    reports_apply_pending()
+    reports_apply_pending(limit=REPORTS_PER_ROUND)
     services.children_resend()
     due_by = timezone.now()
+    stop_at = time.monotonic() + ROUND_SECONDS
     ticked = 0
     helped = False
-    while True:
+    while time.monotonic() < stop_at:
         outcomes = services.executions_tick_batch(due_by=due_by)
         ticked += len(outcomes)
+        meter.add(len(outcomes))
         if len(outcomes) < conf.tick_batch():
-            meter.add(ticked)
-            return ticked
+            break
         if not helped:
             executions_tick_due.apply_async(expires=conf.tick_poll_seconds() * 5)
             helped = True
+    return ticked
 
 
 @shared_task(name="ems.tasks.execution_tick", time_limit=30, soft_time_limit=25, **TASK_OPTIONS)
@@ -83,13 +94,16 @@ def execution_tick_task(execution_id: int) -> str:
 
 
 @shared_task(name="ems.tasks.reports_apply", time_limit=30, soft_time_limit=25, **TASK_OPTIONS)
-def reports_apply_pending() -> int:
-    """Apply the venue reports waiting on the report stream (each acknowledged after it was
-    applied; a report left by a dead worker is claimed after EMS_REPORT_CLAIM_IDLE_MS)."""
+def reports_apply_pending(limit: int | None = None) -> int:
+    """Apply the venue reports waiting on the report stream, all of them or about `limit`
+    (each acknowledged after it was applied; a report left by a dead worker is claimed after
+    EMS_REPORT_CLAIM_IDLE_MS)."""
     port = gateway()
     total = 0
-    while True:
-        n = port.consume(lambda raw: services.report_apply(raw=raw), consumer=consumer_name())
+    while limit is None or total < limit:
+        count = 500 if limit is None else min(500, limit - total)
+        n = port.consume(lambda raw: services.report_apply(raw=raw), consumer=consumer_name(), count=count)
         total += n
         if n == 0:
-            return total
+            break
+    return total
