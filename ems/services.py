@@ -704,6 +704,28 @@ def executions_tick_batch(
     return outcomes
 
 
+def executions_tick_each(*, due_by: datetime, limit: int | None = None) -> list[TickOutcome]:
+    """The fallback when a batch failed (its transaction rolled back, nothing sent): tick
+    the executions of that batch one by one, each in its own transaction, so the one that
+    fails is alone; it is moved one period on, or it would head every batch and stop them
+    all. Unexpected errors are caught on purpose here: this is the bulkhead."""
+    ids = list(
+        Execution.objects.filter(status__in=states.EXECUTION_ACTIVE, next_tick_at__lte=due_by)
+        .order_by("next_tick_at", "pk")
+        .values_list("pk", flat=True)[: limit or conf.tick_batch()]
+    )
+    outcomes = []
+    for execution_id in ids:
+        try:
+            outcomes.append(execution_tick(execution_id=execution_id))
+        except Exception:
+            log.exception("execution %s: tick failed; next try in one period", execution_id)
+            Execution.objects.filter(pk=execution_id).update(
+                next_tick_at=timezone.now() + timedelta(seconds=conf.tick_seconds())
+            )
+    return outcomes
+
+
 def _tick_locked(
     execution: Execution,
     order: Order,

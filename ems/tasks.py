@@ -77,7 +77,13 @@ def executions_tick_due() -> int:
     ticked = 0
     helped = False
     while time.monotonic() < stop_at:
-        outcomes = services.executions_tick_batch(due_by=due_by)
+        try:
+            outcomes = services.executions_tick_batch(due_by=due_by)
+        except Exception:
+            # One execution's failure rolled its whole batch back: tick that batch one by
+            # one so the others go on (executions_tick_each isolates and delays the culprit).
+            log.exception("a batch of ticks failed: ticking it one execution at a time")
+            outcomes = services.executions_tick_each(due_by=due_by)
         ticked += len(outcomes)
         meter.add(len(outcomes))
         if len(outcomes) < conf.tick_batch():

@@ -138,3 +138,24 @@ def test_an_execution_another_transaction_holds_is_skipped_not_waited_for(demo, 
     assert [o.execution_id for o in outcomes] == [free.pk]
     assert Execution.objects.get(pk=held.pk).tick_count == 0
     assert [o.execution_id for o in services.executions_tick_batch(now=now)] == [held.pk]
+
+
+def test_an_execution_whose_tick_fails_does_not_stop_the_others(market, django_capture_on_commit_callbacks):
+    from ems.tasks import executions_tick_due
+
+    now = timezone.now()
+    broken, healthy = (start(strategy="TWAP", parameters={"horizon_seconds": 3600}) for _ in range(2))
+    # A parameter the algorithm cannot read: its tick raises, whatever the batch around it.
+    Execution.objects.filter(pk=broken.pk).update(parameters={"slices": "many"})
+    due_at(broken, now - timedelta(seconds=2))  # first in line
+    due_at(healthy, now - timedelta(seconds=1))
+    with pytest.raises(ValueError):
+        services.executions_tick_batch(now=now)
+    assert Execution.objects.get(pk=healthy.pk).tick_count == 0  # the whole batch rolled back
+
+    with django_capture_on_commit_callbacks(execute=True):
+        executions_tick_due.run()
+    rows = {e.pk: e for e in Execution.objects.all()}
+    assert rows[healthy.pk].tick_count == 1
+    assert rows[broken.pk].tick_count == 0
+    assert rows[broken.pk].next_tick_at > timezone.now()  # no longer heads every batch
