@@ -154,11 +154,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketdata.tasks.analytics_refresh_all",
         "schedule": env.float("ANALYTICS_REFRESH_SECONDS", default=300.0),
     },
-    # One entry ticks every due execution in batches (ems.tasks), whatever their number.
+    # One entry ticks every due execution in batches (ems.tasks), whatever their number. It
+    # polls at a fraction of the tick period: each execution keeps its own phase in the
+    # period, so they come due all through it, and a tick waits at most one poll.
     "ems-tick-due": {
         "task": "ems.tasks.executions_tick_due",
-        "schedule": env.float("EMS_TICK_SECONDS", default=1.0),
-        "options": {"expires": env.float("EMS_TICK_SECONDS", default=1.0) * 5},
+        "schedule": env.float("EMS_TICK_POLL_SECONDS", default=0.2),
+        "options": {"expires": env.float("EMS_TICK_POLL_SECONDS", default=0.2) * 5},
     },
 }
 
@@ -270,10 +272,12 @@ RFQ_PROVIDER_SEED = env.int("RFQ_PROVIDER_SEED", default=11)  # the simulated pr
 
 # --- EMS (ems.conf reads these) ---------------------------------------------------------
 EMS_TICK_SECONDS = env.float("EMS_TICK_SECONDS", default=1.0)
-EMS_TICK_BATCH = env.int("EMS_TICK_BATCH", default=200)
+EMS_TICK_POLL_SECONDS = env.float("EMS_TICK_POLL_SECONDS", default=0.2)
+EMS_TICK_BATCH = env.int("EMS_TICK_BATCH", default=50)
 EMS_RESEND_AFTER_SECONDS = env.float("EMS_RESEND_AFTER_SECONDS", default=5.0)
 EMS_DEFAULT_HORIZON_SECONDS = env.float("EMS_DEFAULT_HORIZON_SECONDS", default=3600.0)
 EMS_REPORT_CLAIM_IDLE_MS = env.int("EMS_REPORT_CLAIM_IDLE_MS", default=10_000)
+EMS_TICK_REPORT_SECONDS = env.float("EMS_TICK_REPORT_SECONDS", default=10.0)
 # The venue command/report streams (core.streams): Redis in production, in memory embedded.
 STREAMS_URL = env("STREAMS_URL", default=REDIS_URL)
 # The simulated venue runs in the loop that owns the simulator (marketdata.publisher).
