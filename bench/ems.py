@@ -53,7 +53,16 @@ BOOK = (
     ("BTC-USD", "2"),
     ("ETH-USD", "40"),
 )
-REDIS_KEYS = ("venue.commands", "venue.reports", "default", "unacked", "unacked_index", "unacked_mutex")
+REDIS_KEYS = (
+    "venue.commands",
+    "venue.reports",
+    "venue:seen",
+    "venue:resting",
+    "default",
+    "unacked",
+    "unacked_index",
+    "unacked_mutex",
+)
 # The line ems.tasks logs every EMS_TICK_REPORT_SECONDS per worker process (in Celery's log
 # format or Django's: the timestamp and the message are what both have).
 TICKED = re.compile(r"(?P<at>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+).*?ticked (?P<n>\d+) executions in (?P<s>[\d.]+) s")
