@@ -7,30 +7,19 @@ import re
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
-from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import CHECKS
+
+from tests.schema import loaded_schema
 
 DESK = r"^/api/(executions|killswitch|rfqs|instruments|marketdata|venues)"
 
 
 @pytest.fixture
 def api_schema(db):
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        loaded = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
-        # A schema-valid request may still name an order or quote that does not exist or is
-        # in no state to act on: 400s per field and 404s/409s no schema can express.
-        accepted = loaded.config.checks.positive_data_acceptance
-        accepted.expected_statuses = [*accepted.expected_statuses, "400", "404", "409"]
+    with loaded_schema("400", "404", "409") as loaded:
         yield loaded
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
