@@ -704,6 +704,9 @@ class Counterfactual:
     shortfall_bps: float | None  # Perold, unfilled part at the order's end mid; None: not simulated
     cost: Decimal | None  # currency of the price, two decimals
     note: str = ""
+    # The same shortfall with the market's own move taken out (ExecutionCost): what the way
+    # itself cost, comparable across ways whose timing differs.
+    adjusted_shortfall_bps: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -714,6 +717,9 @@ class Counterfactual:
             "shortfall_bps": None if self.shortfall_bps is None else round(self.shortfall_bps, 4),
             "cost": None if self.cost is None else str(self.cost),
             "note": self.note,
+            "adjusted_shortfall_bps": None
+            if self.adjusted_shortfall_bps is None
+            else round(self.adjusted_shortfall_bps, 4),
         }
 
 
@@ -781,6 +787,7 @@ def counterfactuals(
                 cost.shortfall_bps,
                 _dec(cost.total).quantize(Decimal("0.01")),
                 result.done_reason,
+                cost.adjusted_shortfall_bps,
             )
         )
     return rows
