@@ -17,7 +17,8 @@ All three start from the same seed (the same market until our orders move it). T
 is the implementation shortfall of the whole order in bps of its arrival notional, fees
 and the unfilled part (opportunity cost) included, with the market's own random walk taken
 out (ExecutionCost.adjusted_shortfall_bps: same expectation, without a day's ~100 bps of
-noise per order); the raw shortfall's mean is printed beside it.
+noise per order); the raw shortfall's mean is printed beside it, and the shares of the
+order filled, taken from lit books (taker) and filled in the dark pool.
 
 The Almgren-Chriss column is the expected cost of the AC-optimal schedule for the order's
 urgency over its window, with the simulator's own parameters: permanent impact gamma =
@@ -205,10 +206,15 @@ def run_case(case: Case, tick_seconds: float) -> dict:
             tick_seconds=tick_seconds,
         )
         cost = result.costs()
+        taken = sum(float(f.quantity) for f in result.fills if f.liquidity == "TAKER")
+        dark = sum(float(f.quantity) for f in result.fills if f.liquidity == "DARK")
         row[way] = {
             "bps": cost.adjusted_shortfall_bps,
             "raw_bps": cost.shortfall_bps,
             "fill": cost.filled / cost.quantity,
+            # Shares of the order taken from lit books (spread, walk, permanent impact) and filled dark.
+            "taker": taken / cost.quantity,
+            "dark": dark / cost.quantity,
         }
     return row
 
@@ -251,6 +257,8 @@ def _figures(rows: list[dict]) -> dict:
             "p90_bps": p90,
             "raw_mean_bps": float(np.mean([r[way]["raw_bps"] for r in rows])),
             "fill": float(np.mean([r[way]["fill"] for r in rows])),
+            "taker": float(np.mean([r[way]["taker"] for r in rows])),
+            "dark": float(np.mean([r[way]["dark"] for r in rows])),
         }
     mean, p90 = stats([r["ac_bps"] for r in rows])
     figures["ac"] = {"mean_bps": mean, "p90_bps": p90}
@@ -272,7 +280,10 @@ def render(rows: list[dict], summary: dict) -> list[str]:
         )
     lines.append("")
     lines.append("Implementation shortfall, bps of arrival notional (market's own move taken out):")
-    header = f"{'bucket':<7} {'n':>3} {'way':<7} {'mean':>8} {'p90':>8} {'raw mean':>9} {'filled':>7}   {'AC mean':>8}"
+    header = (
+        f"{'bucket':<7} {'n':>3} {'way':<7} {'mean':>8} {'p90':>8} {'raw mean':>9} {'filled':>7} {'taken':>6} "
+        f"{'dark':>6}   {'AC mean':>8}"
+    )
     lines.append(header)
     lines.append("-" * len(header))
     sections = [*summary["buckets"].items()]
@@ -284,7 +295,8 @@ def render(rows: list[dict], summary: dict) -> list[str]:
             ac = f"{figures['ac']['mean_bps']:>8.2f}" if k == 0 else ""
             lines.append(
                 f"{name if k == 0 else '':<7} {figures['orders'] if k == 0 else '':>3} {way:<7} {f['mean_bps']:>8.2f} "
-                f"{f['p90_bps']:>8.2f} {f['raw_mean_bps']:>9.2f} {100 * f['fill']:>6.1f}%   {ac:>8}"
+                f"{f['p90_bps']:>8.2f} {f['raw_mean_bps']:>9.2f} {100 * f['fill']:>6.1f}% {100 * f['taker']:>5.1f}% "
+                f"{100 * f['dark']:>5.1f}%   {ac:>8}"
             )
     if "ratios" in summary:
         lines.append("")
