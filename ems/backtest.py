@@ -13,6 +13,8 @@ TCA's counterfactuals are one call each: `single_market_order(order)`,
 
 from __future__ import annotations
 
+import copy
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -34,6 +36,7 @@ from ems.algos import (
 )
 from ems.algos.tick import expected_progress
 from marketdata.sim import InstrumentSpec, MarketSimulator, SimParams, VenueSpec, VirtualClock
+from sor.domain import Decision, SelectionInputs
 
 _ZERO = Decimal(0)
 DEFAULT_DARK_FILL_RATE = 0.3
@@ -86,6 +89,7 @@ class BacktestFill:
     fee: Decimal
     liquidity: str  # TAKER | MAKER | DARK
     ts: float
+    applied_at: float = 0.0  # virtual time of the tick that applied it
 
 
 @dataclass(slots=True)
@@ -189,6 +193,10 @@ class TickRecord:
     market_volume: float  # since the start, ours included
     shown: Decimal  # open lit quantity after the tick
     mid: float
+    # The simulator's latent mid before the tick's own orders, and our permanent impact so
+    # far (log of the mid): together they give the market's own move (see `costs`).
+    fair_value: float = 0.0
+    own_impact: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +209,12 @@ class BacktestResult:
     switches: list[tuple[float, Strategy, Strategy, str]]
     arrival_mid: float
     end_mid: float
+    # Log-mid move per unit we take (the simulator's permanent impact), the instrument's
+    # multiplier, and the time `end_mid` was read (the order's end with `run_to_end`).
+    impact_per_unit: float = 0.0
+    multiplier: float = 1.0
+    end_time: float = 0.0
+    own_impact: float = 0.0  # our permanent impact on the log mid at the end
 
     @property
     def filled(self) -> Decimal:
@@ -234,6 +248,87 @@ class BacktestResult:
         sign = 1 if self.order.side == Side.BUY else -1
         cost = sign * (float(average) - self.arrival_mid) * float(self.filled) + float(self.fees)
         return cost / (self.arrival_mid * float(self.filled)) * 1e4
+
+    def costs(self) -> ExecutionCost:
+        """Implementation shortfall of the whole order (Perold): the filled part against the
+        arrival mid, fees, and the unfilled part at `end_mid` (opportunity cost); beside it
+        the same figures with the market's own move taken out (see ExecutionCost)."""
+        sign = 1.0 if self.order.side == Side.BUY else -1.0
+        arrival, multiplier = self.arrival_mid, self.multiplier
+        quantity, filled = float(self.order.quantity), float(self.filled)
+        unfilled = max(quantity - filled, 0.0)
+        fees = float(self.fees)
+        # The market's own move: the latent mid without our permanent impact, W = F * exp(-I).
+        walk = {r.t: r.fair_value * math.exp(-r.own_impact) for r in self.ticks if r.fair_value > 0}
+        first = walk[self.ticks[0].t] if self.ticks and self.ticks[0].t in walk else None
+        traded = adjusted = 0.0
+        for f in self.fills:
+            price, units = float(f.price), float(f.quantity)
+            traded += sign * (price - arrival) * units
+            factor = first / walk[f.applied_at] if first and f.applied_at in walk else 1.0
+            adjusted += sign * (price * factor - arrival) * units
+        notional = arrival * quantity * multiplier
+        execution = traded * multiplier + fees
+        opportunity = sign * (self.end_mid - arrival) * unfilled * multiplier
+        adjusted_execution = adjusted * multiplier + fees
+        adjusted_opportunity = sign * arrival * math.expm1(self.own_impact) * unfilled * multiplier
+
+        def bps(value: float) -> float:
+            return value / notional * 1e4 if notional > 0 else 0.0
+
+        return ExecutionCost(
+            quantity=quantity,
+            filled=filled,
+            average_price=None if self.average_price is None else float(self.average_price),
+            arrival_mid=arrival,
+            end_mid=self.end_mid,
+            fees=fees,
+            execution_cost=execution,
+            opportunity_cost=opportunity,
+            shortfall_bps=bps(execution + opportunity),
+            adjusted_execution_cost=adjusted_execution,
+            adjusted_opportunity_cost=adjusted_opportunity,
+            adjusted_shortfall_bps=bps(adjusted_execution + adjusted_opportunity),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionCost:
+    """One order's implementation shortfall in the instrument's currency (positive = cost).
+
+    execution_cost: sign * sum((fill price - arrival mid) * quantity) + fees;
+    opportunity_cost: sign * (end mid - arrival mid) * unfilled quantity;
+    shortfall_bps: their sum over the arrival notional of the whole order.
+
+    The adjusted_* figures take the market's own move out: the simulator's mid is its
+    random walk W times our permanent impact, so each fill price is scaled by W(arrival) /
+    W(fill) and the unfilled part is valued at the arrival mid moved by our impact alone.
+    Their expectation is the shortfall's (the walk is a martingale, independent of our
+    orders), without its noise (a day's volatility is ~100 bps), which makes a benchmark of
+    a few dozen orders meaningful. Fills are scaled with W read at the tick that applied
+    them, at or after the fill: later increments of the walk are independent of the fill,
+    so this adds noise, not bias."""
+
+    quantity: float
+    filled: float
+    average_price: float | None
+    arrival_mid: float
+    end_mid: float
+    fees: float
+    execution_cost: float
+    opportunity_cost: float
+    shortfall_bps: float
+    adjusted_execution_cost: float
+    adjusted_opportunity_cost: float
+    adjusted_shortfall_bps: float
+
+    @property
+    def total(self) -> float:
+        return self.execution_cost + self.opportunity_cost
+
+    @property
+    def adjusted_total(self) -> float:
+        return self.adjusted_execution_cost + self.adjusted_opportunity_cost
 
 
 def market_view(
@@ -307,10 +402,13 @@ def run_backtest(
     tick_seconds: float = 1.0,
     dark_fill_rates: Mapping[str, float] | None = None,
     simulator: MarketSimulator | None = None,
+    run_to_end: bool = False,
 ) -> BacktestResult:
     """Work `order` from `order.start` to its end (or Done). Pass `simulator` to start from
     a market already run to the arrival time (it is advanced, never rewound); otherwise a
-    fresh one is built from the specs and seed."""
+    fresh one is built from the specs and seed. With `run_to_end` the market runs on to
+    `order.end` after the order is done, so `end_mid` (which values what was not filled)
+    is the mid at the order's end rather than when it stopped."""
     clock = VirtualClock(0.0)
     sim = simulator or MarketSimulator(list(instruments), list(venues), seed, clock=clock, params=params)
     spec = next(i for i in sim.instruments if i.symbol == order.symbol)
@@ -327,6 +425,10 @@ def run_backtest(
     sequence = 0
     fill_count = 0
     volume_total, last_session_volume = 0.0, None
+    sign = 1.0 if order.side == Side.BUY else -1.0
+    impact_per_unit = sim.params.permanent_impact * spec.impact_coef / spec.adv
+    own_impact = 0.0  # what our taking added to the log mid (the simulator's permanent impact)
+    now = order.start
 
     def advance(t: float) -> None:
         if t > clock.now():
@@ -334,9 +436,11 @@ def run_backtest(
         sim.advance_to(t)
 
     def apply_sim_fills(fills) -> None:
-        nonlocal fill_count
+        nonlocal fill_count, own_impact
         for f in fills:
             fill_count += 1
+            if f.liquidity == "TAKER":  # the simulator moved the mid, whatever the ledger makes of it
+                own_impact += sign * impact_per_unit * float(f.quantity)
             ledger.apply_fill(
                 BacktestFill(
                     f"{f.order_id}-x{fill_count}",
@@ -347,6 +451,7 @@ def run_backtest(
                     _dec(f.fee),
                     f.liquidity,
                     f.ts,
+                    now,
                 )
             )
 
@@ -356,7 +461,9 @@ def run_backtest(
     max_ticks = int((order.end - order.start) / tick_seconds) + 2
     for _ in range(max_ticks):
         advance(t)
+        now = t
         apply_sim_fills(sim.drain_fills())
+        fair_value, impact_before = sim.fair_value(spec.symbol), own_impact
         session_volume = sim.snapshot(spec.symbol).volume
         if last_session_volume is not None:
             step = session_volume - last_session_volume
@@ -420,6 +527,8 @@ def run_backtest(
                 volume_total,
                 ledger.shown_quantity(),
                 market.mid,
+                fair_value,
+                impact_before,
             )
         )
         if done is not None:
@@ -437,9 +546,26 @@ def run_backtest(
             done_reason = f"handed to {strategy}"
             break
         t = round(t + tick_seconds, 9)
+    if run_to_end:
+        for child in ledger.open_children():  # nothing works on after the order stops
+            sim.cancel(child.client_order_id)
+            ledger.close(child.client_order_id)
+        advance(max(order.end, t))
+        sim.drain_fills()
     end_mid = market_view(sim, spec, usable, rates).mid
     return BacktestResult(
-        order, list(ledger.fills), list(ledger.children.values()), ticks, done_reason, switches, arrival, end_mid
+        order,
+        list(ledger.fills),
+        list(ledger.children.values()),
+        ticks,
+        done_reason,
+        switches,
+        arrival,
+        end_mid,
+        impact_per_unit=impact_per_unit,
+        multiplier=spec.multiplier,
+        end_time=sim.time,
+        own_impact=own_impact,
     )
 
 
@@ -458,3 +584,216 @@ def _send(sim, ledger: Ledger, symbol: str, side: Side, coid: str, child: NewChi
     except ValueError as refusal:  # the venue refused it (minimum size, unknown venue)
         ledger.children[coid].reason += f"; rejected: {refusal}"
         ledger.close(coid, "REJECTED")
+
+
+# ----------------------------------------------------------------------------- the router's view
+
+
+def selection_inputs(
+    sim: MarketSimulator,
+    symbol: str,
+    side: Side,
+    quantity: Decimal,
+    urgency: Urgency,
+    *,
+    time_left_seconds: float,
+    limit_price: Decimal | None = None,
+) -> SelectionInputs:
+    """What sor.services gives the router, built from the simulator now instead of rows and
+    the published book: the consolidated mid and spread, our side of every lit book as
+    displayed, the instrument's ADV and volatility, the dark pools that take this size and
+    the lit venues' mean taker fee. The impact coefficient is the router's default, as for
+    an instrument row nobody has re-fitted (the simulator's own `impact_coef` is another
+    model's parameter: linear permanent impact)."""
+    spec = next(i for i in sim.instruments if i.symbol == symbol)
+    snap = sim.snapshot(symbol)
+    books = [snap.venues[v.name] for v in sim.lit_venues if v.name in snap.venues]
+    bids = [b.best_bid for b in books if b.best_bid is not None]
+    asks = [b.best_ask for b in books if b.best_ask is not None]
+    mid = (max(bids) + min(asks)) / 2 if bids and asks else snap.mid
+    spread_bps = (min(asks) - max(bids)) / mid * 1e4 if bids and asks else 0.0
+    depth = sum(size for b in books for _, size in (b.asks if side == Side.BUY else b.bids))
+    fees = [v.taker_fee_bps for v in sim.lit_venues]
+    return SelectionInputs(
+        side=side,
+        quantity=quantity,
+        price=_dec(mid),
+        adv=_dec(spec.adv),
+        daily_vol=spec.daily_vol,
+        spread_bps=spread_bps,
+        displayed_depth=_dec(depth),
+        urgency=urgency,
+        asset_class=spec.asset_class,
+        time_left_seconds=max(time_left_seconds, 0.0),
+        limit_price=limit_price,
+        lot_size=_dec(spec.lot_size),
+        multiplier=_dec(spec.multiplier),
+        venue_count_dark=sum(1 for v in sim.dark_venues if v.min_quantity <= float(quantity)),
+        fee_bps=max(0.0, sum(fees) / len(fees)) if fees else 0.0,
+    )
+
+
+def routed(order: BacktestOrder, decision: Decision) -> BacktestOrder:
+    """The order worked as the router decided: its strategy and parameters (None values
+    dropped: the algorithm's defaults apply), every venue, no re-evaluation."""
+    parameters = {k: v for k, v in decision.parameters.items() if v is not None}
+    return replace(order, strategy=decision.strategy, parameters=parameters, venues=None, reevaluate=False)
+
+
+# ----------------------------------------------------------------------------- counterfactuals
+
+
+@dataclass(frozen=True, slots=True)
+class MarketState:
+    """The recorded market at an order's arrival, for the simulator.
+
+    The simulator is deterministic: its instruments, venues, parameters and seed, run to
+    the same virtual time with the same calls, give the same books, walk and fills. So the
+    state at arrival is recorded as (seed, arrival time, instrument and venue specs,
+    parameters, dark fill rates) and rebuilt by replaying the seed to the arrival time.
+
+    Limits: the replay is the market as the seed made it, without whatever our other
+    orders did to it before the arrival (their permanent impact, the depth they consumed);
+    when those matter, pass the live simulator to `MarketState.capture`, which copies its
+    exact state (books, depletion, walk, random streams, resting orders) instead. A book
+    snapshot alone could not do either: it lacks the hidden state (latent mid, depth noise,
+    random streams) that decides what happens next. Neither is the real market: a
+    counterfactual is what the simulator says the other way would have cost."""
+
+    seed: int
+    arrival: float
+    instruments: tuple[InstrumentSpec, ...]
+    venues: tuple[VenueSpec, ...]
+    params: SimParams | None = None
+    dark_fill_rates: Mapping[str, float] = field(default_factory=dict)
+    captured: MarketSimulator | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def capture(cls, sim: MarketSimulator, seed: int, dark_fill_rates: Mapping[str, float] | None = None):
+        """The exact state of a live simulator now (a deep copy: the live one runs on)."""
+        return cls(
+            seed,
+            sim.time,
+            tuple(sim.instruments),
+            (*sim.lit_venues, *sim.dark_venues),
+            sim.params,
+            dict(dark_fill_rates or {}),
+            copy.deepcopy(sim),
+        )
+
+    def simulator(self) -> MarketSimulator:
+        """A fresh simulator at the arrival time, each call independent of the others."""
+        if self.captured is not None:
+            sim = copy.deepcopy(self.captured)
+            # The copy runs in virtual time: a live simulator's wall clock would drag it to now.
+            sim._clock = None
+        else:
+            sim = MarketSimulator(list(self.instruments), list(self.venues), self.seed, params=self.params)
+        sim.advance_to(self.arrival)
+        return sim
+
+
+@dataclass(frozen=True, slots=True)
+class Counterfactual:
+    """What one way of working the order would have cost from the same market state."""
+
+    way: str  # single_market_order | one_venue_twap | router_second_choice
+    strategy: Strategy | None  # None: no second choice to simulate
+    filled: Decimal
+    average_price: Decimal | None
+    shortfall_bps: float | None  # Perold, unfilled part at the order's end mid; None: not simulated
+    cost: Decimal | None  # currency of the price, two decimals
+    note: str = ""
+    # The same shortfall with the market's own move taken out (ExecutionCost): what the way
+    # itself cost, comparable across ways whose timing differs.
+    adjusted_shortfall_bps: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "way": self.way,
+            "strategy": None if self.strategy is None else str(self.strategy),
+            "filled": str(self.filled),
+            "average_price": None if self.average_price is None else str(self.average_price),
+            "shortfall_bps": None if self.shortfall_bps is None else round(self.shortfall_bps, 4),
+            "cost": None if self.cost is None else str(self.cost),
+            "note": self.note,
+            "adjusted_shortfall_bps": None
+            if self.adjusted_shortfall_bps is None
+            else round(self.adjusted_shortfall_bps, 4),
+        }
+
+
+SIMULATED_STRATEGIES = frozenset(
+    {Strategy.DIRECT, Strategy.DARK, Strategy.TWAP, Strategy.VWAP, Strategy.POV, Strategy.IS, Strategy.ICEBERG}
+)
+
+
+def counterfactuals(
+    order: BacktestOrder,
+    *,
+    market: MarketState,
+    router_second_choice: Strategy | None,
+    second_choice_parameters: Mapping[str, Any] | None = None,
+    main_venue: str | None = None,
+    tick_seconds: float = 1.0,
+) -> list[Counterfactual]:
+    """What the same order would have cost three other ways, each from the same recorded
+    market state at arrival (`market`): the whole order as one market order on the main
+    venue (default: the first lit venue), a plain TWAP on that venue over the order's
+    window, and the router's second choice (`sor.domain.runner_up`; None gives a row that
+    says there is none). Every way runs to the order's end, so what one way leaves unfilled
+    is valued at the mid at the end (opportunity cost), as the TCA values the real order.
+    Pure: the same order and state give the same rows."""
+    if abs(order.start - market.arrival) > 1e-9:
+        raise ValueError(f"the order starts at {order.start}, the recorded market at {market.arrival}")
+    venue = main_venue or next(v.name for v in market.venues if v.kind == VenueKind.LIT and v.enabled)
+    ways: list[tuple[str, BacktestOrder | None, str]] = [
+        ("single_market_order", single_market_order(order, venue), ""),
+        ("one_venue_twap", one_venue_twap(order, venue, order.end - order.start), ""),
+    ]
+    if router_second_choice is None:
+        ways.append(("router_second_choice", None, "the router had no second choice for this order"))
+    elif Strategy(router_second_choice) not in SIMULATED_STRATEGIES:
+        ways.append(
+            ("router_second_choice", None, f"{router_second_choice} is not simulated (no liquidity providers here)")
+        )
+    else:
+        second = order.with_strategy(router_second_choice, second_choice_parameters)
+        ways.append(("router_second_choice", replace(second, venues=None, reevaluate=False), ""))
+
+    rows = []
+    for way, worked, note in ways:
+        if worked is None:
+            rows.append(Counterfactual(way, router_second_choice, _ZERO, None, None, None, note))
+            continue
+        result = run_backtest(
+            worked,
+            instruments=market.instruments,
+            venues=market.venues,
+            seed=market.seed,
+            params=market.params,
+            tick_seconds=tick_seconds,
+            dark_fill_rates=market.dark_fill_rates,
+            simulator=market.simulator(),
+            run_to_end=True,
+        )
+        cost = result.costs()
+        rows.append(
+            Counterfactual(
+                way,
+                Strategy(worked.strategy),
+                result.filled,
+                None if result.average_price is None else _to_tick(result.average_price, market, order.symbol),
+                cost.shortfall_bps,
+                _dec(cost.total).quantize(Decimal("0.01")),
+                result.done_reason,
+                cost.adjusted_shortfall_bps,
+            )
+        )
+    return rows
+
+
+def _to_tick(price: Decimal, market: MarketState, symbol: str) -> Decimal:
+    """An average price, to a hundredth of the tick: precise and readable."""
+    spec = next(i for i in market.instruments if i.symbol == symbol)
+    return price.quantize(_dec(spec.tick_size) / 100)

@@ -1,11 +1,17 @@
 """POV: trade a share of the market's volume since the start, within bounds.
 
 Parameters: participation_rate (target, default 0.1), min_participation_rate (default half
-the target) and max_participation_rate (default 1.5 times it, at most 0.5). With V the
-market volume since the phase started (ours included) and F what we filled since then:
-below min*V we take on the lit venues up to the target; below the target we rest at the
-touch; we never have more filled and open than max*V, so passive fills cannot push us
-over the upper bound."""
+the target) and max_participation_rate (default 1.5 times it, at most 0.5), patience_seconds
+(default 60). With V the market volume since the phase started (ours included) and F what
+we filled since then: below min*V we take on the lit venues up to the target; below the
+target we rest at the touch; we never have more filled and open than max*V, so passive
+fills cannot push us over the upper bound.
+
+The lower bound holds once the phase is `patience_seconds` old. A child just placed at
+the touch waits behind the queue already there; taking to reach min*V before it had a
+chance pays the spread for a shortfall that resting would have filled, and the permanent
+impact of that taking is paid again by every later fill (the schedules wait the same way,
+`patience`, before taking). The upper bound holds from the first tick."""
 
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ from .common import cancel_all, finish, guard, live_children, open_of, parameter
 from .schedule import phase
 
 DEFAULT_RATE = 0.1
+DEFAULT_PATIENCE_SECONDS = 60.0
 
 
 def bounds(state: ExecutionState) -> tuple[float, float, float]:
@@ -40,9 +47,10 @@ def decide_pov(state: ExecutionState, market: MarketView, now: float) -> list[Ac
     ending = finish(state, now)
     if ending is not None:
         return guard(state, ending)
-    _, base = phase(state)
+    origin, base = phase(state)
     low, rate, high = bounds(state)
     v = volume(state)
+    settled = now - origin >= parameter(state, "patience_seconds", DEFAULT_PATIENCE_SECONDS)
     filled = state.filled - base  # this phase's fills
 
     def at(share: float) -> Decimal:
@@ -53,7 +61,7 @@ def decide_pov(state: ExecutionState, market: MarketView, now: float) -> list[Ac
     if ceiling < 0:
         return guard(state, cancel_all(live_children(state, ChildType.LIMIT), "pov: at the upper bound"))
     actions += cancel_all(stale_passive(state, market), "pov: touch moved away")
-    if filled < at(low) - state.lot_size:
+    if settled and filled < at(low) - state.lot_size:
         wanted = min(at(rate) - filled - open_of(state, ChildType.MARKET), ceiling)
         actions += cancel_all(live_children(state, ChildType.LIMIT), "pov: below the lower bound")
         actions += sweep(state, market, wanted, f"pov: below {low:.0%} of volume, take")

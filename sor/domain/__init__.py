@@ -16,7 +16,7 @@ from sor.domain.default_rules import DEFAULT_RULES
 from sor.domain.inputs import SelectionInputs
 from sor.domain.reevaluation import Reevaluation, reevaluate
 from sor.domain.rules import NoMatchingRule, SelectionRule
-from sor.domain.selection import Decision, select_strategy
+from sor.domain.selection import Decision, runner_up, select_strategy
 from sor.domain.types import VolatilityRegime
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "efficient_frontier",
     "estimate_cost",
     "reevaluate",
+    "runner_up",
     "select_strategy",
     "trajectory_cost",
 ]

@@ -154,6 +154,13 @@ def first_match(features: Mapping[str, Any], rules: Sequence[SelectionRule]) -> 
     return None
 
 
+def matching_rules(features: Mapping[str, Any], rules: Sequence[SelectionRule]) -> list[SelectionRule]:
+    """Every rule whose conditions hold, by priority (ties keep list order): the first is
+    the choice, the others the fallbacks behind it."""
+    ordered = rules if _is_sorted(rules) else sorted(rules, key=_priority)
+    return [rule for rule in ordered if rule.matches(features)]
+
+
 def _priority(rule: SelectionRule) -> int:
     return rule.priority
 

@@ -17,7 +17,7 @@ from sor.domain import rationale
 from sor.domain.default_rules import DEFAULT_RULES
 from sor.domain.inputs import SelectionInputs, selection_features
 from sor.domain.planning import plan_strategy
-from sor.domain.rules import NoMatchingRule, SelectionRule, first_match
+from sor.domain.rules import NoMatchingRule, SelectionRule, first_match, matching_rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +54,27 @@ def select_strategy(inputs: SelectionInputs, rules: Sequence[SelectionRule] | No
     rule = first_match(features, DEFAULT_RULES if rules is None else rules)
     if rule is None:
         raise NoMatchingRule("no selection rule matches; the rule set needs a catch-all")
+    return _decision(rule, inputs, features)
 
+
+def runner_up(inputs: SelectionInputs, rules: Sequence[SelectionRule] | None = None) -> Decision | None:
+    """The router's second choice: the first rule after the chosen one (by priority) that
+    matches and picks another strategy, planned and priced as `select_strategy` would plan
+    it. None when no later matching rule picks another strategy (e.g. the chosen rule's
+    only fallback is the catch-all with the same strategy): a rule with the same strategy
+    and other parameters is a variant of the choice, not a second choice."""
+    features = selection_features(inputs)
+    matching = matching_rules(features, DEFAULT_RULES if rules is None else rules)
+    if not matching:
+        raise NoMatchingRule("no selection rule matches; the rule set needs a catch-all")
+    chosen = matching[0].strategy
+    for rule in matching[1:]:
+        if rule.strategy is not chosen:
+            return _decision(rule, inputs, features)
+    return None
+
+
+def _decision(rule: SelectionRule, inputs: SelectionInputs, features: dict[str, Any]) -> Decision:
     parameters, plan_sentences, cost = plan_strategy(rule.strategy, inputs, rule.parameters)
     sentences = [rationale.rule_sentence(rule.rationale, features)] if rule.rationale else []
     sentences += plan_sentences

@@ -77,12 +77,28 @@ def test_pov_stays_inside_its_bounds():
     result = backtest(o)
     checked = 0
     for record in result.ticks:
-        if record.market_volume * 0.05 < 50:  # a few lots of volume first
+        # A few lots of volume first, and the lower bound holds once the patience (60 s) is over.
+        if record.market_volume * 0.05 < 50 or record.t < 60:
             continue
         share = float(record.filled) / record.market_volume
         assert 0.05 - 1e-9 <= share <= 0.15 + 1e-9, (record.t, share)
         checked += 1
     assert checked > 100
+
+
+def test_pov_rests_through_its_patience_before_taking_to_the_lower_bound():
+    def pov(patience):
+        parameters = {"participation_rate": 0.3, "patience_seconds": patience}
+        return backtest(order(Strategy.POV, "200000", end=300.0, parameters=parameters))
+
+    def first_take(result):
+        return min((c.sent_at for c in result.children if c.child_type is ChildType.MARKET), default=None)
+
+    eager, patient = pov(0), pov(60)
+    assert first_take(eager) is not None and first_take(eager) < 60  # the queue ahead makes it fall behind at once
+    assert first_take(patient) is None or first_take(patient) >= 60
+    taken = [sum(f.quantity for f in r.fills if f.liquidity == "TAKER") for r in (eager, patient)]
+    assert taken[1] < taken[0]
 
 
 @pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
