@@ -100,3 +100,21 @@ def test_numbers_show_with_the_currency_and_instrument_precision(console, books)
     assert "600.00000000" not in positions
     orders = console.get("/admin/oms/order/").content.decode()
     assert " UTC</td>" in orders
+
+
+def test_every_app_admin_records_old_and_new(console):
+    """Not only the OMS: a venue's fee edited in the console is recorded the same way."""
+    from django.contrib import admin
+
+    from core.admin import AuditedAdmin
+    from tests.factories import VenueFactory
+
+    assert all(isinstance(model_admin, AuditedAdmin) for model_admin in admin.site._registry.values())
+    venue = VenueFactory(name="NEXA", taker_fee_bps=D("3.0"))
+    form = console.get(f"/admin/marketdata/venue/{venue.pk}/change/").context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data["taker_fee_bps"] = "2.5"
+    r = console.post(f"/admin/marketdata/venue/{venue.pk}/change/", data)
+    assert r.status_code == 302, r.content.decode()[-2000:]
+    change = ConsoleChange.objects.get(content_type__model="venue")
+    assert change.changes == {"Taker fee bps": ["3", "2.5"]}
