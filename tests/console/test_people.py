@@ -4,6 +4,7 @@ end at once); only admins reach any of the console."""
 import pytest
 from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.tokens import token_issue
@@ -62,6 +63,7 @@ def test_disabling_a_user_ends_their_session_and_token_at_once(console, pm, how,
     assert r.status_code == 302, r.content.decode()[-3000:]
     assert not User.objects.get(pk=pm.pk).is_active
     assert api.get("/api/orders/").status_code == 401
+    assert not Token.objects.filter(user_id=pm.pk).exists()
     r = desk.get("/pm/")
     assert r.status_code == 302 and r["Location"].startswith("/accounts/login/")
     assert not [s for s in Session.objects.all() if s.get_decoded().get("_auth_user_id") == str(pm.pk)]
