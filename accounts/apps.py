@@ -15,9 +15,12 @@ class AccountsConfig(AppConfig):
         from django.db.models.signals import pre_save
 
         from accounts.database import forget_inherited_connections, sqlite_register_functions
+        from accounts.services import sessions_end_on_disable
         from accounts.tokens import tokens_revoke_on_password_change
 
         pre_save.connect(tokens_revoke_on_password_change, sender=get_user_model(), dispatch_uid="tokens-revoke")
+        # Likewise every path that disables a user ends their sessions and tokens.
+        pre_save.connect(sessions_end_on_disable, sender=get_user_model(), dispatch_uid="sessions-end-on-disable")
         # Every SQLite connection answers the audit triggers' question (accounts.database).
         connection_created.connect(sqlite_register_functions, dispatch_uid="sqlite-audit-functions")
         os.register_at_fork(after_in_child=forget_inherited_connections)

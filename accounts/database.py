@@ -14,7 +14,15 @@ import threading
 from django.db import connection as default_connection
 from psycopg import sql
 
-APPEND_ONLY_TABLES = ("oms_orderevent", "oms_orderfill")
+APPEND_ONLY_TABLES = (
+    "oms_orderevent",
+    "oms_orderfill",
+    "oms_cashmovement",
+    "oms_holdingtransfer",
+    "oms_reconciliationrun",
+    "oms_reconciliationbreak",
+    "core_consolechange",
+)
 
 _flushing = threading.local()
 

@@ -6,11 +6,12 @@ import uuid
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.cache import cache
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import JsonResponse
 
 from accounts.roles import ADMIN, role_of
 from config.celery import app as celery_app
+from oms import ledger
 
 
 def _database():
@@ -65,6 +66,16 @@ def healthz(request):
         except Exception as exc:  # noqa: BLE001 - any failure of a dependency means "down"
             results[name] = f"down: {type(exc).__name__}: {exc}"[:200] if detailed else "down"
     down = [name for name, state in results.items() if state != "ok"]
-    return JsonResponse(
-        {"status": "down" if down else "ok", "down": down, "checks": results}, status=503 if down else 200
-    )
+    body = {"status": "down" if down else "ok", "down": down, "checks": results}
+    if detailed and "database" not in down:
+        # The books are not a dependency (breaks do not make the service unhealthy), but
+        # admins see at a glance whether the last reconciliation found any.
+        body["reconciliation"] = _reconciliation()
+    return JsonResponse(body, status=503 if down else 200)
+
+
+def _reconciliation() -> dict:
+    try:
+        return ledger.reconciliation_summary()
+    except DatabaseError as exc:
+        return {"status": f"unknown: {type(exc).__name__}"}

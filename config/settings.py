@@ -10,6 +10,7 @@ Two modes share every code path; only these settings differ:
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -32,7 +33,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.ConsoleAdminConfig",  # django.contrib.admin, as the product console
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -150,6 +151,13 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    # The books reconciled every night (oms.ledger); admins also run it from the console.
+    "oms-reconciliation-nightly": {
+        "task": "oms.tasks.reconciliation_nightly",
+        "schedule": crontab(
+            hour=env.int("RECONCILIATION_HOUR_UTC", default=2), minute=env.int("RECONCILIATION_MINUTE", default=0)
+        ),
+    },
     "refresh-instrument-analytics": {
         "task": "marketdata.tasks.analytics_refresh_all",
         "schedule": env.float("ANALYTICS_REFRESH_SECONDS", default=300.0),
@@ -173,6 +181,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True
+# Dates everywhere Django formats them (the console included) in UTC with the zone named.
+FORMAT_MODULE_PATH = ["config.formats"]
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / "var" / "static")))

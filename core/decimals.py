@@ -28,3 +28,19 @@ def decimal_places(step: Decimal) -> int:
     """How many decimals a tick or lot step shows: 0.01 -> 2, 5 -> 0, 0.0001 -> 4."""
     exponent = Decimal(step).normalize().as_tuple().exponent
     return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+# Minor units per ISO 4217 where they are not two: money shows with its currency's precision.
+CURRENCY_PLACES = {"JPY": 0, "KRW": 0, "CHF": 2, "BHD": 3, "KWD": 3, "BTC": 8, "ETH": 8}
+
+
+def currency_places(currency: str) -> int:
+    return CURRENCY_PLACES.get((currency or "").upper(), 2)
+
+
+def shown(value: Decimal | None, places: int) -> str:
+    """A number for people: grouped thousands, exactly `places` decimals (rounded half even)."""
+    if value is None:
+        return "–"
+    quantum = Decimal(1).scaleb(-places)
+    return f"{Decimal(value).quantize(quantum, rounding=ROUND_HALF_EVEN):,.{places}f}"

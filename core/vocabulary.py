@@ -233,3 +233,35 @@ class RfqOutcome(StrEnum):
     EXPIRED = "EXPIRED"
     NO_QUOTES = "NO_QUOTES"
     CANCELLED = "CANCELLED"
+
+
+class CashMovementKind(StrEnum):
+    """How cash enters or leaves a portfolio other than by a fill (oms.models.CashMovement)."""
+
+    DEPOSIT = "DEPOSIT"
+    WITHDRAWAL = "WITHDRAWAL"
+    FEE_ADJUSTMENT = "FEE_ADJUSTMENT"
+    CORRECTION = "CORRECTION"  # reverses or amends an earlier movement; never an edit of it
+    OPENING = "OPENING"  # the opening balance a portfolio was created with
+
+
+class ReconciliationCheck(StrEnum):
+    """What a reconciliation compares (oms.reconciliation): a break names one of these."""
+
+    POSITION = "POSITION"  # a position's quantity vs its opening holding plus its fills
+    CASH = "CASH"  # a portfolio's cash vs its movements plus its fills
+    ORDER_FILLED = "ORDER_FILLED"  # an order's filled quantity vs its applied fills
+
+
+class ConsoleAction(StrEnum):
+    """What an admin did in the console (core.models.ConsoleChange)."""
+
+    ADD = "ADD"
+    CHANGE = "CHANGE"
+    DELETE = "DELETE"
+    EXPORT = "EXPORT"
+    RECONCILE = "RECONCILE"
+    DISABLE = "DISABLE"
+
+
+LABELS[CashMovementKind] = {"FEE_ADJUSTMENT": "Fee adjustment", "OPENING": "Opening balance"}

@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 
-from core.choices import OrderEventType, OrderStatus, Side, Urgency
+from core.choices import CashMovementKind, OrderEventType, OrderStatus, ReconciliationCheck, Side, Urgency
 from core.fields import MoneyField, PriceField, QuantityField
 from core.models import AppendOnlyModel
 from marketdata.models import Instrument
@@ -14,7 +14,8 @@ class Portfolio(models.Model):
     name = models.CharField(max_length=80)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="portfolios")
     base_currency = models.CharField(max_length=3, default="USD")
-    cash = MoneyField(default=Decimal("0"))
+    # Moves only by fills (oms.services.apply_fill) and cash movements (oms.ledger).
+    cash = MoneyField(default=Decimal("0"), editable=False)
     borrow_allowed = models.BooleanField(default=False, help_text="May sell short (a borrow is arranged).")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -159,3 +160,83 @@ class ComplianceRule(models.Model):
     def __str__(self):
         scope = " / ".join(str(s) for s in (self.portfolio, self.instrument) if s) or "all"
         return f"{self.kind} ({scope})"
+
+
+class CashMovement(AppendOnlyModel):
+    """Cash entering or leaving a portfolio other than by a fill: append-only, with who,
+    when, why and the balance right after. A correction is a new movement pointing at the
+    one it corrects; the original is never touched. Written only by oms.ledger."""
+
+    portfolio = models.ForeignKey(Portfolio, on_delete=models.PROTECT, related_name="cash_movements")
+    kind = models.CharField(max_length=16, choices=CashMovementKind.choices)
+    amount = MoneyField(help_text="The change to cash: positive adds, negative takes away.")
+    balance_after = MoneyField()
+    reason = models.CharField(max_length=500)
+    corrects = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [models.CheckConstraint(condition=~models.Q(amount=0), name="cashmovement_amount_nonzero")]
+
+    def __str__(self):
+        return f"{self.kind} {self.amount} ({self.portfolio})"
+
+
+class HoldingTransfer(AppendOnlyModel):
+    """A holding that entered a portfolio other than by a fill (its opening holdings):
+    a position is its transfers plus its fills. Append-only, written by oms.services.portfolio_seed."""
+
+    portfolio = models.ForeignKey(Portfolio, on_delete=models.PROTECT, related_name="holding_transfers")
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="+")
+    quantity = QuantityField()
+    average_cost = PriceField(default=Decimal("0"))
+    reason = models.CharField(max_length=500)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class ReconciliationRun(AppendOnlyModel):
+    """One reconciliation of every portfolio (oms.ledger.reconciliation_run), clean or not:
+    the last clean run is when the books last reconciled."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(db_index=True)
+    trigger = models.CharField(max_length=12, help_text="NIGHTLY (beat) or CONSOLE (an admin asked).")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    portfolios_checked = models.PositiveIntegerField()
+    positions_checked = models.PositiveIntegerField()
+    orders_checked = models.PositiveIntegerField()
+    breaks_found = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-finished_at", "-id"]
+
+    @property
+    def clean(self) -> bool:
+        return self.breaks_found == 0
+
+    def __str__(self):
+        return f"run {self.pk} at {self.finished_at:%Y-%m-%d %H:%M:%S} UTC: {self.breaks_found} breaks"
+
+
+class ReconciliationBreak(AppendOnlyModel):
+    """Where a run found the books disagree with their own history."""
+
+    run = models.ForeignKey(ReconciliationRun, on_delete=models.PROTECT, related_name="breaks")
+    kind = models.CharField(max_length=16, choices=ReconciliationCheck.choices)
+    portfolio = models.ForeignKey(Portfolio, on_delete=models.PROTECT, related_name="+")
+    subject = models.CharField(max_length=80, help_text="The instrument, 'cash' or the order.")
+    expected = models.DecimalField(max_digits=32, decimal_places=8, help_text="What the history adds up to.")
+    actual = models.DecimalField(max_digits=32, decimal_places=8, help_text="What the book says.")
+
+    class Meta:
+        ordering = ["run_id", "id"]
+
+    @property
+    def difference(self) -> Decimal:
+        return self.actual - self.expected

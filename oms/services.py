@@ -23,7 +23,7 @@ from core.locks import lock_one
 from core.vocabulary import OrderEventType, Side
 from marketdata.models import Instrument
 from marketdata.selectors import mid_price
-from oms import push, selectors
+from oms import ledger, push, selectors
 from oms.domain import compliance, positions, states
 from oms.models import ComplianceRule, Order, OrderEvent, OrderFill, Portfolio, Position
 
@@ -408,13 +408,23 @@ def portfolio_seed(
     *, owner, name: str, cash: Decimal, holdings: list[tuple[Instrument, Decimal, Decimal]]
 ) -> Portfolio:
     """A portfolio with its opening holdings (instrument, quantity, average cost), created once:
-    seeding again must not undo trading."""
-    portfolio, created = Portfolio.objects.get_or_create(owner=owner, name=name, defaults={"cash": cash})
+    seeding again must not undo trading. The opening cash and holdings are written to the
+    ledgers (an opening cash movement, holding transfers), so the books reconcile from day one."""
+    portfolio, created = Portfolio.objects.get_or_create(owner=owner, name=name, defaults={"cash": Decimal(0)})
     if created:
+        if cash:
+            ledger.cash_movement_record(
+                actor=None, portfolio_id=portfolio.pk, kind="OPENING", amount=cash, reason="opening balance"
+            )
+            portfolio.refresh_from_db(fields=["cash"])
         Position.objects.bulk_create(
             Position(portfolio=portfolio, instrument=instrument, quantity=quantity, average_cost=cost)
             for instrument, quantity, cost in holdings
         )
+        for instrument, quantity, cost in holdings:
+            ledger.holding_transfer_record(
+                portfolio=portfolio, instrument=instrument, quantity=quantity, cost=cost, reason="opening holding"
+            )
     return portfolio
 
 
