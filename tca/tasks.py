@@ -1,0 +1,36 @@
+"""Celery entry points of TCA: thin and idempotent (tca_compute stores once)."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from tca.selectors import orders_awaiting_tca
+from tca.services import tca_compute
+
+
+@shared_task(
+    name="tca.tasks.tca_compute_order",
+    queue="default",
+    time_limit=60,
+    soft_time_limit=50,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def tca_compute_order(order_id: int) -> bool:
+    return tca_compute(order_id=order_id) is not None
+
+
+@shared_task(
+    name="tca.tasks.tca_compute_finished",
+    queue="default",
+    time_limit=120,
+    soft_time_limit=100,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def tca_compute_finished() -> int:
+    """Store the TCA of every finished order that has none yet (scheduled by beat). The sweep
+    rather than a hook on the order's close: the order's close belongs to the OMS and the
+    EMS, which know nothing of TCA, and a missed close is caught by the next sweep anyway."""
+    return sum(1 for order_id in orders_awaiting_tca() if tca_compute(order_id=order_id) is not None)

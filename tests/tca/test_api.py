@@ -1,0 +1,186 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.ems.fixtures are parameters here)
+"""TCA through the database and the API: the hand-computed example of tests/tca/test_domain
+stored as real rows (order, execution, child orders, fills through the OMS, market samples),
+computed once when final, and shown only to who may see the order."""
+
+import csv
+import io
+from datetime import timedelta
+from decimal import Decimal as D
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from ems.models import ChildOrder, Execution
+from marketdata.models import MarketSample
+from oms.models import Order
+from oms.services import apply_fill, order_cancel, order_cancel_confirm, order_work
+from tca.domain.report import COLUMNS
+from tca.models import OrderTca
+from tca.services import tca_compute
+from tests.ems.fixtures import demo, submit, users  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(username):
+    client = APIClient()
+    client.force_authenticate(get_user_model().objects.get(username=username))
+    return client
+
+
+@pytest.fixture
+def finished(demo):
+    """A buy of 1000 AAPL decided at 100.00, started at 100.10 (T), 400 filled on XNAS at
+    once and 300 in the dark 10 s later, the rest cancelled at T + 30."""
+    order = submit(symbol="AAPL", quantity="1000", urgency="MEDIUM")
+    t = order.created_at + timedelta(seconds=5)
+    pm, trader = users()
+    order_work(order_id=order.pk)
+    execution = Execution.objects.create(
+        order=order,
+        strategy="TWAP",
+        quantity=order.quantity,
+        side="BUY",
+        arrival_price=D("100.10"),
+        start_at=t,
+        end_at=t + timedelta(seconds=300),
+        next_tick_at=t,
+        status="RUNNING",
+    )
+    for seq, (venue, kind, qty, filled) in enumerate(
+        [("XNAS", "MARKET", 500, 400), ("DARKX", "DARK", 300, 300), ("XNYS", "LIMIT", 200, 0)], start=1
+    ):
+        ChildOrder.objects.create(
+            execution=execution,
+            seq=seq,
+            client_order_id=f"{execution.pk}-{seq}",
+            symbol="AAPL",
+            venue=venue,
+            side="BUY",
+            child_type=kind,
+            quantity=D(qty),
+            filled_quantity=D(filled),
+            status="CANCELLED",
+        )
+    apply_fill(
+        order_id=order.pk,
+        fill_id="f1",
+        quantity=D(400),
+        price=D("100.20"),
+        venue="XNAS",
+        fee=D("2.00"),
+        executed_at=t + timedelta(seconds=0.5),
+    )
+    apply_fill(
+        order_id=order.pk,
+        fill_id="f2",
+        quantity=D(300),
+        price=D("100.20"),
+        venue="DARKX",
+        executed_at=t + timedelta(seconds=10),
+    )
+    order_cancel(actor=pm, order_id=order.pk)
+    order_cancel_confirm(order_id=order.pk)
+    aapl = order.instrument
+    for seconds, mid, volume, bid, ask in [
+        (0, "100.10", 10_000, "100.05", "100.15"),
+        (1, "100.12", 10_100, None, None),
+        (10, "100.20", 11_000, None, None),
+        (11, "100.22", 11_200, None, None),
+        (20, "100.30", 12_000, None, None),
+        (61, "100.40", 13_000, None, None),
+        (80, "100.50", 14_000, None, None),
+    ]:
+        MarketSample.objects.create(
+            instrument=aapl,
+            at=t + timedelta(seconds=seconds),
+            mid=D(mid),
+            volume=D(volume),
+            best_bid=bid and D(bid),
+            best_ask=ask and D(ask),
+        )
+    # The clock of this example: decided at T - 5, finished at T + 30 (the stored facts'
+    # timestamps, set here because the services stamp the wall clock).
+    Order.objects.filter(pk=order.pk).update(
+        arrival_price=D("100.00"), created_at=t - timedelta(seconds=5), updated_at=t + timedelta(seconds=30)
+    )
+    Execution.objects.filter(pk=execution.pk).update(status="CANCELLED", updated_at=t + timedelta(seconds=30))
+    return Order.objects.get(pk=order.pk), t
+
+
+HAND_PARTS = {
+    "delay": "70.00",
+    "spread": "20.00",
+    "impact": "20.00",
+    "timing": "30.00",
+    "fees": "2.00",
+    "opportunity": "90.00",
+}
+
+
+def test_stored_once_final_with_the_hand_computed_figures(finished):
+    order, t = finished
+    assert tca_compute(order_id=order.pk, now=t + timedelta(seconds=60)) is None  # markouts not known yet
+    live = client_for("trader").get(f"/api/tca/{order.pk}/")
+    assert live.status_code == 200 and live.json()["final"] is False
+    assert not OrderTca.objects.exists()
+
+    stored = tca_compute(order_id=order.pk, now=t + timedelta(seconds=200))
+    assert stored is not None and tca_compute(order_id=order.pk, now=t + timedelta(seconds=900)).pk == stored.pk
+    assert OrderTca.objects.count() == 1
+    body = client_for("trader").get(f"/api/tca/{order.pk}/").json()
+    assert body["final"] is True
+    assert body["shortfall"]["parts"] == HAND_PARTS
+    assert (body["shortfall"]["total"], body["shortfall"]["total_bps"]) == ("232.00", "23.20")
+    assert body["benchmarks"]["decision"] == "100.00000000" and body["benchmarks"]["arrival"] == "100.10000000"
+    assert D(body["benchmarks"]["interval_twap"]) == D("100.212")
+    assert D(body["benchmarks"]["interval_vwap"]) == D("100.167")
+    assert body["markouts"]["overall"] == {"1": "-3.70", "10": "4.28", "60": "14.26"}
+    assert body["profile"]["participation_pct"] == "35.00" and body["profile"]["dark_pct"] == "42.86"
+    assert body["price_path"]["source"] == "samples"
+    assert body["counterfactuals"] == []
+    assert (stored.strategy, stored.shortfall, stored.shortfall_bps) == ("TWAP", D("232.00"), D("23.20"))
+
+
+def test_who_may_see_it(finished, make_user):
+    order, t = finished
+    tca_compute(order_id=order.pk, now=t + timedelta(seconds=200))
+    assert client_for("pm").get(f"/api/tca/{order.pk}/").status_code == 200
+    assert client_for("pm2").get(f"/api/tca/{order.pk}/").status_code == 404
+    assert APIClient().get(f"/api/tca/{order.pk}/").status_code in (401, 403)
+    from django.test import Client
+
+    for username, code in (("trader", 200), ("pm", 200), ("pm2", 404)):
+        page = Client()
+        page.force_login(get_user_model().objects.get(username=username))
+        assert page.get(f"/orders/{order.pk}/tca/").status_code == code, username
+
+
+def test_the_report_json_and_csv(finished):
+    order, t = finished
+    tca_compute(order_id=order.pk, now=t + timedelta(seconds=200))
+    day = t.date().isoformat()
+    report = client_for("trader").get("/api/tca/report/", {"start": day, "end": day}).json()
+    assert report["orders"] == 1 and report["columns"] == list(COLUMNS)
+    strategy = next(g for g in report["groups"] if g["dimension"] == "strategy")
+    assert (strategy["key"], strategy["orders"], strategy["mean_shortfall_bps"], strategy["notional"]) == (
+        "TWAP",
+        1,
+        "23.20",
+        "100000.00",
+    )
+    assert {g["key"] for g in report["groups"] if g["dimension"] == "venue"} == {"XNAS", "DARKX"}
+    response = client_for("trader").get("/api/tca/report/", {"start": day, "end": day, "format": "csv"})
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == list(COLUMNS) and len(rows) == 1 + len(report["groups"])
+    assert rows[1][:5] == ["strategy", "TWAP", "1", "100000.00", "23.20"]
+    # pm2 owns none of it: an empty report, on JSON and on CSV
+    assert client_for("pm2").get("/api/tca/report/", {"start": day, "end": day}).json()["orders"] == 0
+    other = client_for("pm2").get("/api/tca/report/", {"start": day, "end": day, "format": "csv"})
+    assert list(csv.reader(io.StringIO(other.content.decode()))) == [list(COLUMNS)]
+    assert client_for("pm").get("/api/tca/report/", {"start": day, "end": day}).json()["orders"] == 1
+    bad = client_for("trader").get("/api/tca/report/", {"start": "yesterday", "end": day})
+    assert bad.status_code == 400 and "start" in bad.json()
