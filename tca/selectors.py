@@ -26,7 +26,7 @@ from tca.models import OrderTca
 
 # The path read around the work: the leakage control window before, the longest markout after.
 BEFORE = timedelta(seconds=120)
-AFTER = timedelta(seconds=max(HORIZONS) + 1)
+AFTER = timedelta(seconds=max(HORIZONS) + 5)  # a margin: samples land about once a second
 RFQ_VENUE_PREFIX = "RFQ "  # rfq.services books an RFQ fill at venue "RFQ <provider>"
 
 
