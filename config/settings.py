@@ -162,6 +162,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("TCA_SWEEP_SECONDS", default=30.0),
         "options": {"expires": env.float("TCA_SWEEP_SECONDS", default=30.0) * 2},
     },
+    # Impact coefficients re-fitted from realised costs (tca.services.impact_refit).
+    "tca-impact-refit": {
+        "task": "tca.tasks.impact_refit_all",
+        "schedule": env.float("TCA_REFIT_SECONDS", default=3600.0),
+    },
     # One entry ticks every due execution in batches (ems.tasks), whatever their number.
     "ems-tick-due": {
         "task": "ems.tasks.executions_tick_due",
@@ -269,6 +274,9 @@ MARKETDATA_PUBLISH_INTERVAL = env.float("MARKETDATA_PUBLISH_INTERVAL", default=0
 # MARKETDATA_SAMPLE_SECONDS (0 switches it off), kept MARKETDATA_SAMPLE_RETENTION_HOURS.
 MARKETDATA_SAMPLE_SECONDS = env.float("MARKETDATA_SAMPLE_SECONDS", default=1.0)
 MARKETDATA_SAMPLE_RETENTION_HOURS = env.float("MARKETDATA_SAMPLE_RETENTION_HOURS", default=72.0)
+# The impact refit (tca.domain.refit): orders needed, and the largest step per refit.
+TCA_REFIT_MIN_ORDERS = env.int("TCA_REFIT_MIN_ORDERS", default=5)
+TCA_REFIT_MAX_STEP = env.float("TCA_REFIT_MAX_STEP", default=0.2)
 # What the publisher feeds from: "simulator", or "replay:<trades.csv>,<quotes.csv>" (either
 # may be empty) to replay recorded files at MARKETDATA_REPLAY_SPEED times real time.
 MARKETDATA_FEED = env("MARKETDATA_FEED", default="simulator")

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tca.models import OrderTca
+from tca.models import ImpactRefit, OrderTca
 
 
 @admin.register(OrderTca)
@@ -13,4 +13,26 @@ class OrderTcaAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ImpactRefit)
+class ImpactRefitAdmin(admin.ModelAdmin):
+    """The impact coefficient's history per instrument, with the orders each refit read."""
+
+    list_display = ("instrument", "at", "previous", "coefficient", "target", "bounded", "order_count")
+    list_filter = ("instrument", "bounded")
+    readonly_fields = [f.name for f in ImpactRefit._meta.fields]
+
+    @admin.display(description="orders")
+    def order_count(self, obj):
+        return len(obj.orders)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

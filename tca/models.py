@@ -30,3 +30,31 @@ class OrderTca(models.Model):
 
     def __str__(self):
         return f"TCA of order {self.order_id}: {self.shortfall_bps} bps"
+
+
+class ImpactRefit(models.Model):
+    """One re-fit of an instrument's impact coefficient from realised trading costs
+    (tca.services.impact_refit): the value before and after, the median target before the
+    step bound, and every order it came from with what it implied. Append-only."""
+
+    instrument = models.ForeignKey("marketdata.Instrument", on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(db_index=True)
+    previous = models.DecimalField(max_digits=8, decimal_places=4)
+    coefficient = models.DecimalField(max_digits=8, decimal_places=4)
+    target = models.DecimalField(max_digits=12, decimal_places=4, null=True)
+    bounded = models.BooleanField(default=False, help_text="The step bound held the change back.")
+    reason = models.CharField(max_length=200)
+    # [{order, coefficient_then, predicted_impact_bps, observed_impact_bps, implied}]
+    orders = models.JSONField(default=list)
+    last_tca = models.ForeignKey(
+        OrderTca,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The newest TCA row it read: the next refit starts after it.",
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.instrument_id} {self.previous} -> {self.coefficient} at {self.at:%Y-%m-%d %H:%M}"

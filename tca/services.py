@@ -12,13 +12,18 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.locks import lock_one
+from marketdata.models import Instrument
+from marketdata.services import instrument_impact_coefficient_set
 from oms.models import Order
 from tca import selectors
 from tca.domain.analysis import VERSION, analyse
-from tca.models import OrderTca
+from tca.domain.refit import ImpactObservation, refit_coefficient
+from tca.models import ImpactRefit, OrderTca
 
 TWO = Decimal("0.01")
 
@@ -102,3 +107,74 @@ def tca_for_order(order: Order, *, now: datetime | None = None) -> dict:
         "computed_at": computed_at.isoformat(),
         **figures,
     }
+
+
+def _observation(tca: OrderTca) -> ImpactObservation | None:
+    """What one stored TCA says about impact, or None when it cannot say (no fills, no
+    decision with a predicted impact, no stored samples, an RFQ: its price is a provider's,
+    not the book's)."""
+    execution = selectors.order_execution(tca.order)
+    if tca.strategy == "RFQ" or execution is None or execution.decision is None:
+        return None
+    if tca.figures["price_path"]["source"] != "samples":
+        return None  # without the quoted spread, impact cannot be told from the spread paid
+    short, bench = tca.figures["shortfall"], tca.figures["benchmarks"]
+    filled, arrival = Decimal(short["filled_quantity"]), Decimal(bench["arrival"] or 0)
+    if not filled or not arrival:
+        return None
+    try:
+        then = float(execution.decision.inputs["impact_coef"])
+        predicted = float(execution.decision.cost_breakdown["impact_bps"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    moved = Decimal(short["parts"]["impact"]) + Decimal(short["parts"]["timing"])
+    observed = moved / (filled * arrival * tca.order.instrument.multiplier) * 10_000
+    return ImpactObservation(tca.order_id, then, predicted, float(observed))
+
+
+def impact_refit(
+    *, instrument_id: int, now: datetime | None = None, min_orders: int | None = None, max_step: float | None = None
+) -> ImpactRefit | None:
+    """Re-fit the instrument's impact coefficient from the TCA stored since its last refit
+    (tca.domain.refit); the router's next decisions read the new value from the instrument.
+    None, and nothing written, while too few orders have finished: they wait for the next
+    run. Idempotent: a second run right after finds no new orders."""
+    now = now or timezone.now()
+    min_orders = settings.TCA_REFIT_MIN_ORDERS if min_orders is None else min_orders
+    max_step = settings.TCA_REFIT_MAX_STEP if max_step is None else max_step
+    with transaction.atomic():
+        instrument = lock_one(Instrument, instrument_id, what="instrument")  # one refit at a time
+        last = ImpactRefit.objects.filter(instrument_id=instrument_id).order_by("-last_tca_id").first()
+        rows = list(
+            OrderTca.objects.filter(order__instrument_id=instrument_id, pk__gt=last.last_tca_id if last else 0)
+            .select_related("order__instrument", "order__execution__decision")
+            .order_by("pk")
+        )
+        observations = [o for o in (_observation(t) for t in rows) if o is not None]
+        fit = refit_coefficient(
+            float(instrument.impact_coefficient), observations, min_orders=min_orders, max_step=max_step
+        )
+        if fit.target is None:
+            return None
+        refit = ImpactRefit.objects.create(
+            instrument=instrument,
+            at=now,
+            previous=instrument.impact_coefficient,
+            coefficient=Decimal(str(fit.coefficient)),
+            target=Decimal(str(round(fit.target, 4))),
+            bounded=fit.bounded,
+            reason=fit.reason[:200],
+            orders=[
+                {
+                    "order": o.order_id,
+                    "coefficient_then": o.coefficient_then,
+                    "predicted_impact_bps": round(o.predicted_impact_bps, 4),
+                    "observed_impact_bps": round(o.observed_impact_bps, 4),
+                    "implied": round(o.implied, 4),
+                }
+                for o in observations
+            ],
+            last_tca=rows[-1],
+        )
+        instrument_impact_coefficient_set(instrument_id=instrument_id, coefficient=refit.coefficient)
+        return refit

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from tca.selectors import orders_awaiting_tca
-from tca.services import tca_compute
+from tca.services import impact_refit, tca_compute
 
 
 @shared_task(
@@ -34,3 +34,21 @@ def tca_compute_finished() -> int:
     rather than a hook on the order's close: the order's close belongs to the OMS and the
     EMS, which know nothing of TCA, and a missed close is caught by the next sweep anyway."""
     return sum(1 for order_id in orders_awaiting_tca() if tca_compute(order_id=order_id) is not None)
+
+
+@shared_task(
+    name="tca.tasks.impact_refit_all",
+    queue="default",
+    time_limit=300,
+    soft_time_limit=280,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def impact_refit_all() -> int:
+    """Re-fit the impact coefficient of every instrument with new stored TCA (scheduled by
+    beat); one short transaction per instrument. Returns how many were re-fitted."""
+    from tca.models import OrderTca
+
+    instruments = OrderTca.objects.values_list("order__instrument_id", flat=True).distinct()
+    return sum(1 for instrument_id in sorted(set(instruments)) if impact_refit(instrument_id=instrument_id) is not None)

@@ -217,3 +217,29 @@ def test_the_report_groups_and_p90():
         "1.0000",
         "2.00",
     )
+
+
+def obs(order_id, observed, predicted=10.0, then=0.7):
+    from tca.domain.refit import ImpactObservation
+
+    return ImpactObservation(order_id, then, predicted, observed)
+
+
+def test_the_refit_is_robust_bounded_and_needs_enough_orders():
+    from tca.domain.refit import refit_coefficient
+
+    few = refit_coefficient(0.7, [obs(i, 12.0) for i in range(4)], min_orders=5)
+    assert (few.changed, few.coefficient, few.target) == (False, 0.7, None)
+    # Five orders implying 0.7 * 11 / 10 = 0.77 and one outlier at 70: the median ignores it.
+    near = refit_coefficient(0.7, [obs(i, 11.0) for i in range(5)] + [obs(9, 1000.0)], min_orders=5)
+    assert (near.coefficient, near.bounded, near.orders) == (0.77, False, (0, 1, 2, 3, 4, 9))
+    # All implying 2.1: one refit moves at most 20 %, the next 20 % of that.
+    far = refit_coefficient(0.7, [obs(i, 30.0) for i in range(5)], min_orders=5, max_step=0.2)
+    assert (far.coefficient, far.bounded, far.target) == (0.84, True, pytest.approx(2.1))
+    assert refit_coefficient(far.coefficient, [obs(i, 30.0) for i in range(5)]).coefficient == 1.008
+    down = refit_coefficient(0.7, [obs(i, -5.0) for i in range(5)])  # the market helped: down by the step
+    assert down.coefficient == 0.56
+    floor = refit_coefficient(0.06, [obs(i, -5.0) for i in range(5)], floor=0.05)
+    assert floor.coefficient == 0.05
+    # an order the model predicted no impact for says nothing
+    assert refit_coefficient(0.7, [obs(i, 5.0, predicted=0.0) for i in range(9)]).changed is False
