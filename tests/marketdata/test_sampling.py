@@ -82,3 +82,25 @@ def test_purge_keeps_the_retention(aapl):
     assert market_samples_purge(now=now, retention_hours=72) == 2
     assert market_samples_purge(now=now, retention_hours=72) == 0
     assert sorted(round((now - s.at).total_seconds() / 3600) for s in MarketSample.objects.all()) == [1, 71]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_serving_publisher_stores_samples(settings):
+    """The product's own loop (config.asgi lifespan -> publish_forever) writes the history."""
+    import io
+    import time
+
+    from django.core.management import call_command
+
+    from tests.browser import ServerThread
+
+    settings.MARKETDATA_EMBEDDED = True
+    call_command("seed_demo", without_history=True, stdout=io.StringIO())
+    with ServerThread():
+        deadline = time.monotonic() + 30
+        while MarketSample.objects.values("at").distinct().count() < 2:
+            assert time.monotonic() < deadline, "no two samples stored within 30 s"
+            time.sleep(0.1)
+    instruments = Instrument.objects.filter(is_active=True).count()
+    first_at = MarketSample.objects.order_by("at").values_list("at", flat=True).first()
+    assert MarketSample.objects.filter(at=first_at).count() == instruments  # one row per instrument
