@@ -222,3 +222,42 @@ def report_rows(user, start: datetime, end: datetime) -> list[dict]:
 
 def _decimal(value) -> Decimal | None:
     return None if value is None else Decimal(value)
+
+
+def execution_quality_by_party(start: datetime, end: datetime) -> dict[str, dict[str, dict]]:
+    """For the venue and counterparty scorecards: per venue and per RFQ provider, over the
+    stored TCA of orders finished in [start, end), the number of orders, the mean markouts
+    at 1, 10 and 60 s (bps, positive = good for us) and, for providers, the mean leakage
+    (bps, positive = the mid moved against us after they were asked). The desk's view: all
+    orders, whoever owns them."""
+    sums: dict[tuple[str, str], dict] = {}
+
+    def add(kind: str, name: str, key: str, value):
+        if value is None:
+            return
+        row = sums.setdefault((kind, name), {"orders": set(), "values": {}})
+        row["values"].setdefault(key, []).append(Decimal(value))
+
+    for tca in OrderTca.objects.filter(finished_at__gte=start, finished_at__lt=end).only("order_id", "figures"):
+        marks = tca.figures["markouts"]
+        for kind, groups in (("venue", marks["by_venue"]), ("counterparty", marks["by_counterparty"])):
+            for name, by_horizon in groups.items():
+                sums.setdefault((kind, name), {"orders": set(), "values": {}})["orders"].add(tca.order_id)
+                for h, v in by_horizon.items():
+                    add(kind, name, f"markout_{h}s_bps", v)
+        for r in tca.figures["rfqs"]:
+            for leak in r["leakage"]["providers"]:
+                sums.setdefault(("counterparty", leak["provider"]), {"orders": set(), "values": {}})["orders"].add(
+                    tca.order_id
+                )
+                add("counterparty", leak["provider"], "leakage_bps", leak["leakage_bps"])
+    out: dict[str, dict[str, dict]] = {"venue": {}, "counterparty": {}}
+    for (kind, name), row in sorted(sums.items()):
+        out[kind][name] = {
+            "orders": len(row["orders"]),
+            **{
+                key: str((sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.01")))
+                for key, values in sorted(row["values"].items())
+            },
+        }
+    return out

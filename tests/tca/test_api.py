@@ -101,3 +101,17 @@ def test_the_report_json_and_csv(finished):
     assert client_for("pm").get("/api/tca/report/", {"start": day, "end": day}).json()["orders"] == 1
     bad = client_for("trader").get("/api/tca/report/", {"start": "yesterday", "end": day})
     assert bad.status_code == 400 and "start" in bad.json()
+
+
+def test_the_report_page_is_for_every_role_and_the_order_page_links_the_tca(finished):
+    from django.test import Client
+
+    order, _ = finished
+    for username in ("pm", "pm2", "trader", "admin"):
+        page = Client()
+        page.force_login(get_user_model().objects.get(username=username))
+        assert page.get("/tca/report/").status_code == 200, username
+    trader = Client()
+    trader.force_login(get_user_model().objects.get(username="trader"))
+    assert f'href="/orders/{order.pk}/tca/"'.encode() in trader.get(f"/orders/{order.pk}/").content
+    assert Client().get("/tca/report/").status_code == 302  # to the login page

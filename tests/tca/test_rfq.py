@@ -91,3 +91,21 @@ def test_the_rfq_record_improvement_leakage_and_markouts(rfq_filled, trader):
     assert providers["Apex Markets"]["mean_improvement_vs_second_bps"] == "3.68"
     assert next(g for g in groups if g["dimension"] == "strategy")["key"] == "RFQ"
     assert next(g for g in groups if g["dimension"] == "venue")["key"] == "RFQ Apex Markets"
+
+
+def test_scorecards_take_markouts_and_leakage_from_tca(rfq_filled):
+    from tca.selectors import execution_quality_by_party
+
+    filled, _ = rfq_filled
+    tca_compute(order_id=filled.pk, now=at(200))
+    quality = execution_quality_by_party(at(-3600), at(3600))
+    assert quality["counterparty"]["Apex Markets"] == {
+        "orders": 1,
+        "leakage_bps": "-1.58",
+        "markout_10s_bps": "0.00",
+        "markout_1s_bps": "0.00",
+        "markout_60s_bps": "5.26",
+    }
+    assert quality["counterparty"]["Birch Capital"] == {"orders": 1, "leakage_bps": "-0.52"}
+    assert quality["venue"]["RFQ Apex Markets"]["markout_60s_bps"] == "5.26"
+    assert execution_quality_by_party(at(3600), at(7200)) == {"venue": {}, "counterparty": {}}
