@@ -3,6 +3,7 @@
 order, follows its TCA link and sees the shortfall's waterfall, its parts and the
 counterfactual rows' table."""
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -38,3 +39,10 @@ def test_trader_opens_the_tca_of_a_finished_order_and_sees_the_waterfall(browser
             "() => window.Chart.getChart(document.getElementById('waterfall-chart')).data.datasets[0].data"
         )
         assert bars[-1] == [0, 23.2] and bars[0] == [0, 7.0]
+        if os.environ.get("TCA_SCREENSHOT"):
+            page.screenshot(path=os.environ["TCA_SCREENSHOT"], full_page=True)
+        # The execution blotter links the same page.
+        page.goto(f"{server.url}/trader/executions/")
+        page.click(f'a[data-tca="{order.pk}"]')
+        page.wait_for_url(f"{server.url}/orders/{order.pk}/tca/")
+        expect(page.locator("#tca")).to_have_attribute("data-drawn", "1")
