@@ -59,6 +59,18 @@ function markoutCurves(canvas, m) {
   return chart(canvas, { type: "scatter", data: { datasets: sets }, options: { scales: { x: { type: "linear", ...axis("seconds after the fill") }, y: axis("bps (good > 0)") }, plugins: legend } });
 }
 
+function scheduleChart(canvas, p) {
+  const points = (list) => list.map(([x, y]) => ({ x, y: Number(y) }));
+  return chart(canvas, {
+    type: "scatter",
+    data: { datasets: [
+      { label: "schedule", data: points(p.schedule), showLine: true, pointRadius: 0, borderColor: "#7d8896", borderDash: [4, 3] },
+      { label: "filled", data: points(p.actual), showLine: true, stepped: true, pointRadius: 0, borderColor: "#2fbf71" },
+    ] },
+    options: { scales: { x: { type: "linear", ...axis("seconds since start") }, y: axis("cumulative quantity") }, plugins: legend },
+  });
+}
+
 function rows(tbody, list, empty, cols) {
   tbody.replaceChildren(...(list.length ? list : [el("tr", {}, el("td", { colspan: cols, class: "muted" }, empty))]));
 }
@@ -94,5 +106,6 @@ export async function tcaPage(root) {
   waterfall(root.querySelector("#waterfall-chart"), s);
   pricePath(root.querySelector("#price-chart"), t);
   markoutCurves(root.querySelector("#markout-chart"), t.markouts);
+  scheduleChart(root.querySelector("#schedule-chart"), t.profile);
   root.dataset.drawn = "1";
 }
