@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from core.vocabulary import OrderStatus
+from ems.domain.states import EXECUTION_ACTIVE
 from ems.models import Execution
 from ems.selectors import schedule_points
 from marketdata.models import SessionStats
@@ -180,6 +181,8 @@ def orders_awaiting_tca(*, now: datetime | None = None, limit: int = 100) -> lis
     terminal = [s for s in TERMINAL_STATUSES if s != OrderStatus.REJECTED]
     return list(
         Order.objects.filter(status__in=terminal, tca__isnull=True, updated_at__lte=now - AFTER)
+        # An execution still winding down would keep the order at the head of every sweep.
+        .exclude(execution__status__in=EXECUTION_ACTIVE)
         .order_by("updated_at", "id")
         .values_list("id", flat=True)[:limit]
     )

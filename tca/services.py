@@ -90,6 +90,14 @@ def tca_compute(*, order_id: int, now: datetime | None = None) -> OrderTca | Non
         return OrderTca.objects.get(order_id=order_id)
 
 
+def tca_compute_pending(*, now: datetime | None = None, limit: int = 100) -> int:
+    """Store the TCA of the finished orders that have none yet; how many were stored."""
+    now = now or timezone.now()
+    return sum(
+        1 for order_id in selectors.orders_awaiting_tca(now=now, limit=limit) if tca_compute(order_id=order_id, now=now)
+    )
+
+
 def tca_for_order(order: Order, *, now: datetime | None = None) -> dict:
     """The order's TCA as the API answers it: the stored figures when final, else a live
     analysis (stored once the order is finished and its markouts are known)."""

@@ -3,8 +3,7 @@
 from celery import shared_task
 from django.db import OperationalError
 
-from tca.selectors import orders_awaiting_tca
-from tca.services import impact_refit, tca_compute
+from tca.services import impact_refit, tca_compute, tca_compute_pending
 
 
 @shared_task(
@@ -33,7 +32,7 @@ def tca_compute_finished() -> int:
     """Store the TCA of every finished order that has none yet (scheduled by beat). The sweep
     rather than a hook on the order's close: the order's close belongs to the OMS and the
     EMS, which know nothing of TCA, and a missed close is caught by the next sweep anyway."""
-    return sum(1 for order_id in orders_awaiting_tca() if tca_compute(order_id=order_id) is not None)
+    return tca_compute_pending()
 
 
 @shared_task(

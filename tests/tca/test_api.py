@@ -115,3 +115,21 @@ def test_the_report_page_is_for_every_role_and_the_order_page_links_the_tca(fini
     trader.force_login(get_user_model().objects.get(username="trader"))
     assert f'href="/orders/{order.pk}/tca/"'.encode() in trader.get(f"/orders/{order.pk}/").content
     assert Client().get("/tca/report/").status_code == 302  # to the login page
+
+
+def test_the_sweep_stores_finished_orders_once_and_skips_working_ones(finished):
+    from ems.models import Execution
+    from tca.selectors import orders_awaiting_tca
+    from tca.services import tca_compute_pending
+    from tca.tasks import tca_compute_finished
+
+    order, t = finished
+    later = t + timedelta(seconds=200)
+    Execution.objects.filter(order=order).update(status="COMPLETING")
+    assert orders_awaiting_tca(now=later) == []
+    Execution.objects.filter(order=order).update(status="CANCELLED")
+    assert orders_awaiting_tca(now=later) == [order.pk]
+    assert orders_awaiting_tca(now=t + timedelta(seconds=40)) == []  # the markout minute first
+    assert tca_compute_pending(now=later) == 1 and tca_compute_pending(now=later) == 0
+    assert OrderTca.objects.filter(order=order).count() == 1
+    assert tca_compute_finished() == 0  # the beat task: nothing left
