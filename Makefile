@@ -48,6 +48,8 @@ soak: install
 bench: install
 	$(PY) bench/marketdata.py
 	$(PY) bench/sor.py
+	@if [ -n "$$DATABASE_URL" ] && [ -n "$$REDIS_URL" ]; then $(PY) bench/ems.py; \
+	else echo "bench/ems.py skipped: it runs the production processes on PostgreSQL and Redis (set DATABASE_URL and REDIS_URL)"; fi
 
 # The charting library, from the npm registry into static/vendor (committed: pages work offline).
 CHARTJS_VERSION ?= 4.6.1

@@ -3,6 +3,7 @@
 tokens: a token expires API_TOKEN_TTL_HOURS after it was issued (asking again issues a new
 one), and it dies when its user's password changes (`tokens_revoke_on_password_change`)."""
 
+import functools
 from datetime import timedelta
 
 from django.conf import settings
@@ -20,16 +21,19 @@ def token_expired(token: Token, *, now=None) -> bool:
     return (now or timezone.now()) >= token.created + timedelta(hours=settings.API_TOKEN_TTL_HOURS)
 
 
+@functools.cache
+def _tokens_with_roles():
+    # Built once per process: composing the role subquery cost more than running it. Each
+    # request filters a clone of it (QuerySets are immutable), so nothing is shared but the plan.
+    return Token.objects.select_related("user").annotate(role_found=roles.role_subquery(OuterRef("user_id")))
+
+
 class ExpiringTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key):
         # The user's role comes in the same query as the token and the user: every API
         # request asks for it (accounts.permissions), so it costs no query of its own.
         try:
-            token = (
-                Token.objects.select_related("user")
-                .annotate(role_found=roles.role_subquery(OuterRef("user_id")))
-                .get(key=key)
-            )
+            token = _tokens_with_roles().get(key=key)
         except Token.DoesNotExist:
             raise exceptions.AuthenticationFailed("Invalid token.") from None
         user = token.user

@@ -34,6 +34,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 CLIENT_CONNECTIONS = 256
+WARM_UP_SECONDS = 3.0
 
 
 def _free_port() -> int:
@@ -304,6 +305,8 @@ def run_setup(setup: Setup, rates: list[int], seconds: float) -> list[dict]:
     try:
         token = get_token(setup.port)
         ids = portfolios(setup.port, token)
+        # Warm every worker (imports, URLconf, first connections) before anything is measured.
+        asyncio.run(drive(Client(setup.port, token, 8), 20, WARM_UP_SECONDS, ids, f"warm-{time.time_ns()}"))
         for rate in rates:
             sampler = None
             if setup.name == "postgres":

@@ -133,6 +133,9 @@ if REDIS_URL:
     }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
     CELERY_BROKER_URL = REDIS_URL
+    # acks_late tasks of a killed worker come back after this many seconds (Redis has no
+    # consumer liveness); it must exceed the longest countdown we schedule (an RFQ window, 300 s).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "smart-trading"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -167,11 +170,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tca.tasks.impact_refit_all",
         "schedule": env.float("TCA_REFIT_SECONDS", default=3600.0),
     },
-    # One entry ticks every due execution in batches (ems.tasks), whatever their number.
+    # One entry ticks every due execution in batches (ems.tasks), whatever their number. It
+    # polls at a fraction of the tick period: each execution keeps its own phase in the
+    # period, so they come due all through it, and a tick waits at most one poll.
     "ems-tick-due": {
         "task": "ems.tasks.executions_tick_due",
-        "schedule": env.float("EMS_TICK_SECONDS", default=1.0),
-        "options": {"expires": env.float("EMS_TICK_SECONDS", default=1.0) * 5},
+        "schedule": env.float("EMS_TICK_POLL_SECONDS", default=0.2),
+        "options": {"expires": env.float("EMS_TICK_POLL_SECONDS", default=0.2) * 5},
     },
 }
 
@@ -197,7 +202,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["core.api.StrictFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "PAGE_SIZE": 100,
     # JSON only: the browsable renderer would list filter choices beyond a user's scope.
@@ -212,7 +217,7 @@ REST_FRAMEWORK = {
         # POST /api/auth/token/ per client address, before any password is checked.
         "auth": env("AUTH_THROTTLE", default="30/min"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.DocumentedErrorsSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
 }
@@ -290,10 +295,12 @@ RFQ_PROVIDER_SEED = env.int("RFQ_PROVIDER_SEED", default=11)  # the simulated pr
 
 # --- EMS (ems.conf reads these) ---------------------------------------------------------
 EMS_TICK_SECONDS = env.float("EMS_TICK_SECONDS", default=1.0)
-EMS_TICK_BATCH = env.int("EMS_TICK_BATCH", default=200)
+EMS_TICK_POLL_SECONDS = env.float("EMS_TICK_POLL_SECONDS", default=0.2)
+EMS_TICK_BATCH = env.int("EMS_TICK_BATCH", default=50)
 EMS_RESEND_AFTER_SECONDS = env.float("EMS_RESEND_AFTER_SECONDS", default=5.0)
 EMS_DEFAULT_HORIZON_SECONDS = env.float("EMS_DEFAULT_HORIZON_SECONDS", default=3600.0)
 EMS_REPORT_CLAIM_IDLE_MS = env.int("EMS_REPORT_CLAIM_IDLE_MS", default=10_000)
+EMS_TICK_REPORT_SECONDS = env.float("EMS_TICK_REPORT_SECONDS", default=10.0)
 # The venue command/report streams (core.streams): Redis in production, in memory embedded.
 STREAMS_URL = env("STREAMS_URL", default=REDIS_URL)
 # The simulated venue runs in the loop that owns the simulator (marketdata.publisher).

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
@@ -134,3 +135,17 @@ class SafeMultiPartParser(MultiPartParser):
     def parse(self, stream, media_type=None, parser_context=None):
         _refuse_oversized(parser_context)
         return super().parse(stream, media_type, parser_context)
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """django-filter reads a blank filter (`?side=`) as no filter at all; the schema says a
+    value must be one of its choices. A filter given blank is a 400, never silently ignored."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None:
+            names = set(filterset_class.base_filters)
+            blank = [k for k in names & set(request.query_params) if not any(request.query_params.getlist(k))]
+            if blank:
+                raise ValidationError({k: ["Give a value, or leave the parameter out."] for k in sorted(blank)})
+        return super().filter_queryset(request, queryset, view)

@@ -41,6 +41,15 @@ class Streams(Protocol):
 
     def length(self, stream: str) -> int: ...
 
+    # A set beside the streams, outliving the processes that use it (the venue's memory of
+    # the client order ids it has seen and the orders resting with it).
+    def set_add(self, key: str, member: str) -> bool:
+        """Add `member`; True if it was not there."""
+
+    def set_remove(self, key: str, member: str) -> None: ...
+
+    def set_members(self, key: str) -> set[str]: ...
+
 
 class MemoryStreams:
     """In-process streams with consumer groups. `clock` (monotonic seconds) is injectable."""
@@ -52,6 +61,7 @@ class MemoryStreams:
         self._cursor: dict[tuple[str, str], int] = {}  # next index to deliver, per (stream, group)
         self._pending: dict[tuple[str, str], dict[str, tuple[str, float, Message]]] = {}
         self._ids = itertools.count(1)
+        self._sets: dict[str, set[str]] = {}
 
     def publish(self, stream: str, message: Message) -> str:
         with self._lock:
@@ -106,6 +116,21 @@ class MemoryStreams:
         with self._lock:
             return len(self._pending.get((stream, group), {}))
 
+    def set_add(self, key: str, member: str) -> bool:
+        with self._lock:
+            members = self._sets.setdefault(key, set())
+            added = member not in members
+            members.add(member)
+            return added
+
+    def set_remove(self, key: str, member: str) -> None:
+        with self._lock:
+            self._sets.get(key, set()).discard(member)
+
+    def set_members(self, key: str) -> set[str]:
+        with self._lock:
+            return set(self._sets.get(key, set()))
+
 
 class RedisStreams:
     """Redis streams; one field `m` holds the JSON message. Groups start at the beginning of
@@ -151,6 +176,15 @@ class RedisStreams:
 
     def length(self, stream: str) -> int:
         return self._redis.xlen(stream)
+
+    def set_add(self, key: str, member: str) -> bool:
+        return bool(self._redis.sadd(key, member))
+
+    def set_remove(self, key: str, member: str) -> None:
+        self._redis.srem(key, member)
+
+    def set_members(self, key: str) -> set[str]:
+        return set(self._redis.smembers(key))
 
     def delete(self, *streams: str) -> None:
         self._redis.delete(*streams)

@@ -1,5 +1,6 @@
-"""The product's one vocabulary: every side, urgency, asset class, venue kind, order status
-and order event is defined here once. Pure (standard library only): the pure cores use these
+"""The product's one vocabulary: every side, urgency, asset class and venue kind, and the
+statuses and events of every state table (parent order, execution, child order, RFQ, quote)
+are defined here once. Pure (standard library only): the pure cores use these
 enums directly and `core.choices` derives the Django TextChoices from them.
 
 StrEnum members are plain strings: they compare equal to "BUY", serialise to JSON as their
@@ -176,3 +177,59 @@ class ChildOrderEventType(StrEnum):
     CANCEL_REQUEST = "CANCEL_REQUEST"
     CANCEL = "CANCEL"
     CANCEL_REJECT = "CANCEL_REJECT"
+
+
+class RfqStatus(StrEnum):
+    """A request for quote: rfq.domain.states."""
+
+    DRAFT = "DRAFT"
+    SENT = "SENT"
+    QUOTING = "QUOTING"
+    EXECUTED = "EXECUTED"
+    EXPIRED = "EXPIRED"
+    CANCELLED = "CANCELLED"
+
+
+class RfqEventType(StrEnum):
+    SEND = "SEND"  # disseminated to the selected providers
+    QUOTE = "QUOTE"  # a quote arrived, was updated or withdrawn
+    LAST_LOOK_REJECT = "LAST_LOOK_REJECT"  # the provider refused the trade on last look
+    EXECUTE = "EXECUTE"  # a quote was executed
+    EXPIRE = "EXPIRE"  # the window closed without an execution
+    CANCEL = "CANCEL"
+
+
+class QuoteStatus(StrEnum):
+    LIVE = "LIVE"
+    REPLACED = "REPLACED"
+    WITHDRAWN = "WITHDRAWN"
+    EXPIRED = "EXPIRED"
+    EXECUTED = "EXECUTED"
+    REJECTED = "REJECTED"  # on last look
+    CLOSED = "CLOSED"  # the RFQ ended with another quote or none
+
+
+class QuoteEventType(StrEnum):
+    RECEIVE = "RECEIVE"
+    REPLACE = "REPLACE"
+    WITHDRAW = "WITHDRAW"
+    EXPIRE = "EXPIRE"
+    EXECUTE = "EXECUTE"
+    LAST_LOOK_REJECT = "LAST_LOOK_REJECT"
+    CLOSE = "CLOSE"
+
+
+class RfqExecutionMode(StrEnum):
+    ALL_OR_NONE = "ALL_OR_NONE"  # the whole size from one quote, every leg or none
+    ANY_PART_OF = "ANY_PART_OF"  # several quotes may fill parts (packages issue)
+
+
+class RfqOutcome(StrEnum):
+    """What the trader is told about an RFQ."""
+
+    PENDING = "PENDING"
+    FILLED = "FILLED"
+    LAST_LOOK_REJECTED = "LAST_LOOK_REJECTED"
+    EXPIRED = "EXPIRED"
+    NO_QUOTES = "NO_QUOTES"
+    CANCELLED = "CANCELLED"

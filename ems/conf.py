@@ -12,9 +12,16 @@ def tick_seconds() -> float:
     return float(_get("EMS_TICK_SECONDS", 1.0))
 
 
+def tick_poll_seconds() -> float:
+    """How often the beat looks for due executions: a tick runs at most this late plus the
+    time the workers take to reach it."""
+    return float(_get("EMS_TICK_POLL_SECONDS", 0.2))
+
+
 def tick_batch() -> int:
-    """Executions claimed per transaction by the beat task."""
-    return int(_get("EMS_TICK_BATCH", 200))
+    """Executions claimed and ticked per transaction by the beat task: larger batches share
+    more queries, smaller ones commit (and send) sooner."""
+    return int(_get("EMS_TICK_BATCH", 50))
 
 
 def resend_after_seconds() -> float:
@@ -30,3 +37,8 @@ def default_horizon_seconds() -> float:
 def report_claim_idle_ms() -> int:
     """A report read by a consumer that died is claimed by another after this idle time."""
     return int(_get("EMS_REPORT_CLAIM_IDLE_MS", 10_000))
+
+
+def tick_report_seconds() -> float:
+    """Each worker process logs how many executions it ticked, at most this often."""
+    return float(_get("EMS_TICK_REPORT_SECONDS", 10.0))

@@ -59,6 +59,9 @@ class Execution(models.Model):
     end_at = models.DateTimeField()
     next_tick_at = models.DateTimeField(db_index=True)
     last_tick_at = models.DateTimeField(null=True, blank=True)
+    # When the last tick was due: last_tick_at - last_tick_due_at is its lag behind schedule
+    # (what the desk and bench/ems.py watch to know the workers keep up).
+    last_tick_due_at = models.DateTimeField(null=True, blank=True)
     tick_count = models.PositiveIntegerField(default=0)
     child_seq = models.PositiveIntegerField(default=0)  # the last child order's sequence number
     filled_quantity = QuantityField(default=Decimal("0"))  # booked to the parent through execution_fill_book

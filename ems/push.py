@@ -4,6 +4,8 @@ state), the message numbered after the commit (core.sequence) and sent."""
 
 import json
 import logging
+import threading
+from contextlib import contextmanager
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -23,6 +25,35 @@ def execution_group(execution_id: int) -> str:
     return f"executions.{int(execution_id)}"
 
 
+_local = threading.local()
+
+
+@contextmanager
+def batched():
+    """The pushes made inside are sent together once the transaction commits: one event loop
+    and one round of channel-layer calls for all of them, instead of one each (a batch of
+    ticks pushes hundreds). Nested, the outermost sends."""
+    if getattr(_local, "messages", None) is not None:
+        yield
+        return
+    _local.messages = []
+    try:
+        yield
+        messages = _local.messages
+    finally:
+        _local.messages = None
+    if messages:
+        transaction.on_commit(lambda: _send_many(messages), robust=True)
+
+
+def _push(group: str, body: dict) -> None:
+    messages = getattr(_local, "messages", None)
+    if messages is not None:
+        messages.append((group, body))
+    else:
+        transaction.on_commit(lambda: _send(group, body), robust=True)
+
+
 def _json(data) -> dict:
     return json.loads(JSONRenderer().render(data))
 
@@ -31,8 +62,8 @@ def execution_changed(execution) -> None:
     from ems.api.serializers import ExecutionSerializer
 
     row = _json(ExecutionSerializer(execution).data)
-    transaction.on_commit(lambda: _send(execution_group(execution.pk), {"execution": row}), robust=True)
-    transaction.on_commit(lambda: _send(DESK_GROUP, {"execution": row}), robust=True)
+    _push(execution_group(execution.pk), {"execution": row})
+    _push(DESK_GROUP, {"execution": row})
     order_work_changed(portfolio_id=execution.order.portfolio_id, execution=row)
 
 
@@ -40,16 +71,39 @@ def child_changed(child) -> None:
     from ems.api.serializers import ChildOrderSerializer
 
     row = _json(ChildOrderSerializer(child).data)
-    transaction.on_commit(lambda: _send(execution_group(child.execution_id), {"child": row}), robust=True)
+    _push(execution_group(child.execution_id), {"child": row})
+
+
+def children_changed(children) -> None:
+    """child_changed for many children, serialised in one pass (the serializer's fields are
+    built once, not once per child)."""
+    from ems.api.serializers import ChildOrderSerializer
+
+    rows = _json(ChildOrderSerializer(children, many=True).data)
+    for child, row in zip(children, rows, strict=True):
+        _push(execution_group(child.execution_id), {"child": row})
 
 
 def _send(group: str, body: dict) -> None:
+    _send_many([(group, body)])
+
+
+def _send_many(messages: list[tuple[str, dict]]) -> None:
+    """Number each message on its stream (in order), then hand them all to the channel layer
+    in one event loop."""
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": EVENT, "stream": group, "seq": next_sequence(group), **body}
+    numbered = [
+        (group, {"type": EVENT, "stream": group, "seq": next_sequence(group), **body}) for group, body in messages
+    ]
+
+    async def send_all() -> None:
+        for group, message in numbered:  # in order: a stream's numbers arrive increasing
+            await layer.group_send(group, {"type": EVENT, "message": message})
+
     try:
-        async_to_sync(layer.group_send)(group, {"type": EVENT, "message": message})
+        async_to_sync(send_all)()
     except RuntimeError:
         # Called from inside a running event loop (sync ORM in async tests): cannot block on it.
-        log.warning("%s: push skipped inside an event loop", group)
+        log.warning("%d pushes skipped inside an event loop", len(numbered))

@@ -15,19 +15,20 @@ Order, then ChildOrder), with the audit row beside each transition.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from core.decimals import price as round_price
 from core.decimals import to_step
 from core.errors import Conflict, DomainError, IllegalTransition, NotFound
-from core.locks import lock_all, lock_one
+from core.locks import lock_all, lock_many, lock_one
 from core.vocabulary import AssetClass, OrderStatus, Side, Strategy, VenueKind
 from ems import algos, conf, push
 from ems.algos.base import (
@@ -87,11 +88,18 @@ def _transition(
     return execution
 
 
-def _child_transition(child: ChildOrder, event, *, reason: str = "", report=None, also=()) -> ChildOrder:
-    """The only place that assigns ChildOrder.status."""
+def _child_apply(child: ChildOrder, event) -> str:
+    """The only place that assigns ChildOrder.status: one event of the child table, in
+    memory (the caller saves and audits); returns the status before."""
     before = child.status
     after = states.apply_child(states.ChildState(child.status, child.previous_status), event)
     child.status, child.previous_status = after.status, after.previous_status
+    return before
+
+
+def _child_transition(child: ChildOrder, event, *, reason: str = "", report=None, also=()) -> ChildOrder:
+    """One child's transition, saved, audited and pushed."""
+    before = _child_apply(child, event)
     child.save(update_fields=["status", "previous_status", "updated_at", *also])
     ChildOrderEvent.objects.create(
         child=child, event=event, from_status=before, to_status=child.status, reason=reason[:200], report=report
@@ -204,13 +212,28 @@ def _schedule_tick(execution_id: int) -> None:
 
 @dataclass
 class Outbox:
-    """What a transaction decided to send; sent after it commits."""
+    """What a transaction decided to send; sent after it commits. Child orders the ticks
+    decided are inserted together (`write`: two queries for all of them, whatever their
+    number), before anything reads the open children again and at the latest before commit."""
 
     new: list[dict] = field(default_factory=list)
     cancel: list[dict] = field(default_factory=list)
     execution_id: int | None = None
+    children: list[ChildOrder] = field(default_factory=list)
+
+    def write(self) -> None:
+        if not self.children:
+            return
+        children, self.children = self.children, []
+        ChildOrder.objects.bulk_create(children)
+        ChildOrderEvent.objects.bulk_create(
+            ChildOrderEvent(child=c, event="", from_status="", to_status=c.status, reason=c.reason) for c in children
+        )
+        push.children_changed(children)
+        self.new.extend(_command(child) for child in children)
 
     def flush_on_commit(self) -> None:
+        self.write()
         if self.new or self.cancel:
             new, cancel, execution_id = list(self.new), list(self.cancel), self.execution_id
             transaction.on_commit(lambda: _send(execution_id, new, cancel), robust=True)
@@ -253,16 +276,44 @@ def child_mark_sent(*, client_order_ids: list[str], now: datetime | None = None)
         set(ChildOrder.objects.filter(client_order_id__in=client_order_ids).values_list("execution_id", flat=True))
     )
     lock_all(Execution.objects.filter(pk__in=execution_ids))
-    marked = 0
+    marked, others, events = [], [], []
     for child in lock_all(ChildOrder.objects.filter(client_order_id__in=client_order_ids)):
         child.send_attempts += 1
         child.sent_at = child.sent_at or now
         if child.status in (states.NEW, states.SENT):
-            _child_transition(child, C.SEND, also=("send_attempts", "sent_at"))
-            marked += 1
+            before = _child_apply(child, C.SEND)
+            child.updated_at = now
+            events.append(ChildOrderEvent(child=child, event=C.SEND, from_status=before, to_status=child.status))
+            marked.append(child)
         else:
-            child.save(update_fields=["send_attempts", "sent_at"])
-    return marked
+            others.append(child)
+    # A batch of ticks sends many children at once: saved and audited in a few queries.
+    if marked:
+        _save_rows(marked, ["status", "previous_status", "updated_at", "send_attempts", "sent_at"])
+        ChildOrderEvent.objects.bulk_create(events)
+        with push.batched():
+            push.children_changed(marked)
+    _save_rows(others, ["send_attempts", "sent_at"])
+    return len(marked)
+
+
+def _save_rows(rows: list, fields: list[str]) -> None:
+    """Save `fields` of many rows of one model: one UPDATE by primary key per row, sent with
+    executemany (psycopg pipelines them in one round trip). Django's bulk_update writes one
+    CASE per field and row instead, which cost more than the ticks themselves. Call with the
+    rows locked."""
+    if not rows:
+        return
+    meta = type(rows[0])._meta
+    quote = connection.ops.quote_name
+    columns = [meta.get_field(name) for name in fields]
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{quote(c.column)} = %s' for c in columns)} "
+        f"WHERE {quote(meta.pk.column)} = %s"
+    )
+    params = [[c.get_db_prep_save(getattr(row, c.attname), connection) for c in columns] + [row.pk] for row in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def _open_children(execution: Execution) -> list[ChildOrder]:
@@ -286,16 +337,42 @@ def _session_start(asset_class: str, now: datetime) -> float:
     return (day + timedelta(hours=13, minutes=30)).timestamp()
 
 
-def market_view(execution: Execution, now: datetime) -> tuple[MarketView, dict | None]:
+class TickMarket:
+    """The market as one batch of ticks sees it: per instrument, the latest snapshot and the
+    algorithm's view of it are built once per batch (not once per execution), and the venue
+    rows are read once. The executions of a batch decide on the same book."""
+
+    def __init__(self) -> None:
+        self._views: dict[str, tuple[MarketView, dict | None]] = {}
+        self._venues: list[Venue] | None = None
+
+    def venues(self) -> list[Venue]:
+        if self._venues is None:
+            self._venues = list(Venue.objects.filter(enabled=True, kind__in=[VenueKind.LIT, VenueKind.DARK]))
+        return self._venues
+
+    def view(self, instrument, now: datetime) -> tuple[MarketView, dict | None]:
+        found = self._views.get(instrument.symbol)
+        if found is None:
+            found = self._views[instrument.symbol] = _market_view(instrument, now, self.venues())
+        return found
+
+
+def market_view(
+    execution: Execution, now: datetime, market: TickMarket | None = None
+) -> tuple[MarketView, dict | None]:
     """The algorithm's view of the market from the latest published consolidated book; with
     no fresh book, no venue is offered (nothing is sent on stale data)."""
-    instrument = execution.order.instrument
+    return (market or TickMarket()).view(execution.order.instrument, now)
+
+
+def _market_view(instrument, now: datetime, enabled_venues: list[Venue]) -> tuple[MarketView, dict | None]:
     snap = latest_snapshot(instrument.symbol, now=now.timestamp())
     fresh = is_fresh(snap) and bool(snap.get("mid"))
     venues: list[VenueTop] = []
     if fresh:
         books = snap.get("venues") or {}
-        for venue in Venue.objects.filter(enabled=True, kind__in=[VenueKind.LIT, VenueKind.DARK]):
+        for venue in enabled_venues:
             if venue.kind == VenueKind.LIT:
                 book = books.get(venue.name)
                 if not book:
@@ -350,7 +427,8 @@ def market_view(execution: Execution, now: datetime) -> tuple[MarketView, dict |
     return view, snap if fresh else None
 
 
-def _volume_profile() -> tuple[float, ...]:
+@functools.cache
+def _volume_profile() -> tuple[float, ...]:  # a constant of the simulator's parameters
     from marketdata.sim.profile import volume_profile
     from marketdata.sim.specs import SimParams
 
@@ -400,8 +478,10 @@ def _crosses_limit(side: str, limit: Decimal | None, price: Decimal | None) -> b
 
 
 def _child_create(execution: Execution, action: NewChild, outbox: Outbox) -> ChildOrder:
+    """A NEW child order, inserted with the others of the transaction (Outbox.write); its
+    client order id follows from the execution's sequence, under the execution's row lock."""
     execution.child_seq += 1
-    child = ChildOrder.objects.create(
+    child = ChildOrder(
         execution=execution,
         seq=execution.child_seq,
         client_order_id=f"{execution.pk}-{execution.child_seq}",
@@ -413,9 +493,7 @@ def _child_create(execution: Execution, action: NewChild, outbox: Outbox) -> Chi
         limit_price=action.limit_price,
         reason=action.reason[:200],
     )
-    ChildOrderEvent.objects.create(child=child, event="", from_status="", to_status=child.status, reason=child.reason)
-    push.child_changed(child)
-    outbox.new.append(_command(child))
+    outbox.children.append(child)
     return child
 
 
@@ -489,9 +567,7 @@ def _strategy_follow(execution: Execution, result) -> None:
     strategy = str(result.strategy)
     parameters = json.loads(json.dumps(dict(result.parameters), default=str))
     if switch is None:
-        if parameters != execution.parameters:
-            execution.parameters = parameters
-            execution.save(update_fields=["parameters"])
+        execution.parameters = parameters  # saved with the tick's other fields
         return
     before = execution.strategy
     execution.strategy, execution.parameters = strategy, parameters
@@ -683,19 +759,129 @@ class TickOutcome:
     cancelled: int = 0
 
 
+TICK_FIELDS = (
+    "tick_count",
+    "last_tick_at",
+    "last_tick_due_at",
+    "next_tick_at",
+    "child_seq",
+    "memory",
+    "parameters",
+    "market_path",
+)
+
+
+def _next_tick(due: datetime, now: datetime) -> datetime:
+    """The next tick on the execution's own grid (due + k periods, the first after `now`): a
+    late tick does not push the schedule later and later, and ticks missed while the workers
+    were behind are skipped rather than run back to back."""
+    period = timedelta(seconds=conf.tick_seconds())
+    return due + ((now - due) // period + 1) * period
+
+
 @transaction.atomic
 def execution_tick(*, execution_id: int, now: datetime | None = None) -> TickOutcome:
     """One decision round of one execution, under its row lock: a second tick of the same
-    execution waits for this one and then sees the children it wrote."""
+    execution waits for this one and then sees the children it wrote. (The beat ticks in
+    batches: `executions_tick_batch`; this serves a start, a resume and the tests.)"""
     now = now or timezone.now()
     execution = lock_one(Execution, execution_id, what="execution")
     if not execution.is_active:
         return TickOutcome(execution.pk, execution.status)
+    if execution.memory.get("rfq"):
+        # core.locks.LOCK_ORDER: the RFQ before the order it trades (as rfq_execute takes them).
+        lock_one(Rfq, execution.memory["rfq"], what="RFQ")
     order = lock_one(Order, execution.order_id, what="order")
-    execution.order = order
-    children = _open_children(execution)
     outbox = Outbox(execution_id=execution.pk)
+    outcome = _tick_locked(execution, order, _open_children(execution), TickMarket(), now, outbox)
+    execution.updated_at = now
+    execution.save(update_fields=[*TICK_FIELDS, "updated_at"])
+    outbox.flush_on_commit()
+    return outcome
 
+
+@transaction.atomic
+def executions_tick_batch(
+    *, due_by: datetime | None = None, now: datetime | None = None, limit: int | None = None
+) -> list[TickOutcome]:
+    """Claim up to `limit` executions due by `due_by` (FOR UPDATE SKIP LOCKED, by next tick
+    time: other workers take the next ones) and tick them all in this one transaction, with
+    the queries shared: their orders and open children are locked in one query each, each
+    instrument's market view is built once, new child orders are inserted together, and the
+    executions are saved in one UPDATE. `now` fixes every tick's clock (tests); by default
+    each tick reads the wall clock when it decides, so its recorded lag is its own.
+
+    The children are sent once the batch commits. A worker killed mid-batch commits nothing
+    and sends nothing: the executions are still due and the next round ticks them."""
+    due_by = due_by or now or timezone.now()
+    executions = list(
+        Execution.objects.filter(status__in=states.EXECUTION_ACTIVE, next_tick_at__lte=due_by)
+        .order_by("next_tick_at", "pk")
+        .select_for_update(skip_locked=True, of=("self",))[: limit or conf.tick_batch()]
+    )
+    if not executions:
+        return []
+    # core.locks.LOCK_ORDER: the RFQs of RFQ executions before the orders they trade.
+    lock_many(Rfq, [e.memory["rfq"] for e in executions if e.memory.get("rfq")])
+    orders = {
+        o.pk: o
+        for o in lock_all(Order.objects.filter(pk__in={e.order_id for e in executions}).select_related("instrument"))
+    }
+    open_children: dict[int, list[ChildOrder]] = {e.pk: [] for e in executions}
+    for child in lock_all(
+        ChildOrder.objects.filter(execution_id__in=list(open_children), status__in=states.CHILD_OPEN)
+    ):
+        open_children[child.execution_id].append(child)
+    market = TickMarket()
+    outbox = Outbox()
+    outcomes = []
+    with push.batched():
+        for execution in executions:
+            moment = now or timezone.now()
+            outcomes.append(
+                _tick_locked(execution, orders[execution.order_id], open_children[execution.pk], market, moment, outbox)
+            )
+            execution.updated_at = moment
+        outbox.write()
+    _save_rows(executions, [*TICK_FIELDS, "updated_at"])
+    outbox.flush_on_commit()
+    return outcomes
+
+
+def executions_tick_each(*, due_by: datetime, limit: int | None = None) -> list[TickOutcome]:
+    """The fallback when a batch failed (its transaction rolled back, nothing sent): tick
+    the executions of that batch one by one, each in its own transaction, so the one that
+    fails is alone; it is moved one period on, or it would head every batch and stop them
+    all. Unexpected errors are caught on purpose here: this is the bulkhead."""
+    ids = list(
+        Execution.objects.filter(status__in=states.EXECUTION_ACTIVE, next_tick_at__lte=due_by)
+        .order_by("next_tick_at", "pk")
+        .values_list("pk", flat=True)[: limit or conf.tick_batch()]
+    )
+    outcomes = []
+    for execution_id in ids:
+        try:
+            outcomes.append(execution_tick(execution_id=execution_id))
+        except Exception:
+            log.exception("execution %s: tick failed; next try in one period", execution_id)
+            Execution.objects.filter(pk=execution_id).update(
+                next_tick_at=timezone.now() + timedelta(seconds=conf.tick_seconds())
+            )
+    return outcomes
+
+
+def _tick_locked(
+    execution: Execution,
+    order: Order,
+    children: list[ChildOrder],
+    market: TickMarket,
+    now: datetime,
+    outbox: Outbox,
+) -> TickOutcome:
+    """The tick of one execution whose row, parent order and open children are locked. Sets
+    the tick fields (TICK_FIELDS) for the caller to save; transitions save themselves."""
+    execution.order = order
+    sent, cancelled = len(outbox.new) + len(outbox.children), len(outbox.cancel)
     if execution.status == states.PENDING:
         _transition(execution, E.START, reason="started")
     if execution.strategy == Strategy.RFQ:
@@ -714,7 +900,7 @@ def execution_tick(*, execution_id: int, now: datetime | None = None) -> TickOut
     if execution.status == states.RUNNING and execution.strategy == Strategy.RFQ:
         _work_rfq(execution, order)
     elif execution.status == states.RUNNING:
-        view, snap = market_view(execution, now)
+        view, snap = market.view(order.instrument, now)
         _market_sample(execution, view.mid if snap else None, now)
         state = execution_state(execution, children, snap)
         actions, result = _run_algorithm(execution, state, view, now.timestamp())
@@ -722,48 +908,27 @@ def execution_tick(*, execution_id: int, now: datetime | None = None) -> TickOut
             _strategy_follow(execution, result)
         done = _apply_actions(execution, children, actions, {v.venue for v in view.venues}, outbox)
         if done is not None:
-            children = _open_children(execution)
+            outbox.write()
             if done == "filled" or execution.filled_quantity >= execution.quantity:
                 _begin_completion(execution, Completion.FILLED, "filled")
             else:
                 _begin_completion(execution, Completion.DONE, done)
 
     if execution.status == states.COMPLETING:
+        outbox.write()
         _drive_completion(execution, order, _open_children(execution), outbox)
 
+    due = min(execution.next_tick_at, now)  # ticked early (a start, a resume): no lag
     execution.tick_count += 1
     execution.last_tick_at = now
-    execution.next_tick_at = now + timedelta(seconds=conf.tick_seconds())
-    execution.save(
-        update_fields=["tick_count", "last_tick_at", "next_tick_at", "child_seq", "memory", "market_path", "updated_at"]
+    execution.last_tick_due_at = due
+    execution.next_tick_at = _next_tick(due, now)
+    return TickOutcome(
+        execution.pk,
+        execution.status,
+        len(outbox.new) + len(outbox.children) - sent,
+        len(outbox.cancel) - cancelled,
     )
-    outbox.flush_on_commit()
-    return TickOutcome(execution.pk, execution.status, len(outbox.new), len(outbox.cancel))
-
-
-def executions_claim_due(*, now: datetime | None = None, limit: int | None = None) -> list[int]:
-    """The ids of active executions due for a tick, claimed for this transaction: other
-    workers skip them (FOR UPDATE SKIP LOCKED) and claim the next ones. Call inside a
-    transaction; the caller ticks them after moving their next tick forward."""
-    now = now or timezone.now()
-    rows = (
-        Execution.objects.filter(status__in=states.EXECUTION_ACTIVE, next_tick_at__lte=now)
-        .order_by("next_tick_at", "pk")
-        .select_for_update(skip_locked=True)
-        .values_list("pk", flat=True)[: limit or conf.tick_batch()]
-    )
-    return list(rows)
-
-
-@transaction.atomic
-def executions_lease_due(*, now: datetime | None = None, limit: int | None = None) -> list[int]:
-    """Claim a batch of due executions and push their next tick one period ahead, so another
-    worker's claim moments later does not take them again; returns their ids to tick."""
-    now = now or timezone.now()
-    ids = executions_claim_due(now=now, limit=limit)
-    if ids:
-        Execution.objects.filter(pk__in=ids).update(next_tick_at=now + timedelta(seconds=conf.tick_seconds()))
-    return ids
 
 
 def children_resend(*, now: datetime | None = None) -> int:
@@ -903,6 +1068,11 @@ def report_apply(*, raw: dict) -> ExecutionReport:
     except IntegrityError:
         # Applied concurrently by another consumer: the unique id kept it to once.
         return ExecutionReport.objects.get(venue_execution_id=raw["exec_id"])
+    except (DomainError, IllegalTransition, KeyError, TypeError, ValueError, ArithmeticError) as error:
+        # A report that cannot be applied is kept as received, with why, and acknowledged:
+        # retrying it would fail the same way and hold up every report behind it.
+        log.exception("venue report %s not applied", raw.get("exec_id"))
+        return _report_store(raw, outcome=f"not applied: {type(error).__name__}: {error}")
 
 
 @transaction.atomic

@@ -114,4 +114,6 @@ def _venue_service(feed):
     from core.streams import streams
     from marketdata.venue import VenueService
 
-    return VenueService(simulator, streams())
+    # A venue in its own process (production) remembers its orders in Redis, across its restarts.
+    own_process = not getattr(settings, "MARKETDATA_EMBEDDED", True)
+    return VenueService(simulator, streams(), memory=streams() if own_process else None)

@@ -17,7 +17,12 @@ report   {"type": ACKED|FILLED|REJECTED|CANCELLED, "exec_id", "client_order_id",
 (`{id}:A`, `{id}:F1`, `{id}:X`, `{id}:R`), so a report repeated for any reason repeats its
 id and the EMS applies it once. A client order id the venue has already seen is refused
 silently (the EMS resends orders it is unsure about). MARKET orders are immediate-or-cancel:
-their unfilled rest is reported CANCELLED at once."""
+their unfilled rest is reported CANCELLED at once.
+
+The venue remembers, beside the streams (so across its own restarts), every client order id
+it has seen and the orders resting with it. A restarted venue (a new simulator: its book is
+gone) first reports every order that was resting as CANCELLED, as an exchange cancels on
+disconnect, and still refuses a resent order it had seen: nothing is executed twice."""
 
 from __future__ import annotations
 
@@ -28,11 +33,13 @@ from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 
-from core.streams import COMMANDS, REPORTS, Streams
+from core.streams import COMMANDS, REPORTS, MemoryStreams, Streams
 
 log = logging.getLogger(__name__)
 
 GROUP = "venue"
+SEEN = "venue:seen"  # every client order id received
+RESTING = "venue:resting"  # the orders resting with the venue now
 ACKED, FILLED, REJECTED, CANCELLED = "ACKED", "FILLED", "REJECTED", "CANCELLED"
 
 
@@ -56,11 +63,29 @@ class VenueService:
         consumer: str = "venue-1",
         wall_clock: Callable[[], float] = time.time,
         batch: int = 500,
+        memory: Streams | None = None,
     ):
         self.sim, self.streams, self.consumer = simulator, streams, consumer
+        # Where the seen and resting ids live: the Redis beside the streams for a venue in its
+        # own process (run_marketdata), which may restart alone; in process otherwise.
+        self.memory = memory if memory is not None else MemoryStreams()
         self.wall_clock, self.batch = wall_clock, batch
         self.orders: dict[str, VenueOrder] = {}
-        self.seen: set[str] = set()  # every client order id received, open or not
+        self.restarted = False  # becomes True once the previous session's orders are reported
+
+    def _restart_reports(self) -> list[dict]:
+        """Once per session, first: every order resting with the previous session is gone."""
+        if self.restarted:
+            return []
+        self.restarted = True
+        reports = []
+        for coid in sorted(self.memory.set_members(RESTING)):
+            if coid in self.orders:
+                continue
+            lost = VenueOrder("", "", "", 0.0)
+            reports.append(self._report(CANCELLED, coid, lost, suffix="X", reason="venue restarted: order lost"))
+            self.memory.set_remove(RESTING, coid)
+        return reports
 
     # ------------------------------------------------------------------ one round
 
@@ -91,7 +116,7 @@ class VenueService:
 
     def execute(self, commands: list[dict]) -> list[dict]:
         """The reports for these commands, then for every resting fill since the last call."""
-        reports: list[dict] = []
+        reports: list[dict] = self._restart_reports()
         for command in commands:
             try:
                 kind = command.get("type")
@@ -111,9 +136,8 @@ class VenueService:
 
     def _new(self, command: dict) -> list[dict]:
         coid = command["client_order_id"]
-        if coid in self.seen:
+        if not self.memory.set_add(SEEN, coid):
             return []  # a resend: the first one was executed
-        self.seen.add(coid)
         symbol, venue, side = command["symbol"], command["venue"], command["side"]
         quantity = float(command["quantity"])
         limit = None if command.get("limit_price") in (None, "") else float(command["limit_price"])
@@ -140,13 +164,14 @@ class VenueService:
         except (KeyError, ValueError) as error:
             return [self._report(REJECTED, coid, order, suffix="R", reason=str(error)[:200])]
         self.orders[coid] = order
+        self.memory.set_add(RESTING, coid)
         return [self._report(ACKED, coid, order, suffix="A")]
 
     def _cancel(self, coid: str) -> list[dict]:
         order = self.orders.get(coid)
         if order is None:
-            # Never received (or refused): nothing is open, and a late NEW is refused.
-            self.seen.add(coid)
+            # Never received (or refused, or lost in a restart): nothing is open, and a late NEW is refused.
+            self.memory.set_add(SEEN, coid)
             return [self._report(CANCELLED, coid, VenueOrder("", "", "", 0.0), suffix="X", reason="unknown order")]
         reports = self._resting_fills()  # fills before the cancel, in order
         if not order.closed:
@@ -166,6 +191,7 @@ class VenueService:
             reports.append(self._fill(fill.order_id, order, fill))
             if order.filled >= order.quantity - 1e-12:
                 order.closed = True
+                self.memory.set_remove(RESTING, fill.order_id)
         return reports
 
     # ------------------------------------------------------------------ reports
@@ -186,6 +212,7 @@ class VenueService:
 
     def _close(self, coid: str, order: VenueOrder, reason: str) -> dict:
         order.closed = True
+        self.memory.set_remove(RESTING, coid)
         leaves = max(order.quantity - order.filled, 0.0)
         return self._report(CANCELLED, coid, order, suffix="X", quantity=repr(leaves), reason=reason)
 

@@ -8,7 +8,7 @@ only through `apply_fill`."""
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 
@@ -451,24 +451,20 @@ class AmendResult:
 def _amend_draft(order: Order, *, quantity: Decimal, limit_price: Decimal | None) -> compliance.OrderDraft:
     """The amended order as compliance sees a new one: its whole quantity, against the
     position as it was before this order's own fills and the other orders' open sells."""
-    portfolio, instrument = order.portfolio, order.instrument
-    own_fills = order.filled_quantity if order.side == Side.BUY else -order.filled_quantity
-    other_sells = Decimal(0)
-    if order.side == Side.SELL:
-        other_sells = selectors.open_sell_quantity(portfolio, instrument) - (order.quantity - order.filled_quantity)
-    return compliance.OrderDraft(
-        symbol=instrument.symbol,
+    draft = _draft(
+        portfolio=order.portfolio,
+        instrument=order.instrument,
         side=order.side,
         quantity=quantity,
         limit_price=limit_price,
-        reference_price=mid_price(instrument),
-        tick_size=instrument.tick_size,
-        lot_size=instrument.lot_size,
-        multiplier=instrument.multiplier,
-        position_quantity=selectors.position_quantity(portfolio, instrument) - own_fills,
-        open_sell_quantity=other_sells,
-        borrow_allowed=portfolio.borrow_allowed,
-        adv=instrument.adv,
+    )
+    selling = order.side == Side.SELL
+    own_fills = -order.filled_quantity if selling else order.filled_quantity
+    own_open = order.quantity - order.filled_quantity if selling else Decimal(0)
+    return replace(
+        draft,
+        position_quantity=draft.position_quantity - own_fills,
+        open_sell_quantity=draft.open_sell_quantity - own_open,
     )
 
 

@@ -1,15 +1,14 @@
 """Websocket /ws/rfqs/{id}/: the RFQ's ladder as it changes. Authenticates, authorises (a
 desk user who may see the RFQ's order), joins the RFQ's group and forwards what rfq.push
-sends; never writes. The first message is a `hello` with the stream's current number, read
-after joining: a snapshot (GET /api/rfqs/{id}/) fetched afterwards holds every push numbered
-up to it, so a reconnecting browser re-fetches it and has the current ladder."""
+sends; never writes. The first message is a `hello` with the number of the RFQ's last push,
+read after joining: a snapshot (GET /api/rfqs/{id}/) fetched afterwards holds every push
+numbered up to it, so a reconnecting browser re-fetches it and has the current ladder."""
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from core.sequence import current_sequences
 from rfq import selectors
-from rfq.push import group_of
+from rfq.push import group_of, stream_of
 
 NOT_ALLOWED = 4403
 
@@ -29,10 +28,9 @@ class RfqLadderConsumer(AsyncJsonWebsocketConsumer):
             return
         self.group = group_of(rfq_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        stream = selectors.stream_of(rfq_id)
-        hello = await current_sequences([stream])
+        seq = await database_sync_to_async(selectors.seq_visible_to)(user, rfq_id)
         await self.accept()
-        await self.send_json({"type": "hello", "seqs": hello})
+        await self.send_json({"type": "hello", "seqs": {stream_of(rfq_id): seq or None}})
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         """A read-only stream: whatever a client sends is ignored."""

@@ -6,16 +6,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 
-from core.choices import AssetClass, Side
+from core.choices import AssetClass, QuoteStatus, RfqExecutionMode, RfqStatus, Side
 from core.fields import MoneyField, PriceField, QuantityField
 from marketdata.models import Instrument
 from oms.models import Order
 from rfq.domain import states
-from rfq.domain.states import ExecutionMode, QuoteStatus, RfqStatus
-
-RfqStatusChoices = models.TextChoices("RfqStatus", [(s.name, s.value) for s in RfqStatus])
-QuoteStatusChoices = models.TextChoices("QuoteStatus", [(s.name, s.value) for s in QuoteStatus])
-ModeChoices = models.TextChoices("ExecutionMode", [(s.name, s.value) for s in ExecutionMode])
 
 
 class Counterparty(models.Model):
@@ -60,17 +55,22 @@ class Rfq(models.Model):
     quantity = QuantityField(help_text="Package units (for one leg: the instrument's quantity).")
     side = models.CharField(max_length=4, choices=Side.choices, help_text="The client's side (hidden when two-way).")
     two_way = models.BooleanField(default=False)
-    execution_mode = models.CharField(max_length=12, choices=ModeChoices.choices, default=ExecutionMode.ALL_OR_NONE)
+    execution_mode = models.CharField(
+        max_length=12, choices=RfqExecutionMode.choices, default=RfqExecutionMode.ALL_OR_NONE
+    )
     min_trade_quantity = QuantityField(null=True, blank=True)
     window_seconds = models.PositiveIntegerField(default=10)
     auto_execute_price = PriceField(null=True, blank=True)
     auto_execute_bps = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
-    status = models.CharField(max_length=10, choices=RfqStatusChoices.choices, default=RfqStatus.DRAFT, db_index=True)
+    status = models.CharField(max_length=10, choices=RfqStatus.choices, default=RfqStatus.DRAFT, db_index=True)
     mid_at_open = PriceField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     window_ends_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     last_attempt_rejected = models.BooleanField(default=False)
+    # The number of the last ladder push (rfq.push): bumped under this row's lock in the
+    # transaction that makes the change, so a snapshot and its number are one read.
+    seq = models.PositiveBigIntegerField(default=0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -134,7 +134,7 @@ class Quote(models.Model):
     size = QuantityField()
     received_at = models.DateTimeField()
     valid_until = models.DateTimeField()
-    status = models.CharField(max_length=10, choices=QuoteStatusChoices.choices, default=QuoteStatus.LIVE)
+    status = models.CharField(max_length=10, choices=QuoteStatus.choices, default=QuoteStatus.LIVE)
     replaces = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by")
 
     class Meta:

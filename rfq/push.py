@@ -1,42 +1,63 @@
-"""Pushes the RFQ's ladder to /ws/rfqs/{id}/ once the surrounding transaction commits.
+"""Pushes of the RFQ's ladder to /ws/rfqs/{id}/: built and numbered inside the transaction
+that makes the change, sent once it commits.
 
-The pushed body is the RFQ snapshot read after the commit (the same body as
-GET /api/rfqs/{id}/), numbered with core.sequence on the RFQ's stream after the commit, so a
-client holding seq N and a snapshot read later has everything up to N. Each push carries the
-whole ladder: applying it is replacing the view."""
+Numbering: `ladder_changed` bumps `Rfq.seq` on the RFQ row, which the calling service holds
+locked. The row lock serialises every change of one RFQ, so numbers rise strictly in commit
+order, and a snapshot (rfq.selectors.rfq_snapshot) reads its number from the row it
+describes: a client holding number N and a snapshot read later has everything up to N. A
+rolled-back change takes its number with it (nothing is sent and the row keeps the old one).
+
+Content: each push's `rfq` holds the snapshot fields the change touched (every field for a
+dissemination, an execution or a close; the ladder, status and countdown for a quote, an
+update, a withdrawal or a pass). A client applies a push by replacing those fields of its
+copy; the result equals a fresh snapshot (tests/rfq/test_push.py proves it).
+
+Sending: from the committing thread, on an event loop that thread keeps for its pushes,
+so the channel layer's Redis connections are reused (`async_to_sync` outside an event loop
+makes a new loop, and with it a new connection, for every push) and no push waits for
+another thread. The in-memory layer of the embedded mode is bound to the server's loop, so
+there the push goes through `async_to_sync` as before. A push that fails (Redis away) is
+logged by the on_commit machinery and lost: the client sees the gap in the numbers and
+re-fetches the snapshot."""
+
+from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
-
-from core.sequence import next_sequence
 
 log = logging.getLogger(__name__)
 
 EVENT = "rfq.ladder"
+STREAM = "rfq.{id}"
 
 
 def group_of(rfq_id: int) -> str:
     return f"rfq.{int(rfq_id)}"
 
 
-def ladder_changed(rfq_id: int) -> None:
-    transaction.on_commit(lambda: ladder_send(rfq_id), robust=True)
+def stream_of(rfq_id: int) -> str:
+    return STREAM.format(id=int(rfq_id))
 
 
-def ladder_message(rfq_id: int) -> dict:
-    from rfq import selectors
+def ladder_changed(rfq, body: dict) -> dict:
+    """Number `body` (snapshot fields of `rfq`, which the caller holds locked) and send it
+    once the transaction commits. Returns the message."""
+    rfq.seq += 1
+    rfq.save(update_fields=["seq"])
+    body["seq"] = rfq.seq
+    message = {"type": EVENT, "stream": stream_of(rfq.pk), "seq": rfq.seq, "rfq": body}
+    group = group_of(rfq.pk)
+    transaction.on_commit(lambda: send(group, message), robust=True)
+    return message
 
-    stream = selectors.stream_of(rfq_id)
-    seq = next_sequence(stream)
-    body = selectors.rfq_snapshot(rfq_id, seq=seq)
-    return {"type": EVENT, "stream": stream, "seq": seq, "rfq": body}
 
-
-def ladder_send(rfq_id: int) -> None:
+def send(group: str, message: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
@@ -45,7 +66,21 @@ def ladder_send(rfq_id: int) -> None:
     except RuntimeError:
         pass
     else:
-        log.warning("RFQ %s: push skipped, called from inside a running event loop", rfq_id)
+        log.warning("%s: push skipped, called from inside a running event loop", group)
         return
-    message = ladder_message(rfq_id)
-    async_to_sync(layer.group_send)(group_of(rfq_id), {"type": "rfq.ladder", "message": message})
+    event = {"type": EVENT, "message": message}
+    if isinstance(layer, InMemoryChannelLayer):
+        async_to_sync(layer.group_send)(group, event)
+    else:
+        _thread_loop().run_until_complete(layer.group_send(group, event))
+
+
+_local = threading.local()
+
+
+def _thread_loop() -> asyncio.AbstractEventLoop:
+    """This thread's loop for pushes; a new one in a forked child (a Celery prefork worker),
+    which must not share its parent's connections."""
+    if getattr(_local, "pid", None) != os.getpid():
+        _local.loop, _local.pid = asyncio.new_event_loop(), os.getpid()
+    return _local.loop

@@ -8,18 +8,13 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from accounts import roles
+from core.vocabulary import QuoteStatus
 from oms.selectors import orders_visible_to
 from rfq.domain import ladder as ladder_domain
 from rfq.domain import scorecard as scorecard_domain
 from rfq.domain import selection
-from rfq.domain.states import QuoteStatus, outcome
+from rfq.domain.states import outcome
 from rfq.models import Counterparty, Invitation, Quote, Rfq
-
-STREAM = "rfq.{id}"
-
-
-def stream_of(rfq_id: int) -> str:
-    return STREAM.format(id=int(rfq_id))
 
 
 def rfqs_visible_to(user) -> QuerySet[Rfq]:
@@ -68,9 +63,69 @@ def quotes_record(rfq: Rfq, *, client_side: str) -> list[dict]:
     ]
 
 
-def rfq_snapshot(rfq: Rfq | int, *, now: datetime | None = None, seq: int | None = None) -> dict:
+def _ladder_json(rows: list[ladder_domain.LadderRow], valid_until: dict[int, datetime]) -> list[dict]:
+    return [
+        {
+            "id": r.quote,  # the quote's id, what POST /api/rfqs/{id}/execute/ {quote} takes
+            "quote": r.quote,
+            "provider": r.provider,
+            "price": str(r.price),
+            "size": str(r.size),
+            "time_left": r.time_left,
+            "valid_until": _t(valid_until[r.quote]),
+            "bps_from_mid": _s(r.bps_from_mid),
+        }
+        for r in rows
+    ]
+
+
+def _time_left(rfq: Rfq, now: datetime) -> float:
+    if not (rfq.window_ends_at and rfq.is_open):
+        return 0.0
+    return max(0.0, round((rfq.window_ends_at - now).total_seconds(), 1))
+
+
+def _counterparties(invitations) -> list[dict]:
+    return [
+        {"name": name, "responded": responded is not None, "passed": passed} for name, responded, passed in invitations
+    ]
+
+
+def _invitation_rows(rfq_id: int):
+    return Invitation.objects.filter(rfq_id=rfq_id).values_list("counterparty__name", "first_response_at", "passed")
+
+
+def ladder_patch(rfq: Rfq, *, now: datetime, mid, live: list[Quote], counterparties: bool = False) -> dict:
+    """The snapshot fields a quote, an update, a withdrawal or a pass changes, for the push
+    of an open RFQ: `rfq` and its `live` quotes (with their counterparties) as the service
+    has just written them, `mid` the mid now. Status, outcome, countdown and ladder without a
+    query; the invitations are read only when a provider's first answer changed
+    `counterparties`. A client replaces these fields of its copy."""
+    if not rfq.is_open:
+        raise ValueError(f"RFQ {rfq.pk} is {rfq.status}: its changes are pushed as whole snapshots")
+    quotes = [ladder_quote(q) for q in live]
+    valid_until = {q.pk: q.valid_until for q in live}
+    rows = ladder_domain.ladder(quotes, client_side=rfq.side, mid=mid, now=now.timestamp())
+    body = {
+        "id": rfq.pk,
+        "status": rfq.status,
+        # Open: the outcome does not depend on how many quotes came.
+        "outcome": outcome(rfq.status, quotes_received=0, last_attempt_rejected=rfq.last_attempt_rejected),
+        "time_left": _time_left(rfq, now),
+        "as_of": _t(now),
+        "mid": _s(mid),
+        "ladder": _ladder_json(rows, valid_until),
+    }
+    if counterparties:
+        body["counterparties"] = _counterparties(_invitation_rows(rfq.pk))
+    return body
+
+
+def rfq_snapshot(rfq: Rfq | int, *, now: datetime | None = None) -> dict:
     """The RFQ (or RFQ id) as the trader sees it: terms, status, outcome, countdown and the
-    ladder, read fresh in four queries."""
+    ladder, read fresh, with the number of the last push it holds (`seq`, read first: a
+    change committed while the rest is read makes the snapshot newer than its number, never
+    older, and re-applying that push changes nothing)."""
     from marketdata.selectors import mid_price
 
     now = now or timezone.now()
@@ -80,14 +135,12 @@ def rfq_snapshot(rfq: Rfq | int, *, now: datetime | None = None, seq: int | None
     mid = mid_price(instrument) if rfq.is_open else rfq.mid_at_open
     quotes = list(Quote.objects.filter(rfq=rfq).select_related("counterparty"))
     live = [ladder_quote(q) for q in quotes if q.status == QuoteStatus.LIVE] if rfq.is_open else []
-    by_pk = {q.pk: q for q in quotes}
     rows = ladder_domain.ladder(live, client_side=rfq.side, mid=mid, now=now.timestamp())
-    invitations = list(rfq.invitations.select_related("counterparty"))
     execution = getattr(rfq, "execution", None)
     rejected = [q for q in quotes if q.status == QuoteStatus.REJECTED]
     return {
         "id": rfq.pk,
-        "seq": seq,
+        "seq": rfq.seq,
         "order": rfq.order_id,
         "instrument": instrument.symbol,
         "side": rfq.side,
@@ -110,34 +163,13 @@ def rfq_snapshot(rfq: Rfq | int, *, now: datetime | None = None, seq: int | None
         "window_seconds": rfq.window_seconds,
         "sent_at": _t(rfq.sent_at),
         "window_ends_at": _t(rfq.window_ends_at),
-        "time_left": max(0.0, round((rfq.window_ends_at - now).total_seconds(), 1))
-        if rfq.window_ends_at and rfq.is_open
-        else 0.0,
+        "time_left": _time_left(rfq, now),
         "as_of": _t(now),
         "auto_execute_price": _s(rfq.auto_execute_price),
         "auto_execute_bps": _s(rfq.auto_execute_bps),
         "mid": _s(mid),
-        "counterparties": [
-            {
-                "name": inv.counterparty.name,
-                "responded": inv.first_response_at is not None,
-                "passed": inv.passed,
-            }
-            for inv in invitations
-        ],
-        "ladder": [
-            {
-                "id": r.quote,  # the quote's id, what POST /api/rfqs/{id}/execute/ {quote} takes
-                "quote": r.quote,
-                "provider": r.provider,
-                "price": str(r.price),
-                "size": str(r.size),
-                "time_left": r.time_left,
-                "valid_until": _t(by_pk[r.quote].valid_until),
-                "bps_from_mid": _s(r.bps_from_mid),
-            }
-            for r in rows
-        ],
+        "counterparties": _counterparties(_invitation_rows(rfq.pk)),
+        "ladder": _ladder_json(rows, {q.pk: q.valid_until for q in quotes}),
         "rejections": [
             {"quote": q.pk, "provider": q.counterparty.name, "price": _s(q.price_for(rfq.side))} for q in rejected
         ],
@@ -233,14 +265,9 @@ def recent_rfqs_of(counterparty: Counterparty, limit: int = 20) -> QuerySet[Invi
     )
 
 
-def current_seq(rfq_id: int) -> int | None:
-    """The last number handed out on the RFQ's stream: a snapshot read after it holds every
-    change numbered up to it."""
-    from django.core.cache import cache
-
-    from core.sequence import KEY
-
-    return cache.get(KEY.format(stream=stream_of(rfq_id)))
+def seq_visible_to(user, rfq_id: int) -> int | None:
+    """The number of the RFQ's last push, None when the user may not see the RFQ."""
+    return rfqs_visible_to(user).filter(pk=rfq_id).values_list("seq", flat=True).first()
 
 
 def rfq_row(rfq: Rfq) -> dict:

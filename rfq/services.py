@@ -1,7 +1,7 @@
 """RFQ commands: curation of counterparties, opening an RFQ, dissemination, quotes, execution
 and the window's close. Each command is atomic, locks the RFQ row first (an RFQ comes
 before the orders it fills, like an execution), applies one event of the state tables in
-rfq.domain.states and writes its RfqEvent beside it.
+rfq.domain.states and writes its RfqEvent row beside it.
 
 Time is injected: every command takes `now` (default the wall clock), so tests move time by
 hand and never sleep."""
@@ -16,9 +16,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from core.decimals import to_step
+from core.decimals import QUANTITY_PLACES, to_step
+from core.decimals import price as stored_price
 from core.errors import Conflict, DomainError, NotFound
-from core.locks import lock_one
+from core.locks import lock_all, lock_many, lock_one
+from core.vocabulary import QuoteEventType, QuoteStatus, RfqEventType, RfqStatus
 from marketdata.selectors import mid_price
 from marketdata.sim import liquidity_providers as lps
 from oms.domain import states as order_states
@@ -29,15 +31,15 @@ from rfq.domain import ladder as ladder_domain
 from rfq.domain import legs as legs_domain
 from rfq.domain import selection
 from rfq.domain.best_execution import improvement
-from rfq.domain.states import QuoteEvent, QuoteStatus, RfqEvent, RfqStatus, apply_quote, apply_rfq
-from rfq.models import Counterparty, CounterpartyChange, Invitation, Quote, Rfq, RfqExecution, RfqLeg
-from rfq.models import RfqEvent as RfqEventRow
+from rfq.domain.states import apply_quote, apply_rfq
+from rfq.models import Counterparty, CounterpartyChange, Invitation, Quote, Rfq, RfqEvent, RfqExecution, RfqLeg
 
 log = logging.getLogger(__name__)
 
 DEFAULT_WINDOW_SECONDS = settings.RFQ_DEFAULT_WINDOW_SECONDS
 MAX_WINDOW_SECONDS = 300
 PROVIDER_SEED = settings.RFQ_PROVIDER_SEED
+QUANTITY_QUANTUM = Decimal(1).scaleb(-QUANTITY_PLACES)
 COUNTERPARTY_FIELDS = ("name", "asset_classes", "tier", "enabled", "max_notional", "connection", "notes")
 
 
@@ -57,7 +59,8 @@ def counterparty_save(*, actor, counterparty: Counterparty, action: str = "updat
     """Create or change a counterparty, auditing every field that changed (old and new)."""
     if counterparty.connection and counterparty.connection not in lps.PROFILES:
         raise DomainError(f"unknown connection {counterparty.connection!r}: one of {', '.join(lps.PROFILES)}")
-    before = Counterparty.objects.select_for_update().filter(pk=counterparty.pk).first() if counterparty.pk else None
+    found = lock_many(Counterparty, [counterparty.pk]) if counterparty.pk else []
+    before = found[0] if found else None
     changes = {
         f: [_value(getattr(before, f)) if before else None, _value(getattr(counterparty, f))]
         for f in COUNTERPARTY_FIELDS
@@ -75,7 +78,7 @@ def counterparty_save(*, actor, counterparty: Counterparty, action: str = "updat
 def counterparties_update(*, actor, counterparty_ids: list[int], action: str, **values) -> int:
     """Bulk change (enable, disable, set tier), one audit row per counterparty that changed."""
     changed = 0
-    for cp in Counterparty.objects.select_for_update().filter(pk__in=counterparty_ids).order_by("pk"):
+    for cp in lock_many(Counterparty, counterparty_ids):
         if all(getattr(cp, k) == v for k, v in values.items()):
             continue
         for k, v in values.items():
@@ -100,23 +103,30 @@ def counterparties_seed(*, rows: list[dict]) -> dict[str, Counterparty]:
 # --- Transitions -------------------------------------------------------------------------
 
 
-def _rfq_transition(rfq: Rfq, event: RfqEvent, *, now, actor=None, reason="", also=()) -> None:
+def _rfq_transition(rfq: Rfq, event: RfqEventType, *, now, actor=None, reason="", also=()) -> None:
     before = rfq.status
     target = apply_rfq(before, event)
-    if event == RfqEvent.QUOTE and target == before and not also:
+    if event == RfqEventType.QUOTE and target == before and not also:
         return  # a further quote while quoting: the quote's own event is the audit
     rfq.status = target
     rfq.save(update_fields=["status", *also])
-    RfqEventRow.objects.create(
+    RfqEvent.objects.create(
         rfq=rfq, actor=actor, at=now, event=event, from_status=before, to_status=rfq.status, reason=reason[:300]
     )
 
 
-def _quote_transition(quote: Quote, event: QuoteEvent, *, now, actor=None, reason="") -> None:
+def _quote_transition(
+    quote: Quote, event: QuoteEventType, *, now, actor=None, reason="", events: list | None = None
+) -> None:
+    """`events` given: the audit row is appended to it, for the caller to insert with the
+    others in one statement (a quote and the one it replaces)."""
     before = quote.status if quote.pk else ""
     quote.status = apply_quote(before, event)
-    quote.save()
-    RfqEventRow.objects.create(
+    if quote.pk:
+        quote.save(update_fields=["status"])
+    else:
+        quote.save()
+    row = RfqEvent(
         rfq_id=quote.rfq_id,
         quote=quote,
         actor=actor,
@@ -126,6 +136,10 @@ def _quote_transition(quote: Quote, event: QuoteEvent, *, now, actor=None, reaso
         to_status=quote.status,
         reason=reason[:300],
     )
+    if events is None:
+        row.save()
+    else:
+        events.append(row)
 
 
 # --- Opening -----------------------------------------------------------------------------
@@ -200,7 +214,7 @@ def rfq_open(
         created_by=actor,
     )
     RfqLeg.objects.create(rfq=rfq, index=0, instrument=instrument, side=order.side, ratio=Decimal(1), order=order)
-    RfqEventRow.objects.create(
+    RfqEvent.objects.create(
         rfq=rfq, actor=actor, at=now, event="OPEN", to_status=rfq.status, reason=f"{len(chosen)} counterparties"
     )
     for rank, c in enumerate(chosen):
@@ -248,7 +262,7 @@ def rfq_disseminate(*, rfq_id: int, now: datetime | None = None) -> list[Schedul
         return None
     rfq.sent_at = now
     rfq.window_ends_at = now + timedelta(seconds=rfq.window_seconds)
-    _rfq_transition(rfq, RfqEvent.SEND, now=now, reason="disseminated", also=("sent_at", "window_ends_at"))
+    _rfq_transition(rfq, RfqEventType.SEND, now=now, reason="disseminated", also=("sent_at", "window_ends_at"))
     leg = rfq.legs.select_related("instrument").get(index=0)
     instrument = leg.instrument
     scheduled = []
@@ -280,7 +294,7 @@ def rfq_disseminate(*, rfq_id: int, now: datetime | None = None) -> list[Schedul
         ]
         inv.save(update_fields=["message", "sent_at", "plan"])
         scheduled += [Scheduled(inv.pk, i, a.at) for i, a in enumerate(plan)]
-    push.ladder_changed(rfq.pk)
+    _push_snapshot(rfq, now)
     return scheduled
 
 
@@ -291,10 +305,37 @@ def _accepting(rfq: Rfq, now: datetime) -> bool:
     return rfq.status in (RfqStatus.SENT, RfqStatus.QUOTING) and rfq.window_ends_at and now < rfq.window_ends_at
 
 
-def _first_response(inv: Invitation, now: datetime) -> None:
-    if inv.first_response_at is None:
-        inv.first_response_at = now
-        inv.save(update_fields=["first_response_at", "passed"])
+def _first_response(inv: Invitation, now: datetime) -> bool:
+    """Record the provider's first answer; True when this was it."""
+    if inv.first_response_at is not None:
+        return False
+    inv.first_response_at = now
+    inv.save(update_fields=["first_response_at", "passed"])
+    return True
+
+
+def _lock_quoted_rfq(rfq_id: int) -> Rfq:
+    """The RFQ locked, with its order's instrument read in the same query (for the mid its
+    ladder push is priced against)."""
+    return lock_one(Rfq, rfq_id, what="RFQ", related=("order__instrument",))
+
+
+def _push_snapshot(rfq: Rfq, now: datetime) -> None:
+    push.ladder_changed(rfq, selectors.rfq_snapshot(rfq.pk, now=now))
+
+
+def _live_quotes(rfq: Rfq) -> list[Quote]:
+    """The RFQ's live quotes, with their providers. Read, not locked: every change to an
+    RFQ's quotes is made under the RFQ's row lock, which the caller holds."""
+    return list(Quote.objects.filter(rfq=rfq, status=QuoteStatus.LIVE).select_related("counterparty"))
+
+
+def _push_ladder(rfq: Rfq, now: datetime, live: list[Quote], *, counterparties: bool = False) -> None:
+    """The push of a quote, an update, a withdrawal or a pass: the ladder of the live quotes
+    as the service has just left them, no snapshot (this is the path every quote takes)."""
+    mid = mid_price(rfq.order.instrument)
+    body = selectors.ladder_patch(rfq, now=now, mid=mid, live=live, counterparties=counterparties)
+    push.ladder_changed(rfq, body)
 
 
 @transaction.atomic
@@ -339,31 +380,35 @@ def quote_submit(
     """A provider's quote, or its update (which replaces its live quote). A quote after the
     window, or for an RFQ that ended, is ignored (None)."""
     now = _now(now)
-    inv = Invitation.objects.get(pk=invitation_id)
-    rfq = lock_one(Rfq, inv.rfq_id, what="RFQ")
+    inv = Invitation.objects.select_related("counterparty").get(pk=invitation_id)
+    rfq = _lock_quoted_rfq(inv.rfq_id)
     if not _accepting(rfq, now):
         log.info("RFQ %s: late quote from invitation %s ignored", rfq.pk, inv.pk)
         return None
     if (bid is None and ask is None) or size <= 0:
         raise DomainError("a quote needs a price and a positive size")
-    previous = Quote.objects.select_for_update().filter(invitation=inv, status=QuoteStatus.LIVE).first()
+    live = _live_quotes(rfq)
+    previous = next((q for q in live if q.invitation_id == inv.pk), None)
+    events: list[RfqEvent] = []
     if previous is not None:
-        _quote_transition(previous, QuoteEvent.REPLACE, now=now, reason="updated by the provider")
+        _quote_transition(previous, QuoteEventType.REPLACE, now=now, reason="updated by the provider", events=events)
     quote = Quote(
         rfq=rfq,
         invitation=inv,
-        counterparty_id=inv.counterparty_id,
-        bid=bid,
-        ask=ask,
-        size=min(Decimal(size), rfq.quantity),
+        counterparty=inv.counterparty,
+        # At the columns' precision, so the quote held here (and pushed) is the one stored.
+        bid=None if bid is None else stored_price(bid),
+        ask=None if ask is None else stored_price(ask),
+        size=Decimal(min(Decimal(size), rfq.quantity)).quantize(QUANTITY_QUANTUM),
         received_at=now,
         valid_until=now + timedelta(seconds=validity_seconds),
         replaces=previous,
     )
-    _quote_transition(quote, QuoteEvent.RECEIVE, now=now, reason="update" if previous else "quote")
-    _first_response(inv, now)
-    _rfq_transition(rfq, RfqEvent.QUOTE, now=now, reason=f"quote {quote.pk}")
-    push.ladder_changed(rfq.pk)
+    _quote_transition(quote, QuoteEventType.RECEIVE, now=now, reason="update" if previous else "quote", events=events)
+    RfqEvent.objects.bulk_create(events)
+    first = _first_response(inv, now)
+    _rfq_transition(rfq, RfqEventType.QUOTE, now=now, reason=f"quote {quote.pk}")
+    _push_ladder(rfq, now, [q for q in live if q is not previous] + [quote], counterparties=first)
     return quote
 
 
@@ -371,13 +416,14 @@ def quote_submit(
 def quote_withdraw(*, invitation_id: int, now: datetime | None = None) -> Quote | None:
     now = _now(now)
     inv = Invitation.objects.get(pk=invitation_id)
-    rfq = lock_one(Rfq, inv.rfq_id, what="RFQ")
-    quote = Quote.objects.select_for_update().filter(invitation=inv, status=QuoteStatus.LIVE).first()
+    rfq = _lock_quoted_rfq(inv.rfq_id)
+    live = _live_quotes(rfq)
+    quote = next((q for q in live if q.invitation_id == inv.pk), None)
     if quote is None or not rfq.is_open:
         return None
-    _quote_transition(quote, QuoteEvent.WITHDRAW, now=now, reason="withdrawn by the provider")
-    _rfq_transition(rfq, RfqEvent.QUOTE, now=now, reason=f"quote {quote.pk} withdrawn")
-    push.ladder_changed(rfq.pk)
+    _quote_transition(quote, QuoteEventType.WITHDRAW, now=now, reason="withdrawn by the provider")
+    _rfq_transition(rfq, RfqEventType.QUOTE, now=now, reason=f"quote {quote.pk} withdrawn")
+    _push_ladder(rfq, now, [q for q in live if q is not quote])
     return quote
 
 
@@ -385,12 +431,12 @@ def quote_withdraw(*, invitation_id: int, now: datetime | None = None) -> Quote 
 def invitation_pass(*, invitation_id: int, now: datetime | None = None) -> None:
     now = _now(now)
     inv = Invitation.objects.get(pk=invitation_id)
-    rfq = lock_one(Rfq, inv.rfq_id, what="RFQ")
+    rfq = _lock_quoted_rfq(inv.rfq_id)
     if not _accepting(rfq, now) or inv.first_response_at is not None:
         return None
     inv.passed = True
     _first_response(inv, now)
-    push.ladder_changed(rfq.pk)
+    _push_ladder(rfq, now, _live_quotes(rfq), counterparties=True)
     return None
 
 
@@ -420,7 +466,8 @@ def rfq_execute(
     refuses a second EXECUTE, and RfqExecution is unique per RFQ."""
     now = _now(now)
     rfq = lock_one(Rfq, rfq_id, what="RFQ")
-    quote = Quote.objects.select_for_update().select_related("counterparty", "invitation").filter(pk=quote_id).first()
+    found = lock_all(Quote.objects.select_related("counterparty", "invitation").filter(pk=quote_id))
+    quote = found[0] if found else None
     if quote is None or quote.rfq_id != rfq.pk:
         raise NotFound(f"quote {quote_id} is not part of RFQ {rfq.pk}")
     if rfq.status != RfqStatus.QUOTING:
@@ -437,24 +484,24 @@ def rfq_execute(
     quantity = min(quote.size, rfq.quantity)
     provider = lps.provider(quote.counterparty.connection, PROVIDER_SEED)
     if not provider.last_look(key=str(quote.pk), client_side=rfq.side, quoted_price=float(price), mid_now=float(mid)):
-        _quote_transition(quote, QuoteEvent.LAST_LOOK_REJECT, now=now, actor=actor, reason="rejected on last look")
+        _quote_transition(quote, QuoteEventType.LAST_LOOK_REJECT, now=now, actor=actor, reason="rejected on last look")
         rfq.last_attempt_rejected = True
         _rfq_transition(
             rfq,
-            RfqEvent.LAST_LOOK_REJECT,
+            RfqEventType.LAST_LOOK_REJECT,
             now=now,
             actor=actor,
             reason=f"{quote.counterparty.name} rejected quote {quote.pk} on last look",
             also=("last_attempt_rejected",),
         )
-        push.ladder_changed(rfq.pk)
+        _push_snapshot(rfq, now)
         return ExecuteResult(rfq, quote, accepted=False)
 
     rows = _ladder(rfq, now, mid)
     others = [r.price for r in rows if r.quote != quote.pk]
     second = others[0] if others else None
     imp = improvement(price=price, client_side=rfq.side, mid=mid, second_best=second)
-    _quote_transition(quote, QuoteEvent.EXECUTE, now=now, actor=actor, reason=reason)
+    _quote_transition(quote, QuoteEventType.EXECUTE, now=now, actor=actor, reason=reason)
     execution = RfqExecution.objects.create(
         rfq=rfq,
         quote=quote,
@@ -472,7 +519,7 @@ def rfq_execute(
     rfq.closed_at = now
     _rfq_transition(
         rfq,
-        RfqEvent.EXECUTE,
+        RfqEventType.EXECUTE,
         now=now,
         actor=actor,
         reason=f"{quantity} @ {price} with {quote.counterparty.name}: {reason}",
@@ -499,16 +546,16 @@ def rfq_execute(
         )
         if not result.applied:
             raise Conflict(f"the fill of order {leg.order_id} was refused: {result.fill.refused_reason}")
-    push.ladder_changed(rfq.pk)
+    _push_snapshot(rfq, now)
     return ExecuteResult(rfq, quote, accepted=True)
 
 
 def _close_quotes(rfq: Rfq, now: datetime) -> None:
-    for q in Quote.objects.select_for_update().filter(rfq=rfq, status=QuoteStatus.LIVE).order_by("pk"):
+    for q in lock_all(Quote.objects.filter(rfq=rfq, status=QuoteStatus.LIVE)):
         if now >= q.valid_until:
-            _quote_transition(q, QuoteEvent.EXPIRE, now=now, reason="validity ended")
+            _quote_transition(q, QuoteEventType.EXPIRE, now=now, reason="validity ended")
         else:
-            _quote_transition(q, QuoteEvent.CLOSE, now=now, reason=f"RFQ {rfq.status.lower()}")
+            _quote_transition(q, QuoteEventType.CLOSE, now=now, reason=f"RFQ {rfq.status.lower()}")
 
 
 def _score_invitations(rfq: Rfq, mid: Decimal | None, *, winner: Quote | None) -> None:
@@ -592,12 +639,14 @@ def _expire(rfq_id: int, now: datetime) -> CloseResult:
         return CloseResult(rfq.status)
     rfq.closed_at = now
     if rfq.status == RfqStatus.DRAFT:
-        _rfq_transition(rfq, RfqEvent.CANCEL, now=now, reason="never sent", also=("closed_at",))
+        _rfq_transition(rfq, RfqEventType.CANCEL, now=now, reason="never sent", also=("closed_at",))
     else:
-        _rfq_transition(rfq, RfqEvent.EXPIRE, now=now, reason="window closed without an execution", also=("closed_at",))
+        _rfq_transition(
+            rfq, RfqEventType.EXPIRE, now=now, reason="window closed without an execution", also=("closed_at",)
+        )
     _close_quotes(rfq, now)
     _score_invitations(rfq, mid_price(rfq.legs.get(index=0).instrument), winner=None)
-    push.ladder_changed(rfq.pk)
+    _push_snapshot(rfq, now)
     return CloseResult(rfq.status)
 
 
@@ -606,7 +655,9 @@ def rfq_cancel(*, actor, rfq_id: int, now: datetime | None = None) -> Rfq:
     now = _now(now)
     rfq = lock_one(Rfq, rfq_id, what="RFQ")
     rfq.closed_at = now
-    _rfq_transition(rfq, RfqEvent.CANCEL, now=now, actor=actor, reason="cancelled by the trader", also=("closed_at",))
+    _rfq_transition(
+        rfq, RfqEventType.CANCEL, now=now, actor=actor, reason="cancelled by the trader", also=("closed_at",)
+    )
     _close_quotes(rfq, now)
-    push.ladder_changed(rfq.pk)
+    _push_snapshot(rfq, now)
     return rfq

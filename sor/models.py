@@ -1,3 +1,6 @@
+from collections.abc import Mapping
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -50,18 +53,15 @@ class SelectionRuleRecord(models.Model):
         return f"{self.priority} {self.name} -> {self.strategy}"
 
     def definition(self) -> dict:
-        data = {
-            "priority": self.priority,
-            "name": self.name,
-            "strategy": self.strategy,
-            "rationale": self.rationale,
-            "parameters": self.parameters or {},
-        }
-        for prefix in RANGE_FIELDS:
-            for bound in ("min", "max"):
-                data[f"{prefix}_{bound}"] = getattr(self, f"{prefix}_{bound}")
+        return self.definition_from({column: getattr(self, column) for column in DEFINITION_COLUMNS})
+
+    @staticmethod
+    def definition_from(values: Mapping[str, Any]) -> dict:
+        """The rule's definition from its column values (a row as `values()` reads it)."""
+        data = {column: values[column] for column in DEFINITION_COLUMNS}
+        data["parameters"] = data["parameters"] or {}
         for name in SET_FIELDS:
-            data[name] = getattr(self, name) or None
+            data[name] = data[name] or None
         return data
 
     def to_domain(self) -> SelectionRule:
@@ -78,6 +78,18 @@ class SelectionRuleRecord(models.Model):
         """The column values of a row holding `rule` (the inverse of definition())."""
         columns = {f.name for f in cls._meta.fields}
         return {k: v for k, v in rule.to_dict().items() if k in columns}
+
+
+# The columns a rule's definition is made of, in SelectionRuleRecord.definition().
+DEFINITION_COLUMNS = (
+    "priority",
+    "name",
+    "strategy",
+    "rationale",
+    "parameters",
+    *(f"{prefix}_{bound}" for prefix in RANGE_FIELDS for bound in ("min", "max")),
+    *SET_FIELDS,
+)
 
 
 class DecisionKind(models.TextChoices):

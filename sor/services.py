@@ -21,12 +21,13 @@ from sor.domain import (
     Decision,
     NoMatchingRule,
     SelectionInputs,
+    SelectionRule,
     VenueQuote,
     allocate,
     select_strategy,
 )
 from sor.domain import rationale as wording
-from sor.models import DecisionKind, RoutingDecision, SelectionRuleRecord
+from sor.models import DEFINITION_COLUMNS, DecisionKind, RoutingDecision, SelectionRuleRecord
 
 FALLBACK_SPREAD_BPS = 10.0
 
@@ -110,8 +111,29 @@ def venue_quotes(
     return quotes
 
 
-def active_rules():
-    return [r.to_domain() for r in SelectionRuleRecord.objects.filter(enabled=True)]
+def active_rules() -> list[SelectionRule]:
+    """The enabled rows of the selection matrix, read on every decision, as domain rules."""
+    rows = SelectionRuleRecord.objects.filter(enabled=True).values_list(*DEFINITION_COLUMNS)
+    return [_rule_of(row) for row in rows]
+
+
+# Rows already turned into rules, by their exact content: building a SelectionRule (parsing,
+# precompiling its conditions) cost more than reading its row. A memo of a pure function,
+# not a copy of the table: every decision still reads the rows, and an edited row has other
+# content, so it is built anew. Rules are immutable and shared like DEFAULT_RULES.
+_RULES_BUILT: dict[str, SelectionRule] = {}
+_RULES_BUILT_MAX = 1024
+
+
+def _rule_of(row: tuple) -> SelectionRule:
+    key = repr(row)
+    rule = _RULES_BUILT.get(key)
+    if rule is None:
+        if len(_RULES_BUILT) >= _RULES_BUILT_MAX:
+            _RULES_BUILT.clear()
+        definition = SelectionRuleRecord.definition_from(dict(zip(DEFINITION_COLUMNS, row, strict=True)))
+        rule = _RULES_BUILT[key] = SelectionRule.from_dict(definition)
+    return rule
 
 
 def _selection_inputs(

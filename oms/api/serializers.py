@@ -5,7 +5,14 @@ from rest_framework.relations import PKOnlyObject
 
 from core.api import FutureDateTimeField
 from core.choices import Side, Urgency
-from oms.api.inputs import InstrumentSymbolInput, PriceInput, QuantityInput, TextInput, precision_errors
+from oms.api.inputs import (
+    FieldsBuiltOnce,
+    InstrumentSymbolInput,
+    PriceInput,
+    QuantityInput,
+    TextInput,
+    precision_errors,
+)
 from oms.models import Order, OrderEvent, OrderFill, Portfolio, Position
 from oms.selectors import portfolios_visible_to
 
@@ -27,7 +34,7 @@ class VisiblePortfolioField(serializers.PrimaryKeyRelatedField):
         return portfolios_visible_to(request.user) if request else Portfolio.objects.none()
 
 
-class OrderCreateInput(serializers.Serializer):
+class OrderCreateInput(FieldsBuiltOnce, serializers.Serializer):
     portfolio = VisiblePortfolioField()
     instrument = InstrumentSymbolInput()
     side = serializers.ChoiceField(choices=Side.choices)

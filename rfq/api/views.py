@@ -21,7 +21,7 @@ def _visible(request, pk: int):
 
 
 def _body(rfq) -> dict:
-    return selectors.rfq_snapshot(rfq, seq=selectors.current_seq(rfq.pk))
+    return selectors.rfq_snapshot(rfq)
 
 
 class RfqListCreate(APIView):

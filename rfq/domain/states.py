@@ -7,102 +7,47 @@ rejection keeps it quoting, so the trader can take the next quote. A quote is li
 is replaced by the provider's update, withdrawn, expired, executed, rejected on last look,
 or closed because the RFQ ended with another quote or none."""
 
-from enum import StrEnum
 from typing import Final
 
 from core.errors import IllegalTransition
-
-
-class RfqStatus(StrEnum):
-    DRAFT = "DRAFT"
-    SENT = "SENT"
-    QUOTING = "QUOTING"
-    EXECUTED = "EXECUTED"
-    EXPIRED = "EXPIRED"
-    CANCELLED = "CANCELLED"
-
-
-class RfqEvent(StrEnum):
-    SEND = "SEND"  # disseminated to the selected providers
-    QUOTE = "QUOTE"  # a quote arrived, was updated or withdrawn
-    LAST_LOOK_REJECT = "LAST_LOOK_REJECT"  # the provider refused the trade on last look
-    EXECUTE = "EXECUTE"  # a quote was executed
-    EXPIRE = "EXPIRE"  # the window closed without an execution
-    CANCEL = "CANCEL"
-
-
-class QuoteStatus(StrEnum):
-    LIVE = "LIVE"
-    REPLACED = "REPLACED"
-    WITHDRAWN = "WITHDRAWN"
-    EXPIRED = "EXPIRED"
-    EXECUTED = "EXECUTED"
-    REJECTED = "REJECTED"  # on last look
-    CLOSED = "CLOSED"  # the RFQ ended with another quote or none
-
-
-class QuoteEvent(StrEnum):
-    RECEIVE = "RECEIVE"
-    REPLACE = "REPLACE"
-    WITHDRAW = "WITHDRAW"
-    EXPIRE = "EXPIRE"
-    EXECUTE = "EXECUTE"
-    LAST_LOOK_REJECT = "LAST_LOOK_REJECT"
-    CLOSE = "CLOSE"
-
-
-class ExecutionMode(StrEnum):
-    ALL_OR_NONE = "ALL_OR_NONE"  # the whole size from one quote, every leg or none
-    ANY_PART_OF = "ANY_PART_OF"  # several quotes may fill parts (packages issue)
-
-
-class Outcome(StrEnum):
-    """What the trader is told."""
-
-    PENDING = "PENDING"
-    FILLED = "FILLED"
-    LAST_LOOK_REJECTED = "LAST_LOOK_REJECTED"
-    EXPIRED = "EXPIRED"
-    NO_QUOTES = "NO_QUOTES"
-    CANCELLED = "CANCELLED"
-
+from core.vocabulary import QuoteEventType, QuoteStatus, RfqEventType, RfqOutcome, RfqStatus
 
 UNCREATED: Final = ""
 
-RFQ_TRANSITIONS: Final[dict[tuple[str, RfqEvent], RfqStatus]] = {
-    (RfqStatus.DRAFT, RfqEvent.SEND): RfqStatus.SENT,
-    (RfqStatus.DRAFT, RfqEvent.CANCEL): RfqStatus.CANCELLED,
-    (RfqStatus.SENT, RfqEvent.QUOTE): RfqStatus.QUOTING,
-    (RfqStatus.SENT, RfqEvent.EXPIRE): RfqStatus.EXPIRED,
-    (RfqStatus.SENT, RfqEvent.CANCEL): RfqStatus.CANCELLED,
-    (RfqStatus.QUOTING, RfqEvent.QUOTE): RfqStatus.QUOTING,
-    (RfqStatus.QUOTING, RfqEvent.LAST_LOOK_REJECT): RfqStatus.QUOTING,
-    (RfqStatus.QUOTING, RfqEvent.EXECUTE): RfqStatus.EXECUTED,
-    (RfqStatus.QUOTING, RfqEvent.EXPIRE): RfqStatus.EXPIRED,
-    (RfqStatus.QUOTING, RfqEvent.CANCEL): RfqStatus.CANCELLED,
+RFQ_TRANSITIONS: Final[dict[tuple[str, RfqEventType], RfqStatus]] = {
+    (RfqStatus.DRAFT, RfqEventType.SEND): RfqStatus.SENT,
+    (RfqStatus.DRAFT, RfqEventType.CANCEL): RfqStatus.CANCELLED,
+    (RfqStatus.SENT, RfqEventType.QUOTE): RfqStatus.QUOTING,
+    (RfqStatus.SENT, RfqEventType.EXPIRE): RfqStatus.EXPIRED,
+    (RfqStatus.SENT, RfqEventType.CANCEL): RfqStatus.CANCELLED,
+    (RfqStatus.QUOTING, RfqEventType.QUOTE): RfqStatus.QUOTING,
+    (RfqStatus.QUOTING, RfqEventType.LAST_LOOK_REJECT): RfqStatus.QUOTING,
+    (RfqStatus.QUOTING, RfqEventType.EXECUTE): RfqStatus.EXECUTED,
+    (RfqStatus.QUOTING, RfqEventType.EXPIRE): RfqStatus.EXPIRED,
+    (RfqStatus.QUOTING, RfqEventType.CANCEL): RfqStatus.CANCELLED,
 }
 RFQ_OPEN: Final = frozenset({RfqStatus.DRAFT, RfqStatus.SENT, RfqStatus.QUOTING})
 RFQ_TERMINAL: Final = frozenset(RfqStatus) - RFQ_OPEN
 
-QUOTE_TRANSITIONS: Final[dict[tuple[str, QuoteEvent], QuoteStatus]] = {
-    (UNCREATED, QuoteEvent.RECEIVE): QuoteStatus.LIVE,
-    (QuoteStatus.LIVE, QuoteEvent.REPLACE): QuoteStatus.REPLACED,
-    (QuoteStatus.LIVE, QuoteEvent.WITHDRAW): QuoteStatus.WITHDRAWN,
-    (QuoteStatus.LIVE, QuoteEvent.EXPIRE): QuoteStatus.EXPIRED,
-    (QuoteStatus.LIVE, QuoteEvent.EXECUTE): QuoteStatus.EXECUTED,
-    (QuoteStatus.LIVE, QuoteEvent.LAST_LOOK_REJECT): QuoteStatus.REJECTED,
-    (QuoteStatus.LIVE, QuoteEvent.CLOSE): QuoteStatus.CLOSED,
+QUOTE_TRANSITIONS: Final[dict[tuple[str, QuoteEventType], QuoteStatus]] = {
+    (UNCREATED, QuoteEventType.RECEIVE): QuoteStatus.LIVE,
+    (QuoteStatus.LIVE, QuoteEventType.REPLACE): QuoteStatus.REPLACED,
+    (QuoteStatus.LIVE, QuoteEventType.WITHDRAW): QuoteStatus.WITHDRAWN,
+    (QuoteStatus.LIVE, QuoteEventType.EXPIRE): QuoteStatus.EXPIRED,
+    (QuoteStatus.LIVE, QuoteEventType.EXECUTE): QuoteStatus.EXECUTED,
+    (QuoteStatus.LIVE, QuoteEventType.LAST_LOOK_REJECT): QuoteStatus.REJECTED,
+    (QuoteStatus.LIVE, QuoteEventType.CLOSE): QuoteStatus.CLOSED,
 }
 
 
-def apply_rfq(status: str, event: RfqEvent) -> RfqStatus:
+def apply_rfq(status: str, event: RfqEventType) -> RfqStatus:
     target = RFQ_TRANSITIONS.get((status, event))
     if target is None:
         raise IllegalTransition(status or "not created", event, aggregate="request for quote")
     return target
 
 
-def apply_quote(status: str, event: QuoteEvent) -> QuoteStatus:
+def apply_quote(status: str, event: QuoteEventType) -> QuoteStatus:
     target = QUOTE_TRANSITIONS.get((status, event))
     if target is None:
         raise IllegalTransition(status or "not received", event, aggregate="quote")
@@ -118,11 +63,11 @@ def is_live(status: str, valid_until: float, now: float) -> bool:
     return status == QuoteStatus.LIVE and now < valid_until
 
 
-def outcome(status: str, *, quotes_received: int, last_attempt_rejected: bool) -> Outcome:
+def outcome(status: str, *, quotes_received: int, last_attempt_rejected: bool) -> RfqOutcome:
     if status == RfqStatus.EXECUTED:
-        return Outcome.FILLED
+        return RfqOutcome.FILLED
     if status == RfqStatus.CANCELLED:
-        return Outcome.CANCELLED
+        return RfqOutcome.CANCELLED
     if status == RfqStatus.EXPIRED:
-        return Outcome.EXPIRED if quotes_received else Outcome.NO_QUOTES
-    return Outcome.LAST_LOOK_REJECTED if last_attempt_rejected else Outcome.PENDING
+        return RfqOutcome.EXPIRED if quotes_received else RfqOutcome.NO_QUOTES
+    return RfqOutcome.LAST_LOOK_REJECTED if last_attempt_rejected else RfqOutcome.PENDING

@@ -6,7 +6,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import rfq.domain.states
+import core.vocabulary
 
 
 class Migration(migrations.Migration):
@@ -129,7 +129,7 @@ class Migration(migrations.Migration):
                     "execution_mode",
                     models.CharField(
                         choices=[("ALL_OR_NONE", "All Or None"), ("ANY_PART_OF", "Any Part Of")],
-                        default=rfq.domain.states.ExecutionMode["ALL_OR_NONE"],
+                        default=core.vocabulary.RfqExecutionMode["ALL_OR_NONE"],
                         max_length=12,
                     ),
                 ),
@@ -149,7 +149,7 @@ class Migration(migrations.Migration):
                             ("CANCELLED", "Cancelled"),
                         ],
                         db_index=True,
-                        default=rfq.domain.states.RfqStatus["DRAFT"],
+                        default=core.vocabulary.RfqStatus["DRAFT"],
                         max_length=10,
                     ),
                 ),
@@ -200,7 +200,7 @@ class Migration(migrations.Migration):
                             ("REJECTED", "Rejected"),
                             ("CLOSED", "Closed"),
                         ],
-                        default=rfq.domain.states.QuoteStatus["LIVE"],
+                        default=core.vocabulary.QuoteStatus["LIVE"],
                         max_length=10,
                     ),
                 ),

@@ -2,12 +2,12 @@ from rest_framework import serializers
 
 from core.api import FutureDateTimeField
 from core.choices import Side, Urgency
-from oms.api.inputs import InstrumentSymbolInput, PriceInput, QuantityInput, precision_errors
+from oms.api.inputs import FieldsBuiltOnce, InstrumentSymbolInput, PriceInput, QuantityInput, precision_errors
 from oms.api.serializers import VisiblePortfolioField
 from sor.models import RoutingDecision
 
 
-class PretradeInput(serializers.Serializer):
+class PretradeInput(FieldsBuiltOnce, serializers.Serializer):
     portfolio = VisiblePortfolioField(
         required=False, help_text="The portfolio the order would go into: one you may trade in."
     )

@@ -1,5 +1,6 @@
-/* The live order blotter (PM desk, trader blotter): the `/api/orders/` snapshot, then
-   `order.update` events from /ws/orders/ through the shared live feed. An update replaces
+/* The live order blotter (PM desk, trader blotter): the `/api/orders/` snapshot (with the
+   active executions), then `order.update` and `execution.update` events from /ws/orders/
+   through the shared live feed. An update replaces
    its row unless the row already shows a later state (two commits can arrive out of order),
    or becomes a new row in creation order. */
 import { api, el, live } from "./shared.js";
@@ -19,7 +20,10 @@ export function exact(v) {
 // ISO timestamps with a fixed six-digit fraction compare as strings.
 const instant = (s) => (s || "").replace(/(\.\d+)?(Z|[+-]\d\d:\d\d)$/, (_, frac, tz) => ((frac || ".") + "000000").slice(0, 7) + tz);
 
-function orderRow(o) {
+// The execution working an order, as a badge under its status: "TWAP · RUNNING".
+const workBadge = (x) => el("div", { class: "work muted", "data-execution": x.id }, `${x.strategy} · ${x.status}`);
+
+function orderRow(o, work) {
   const pct = Number(o.filled_percent || 0);
   return el("tr", { "data-order": o.id, "data-created": instant(o.created_at), "data-updated": instant(o.updated_at) },
     el("td", {}, el("a", { href: `/orders/${o.id}/` }, String(o.id))),
@@ -28,7 +32,8 @@ function orderRow(o) {
     el("td", { class: `side-${o.side}` }, o.side), el("td", { class: "num" }, exact(o.quantity)),
     el("td", { class: "num" }, o.limit_price ? exact(o.limit_price) : "MKT"), el("td", {}, o.urgency),
     el("td", { class: "cell-status" }, el("span", { class: `status s-${o.status}` }, o.status.replaceAll("_", " ")),
-      ...(o.rejection_reasons || []).length ? [el("div", { class: "reasons" }, ...o.rejection_reasons.map((r) => el("div", {}, r.message)))] : []),
+      ...(o.rejection_reasons || []).length ? [el("div", { class: "reasons" }, ...o.rejection_reasons.map((r) => el("div", {}, r.message)))] : [],
+      ...(work ? [workBadge(work)] : [])),
     el("td", { class: "cell-progress" }, el("div", { class: "progress", title: `${exact(o.filled_quantity)} of ${exact(o.quantity)}` },
       el("div", { class: "bar", style: `width:${pct}%` }), el("span", {}, `${pct.toFixed(1)}%`))),
     el("td", { class: "num cell-avg" }, o.average_fill_price ? exact(o.average_fill_price) : "–"),
@@ -41,18 +46,30 @@ const emptyRow = () => el("tr", { class: "empty" }, el("td", { colspan: 13, clas
 
 export function liveBlotter(table) {
   const body = table.tBodies[0];
+  const work = new Map();  // order id -> its execution's latest row (execution.update on the same socket)
+  const rowOf = (o) => orderRow(o, work.get(o.id));
+
+  const follow = (x) => {
+    const known = work.get(x.order);
+    if (known && instant(known.updated_at) > instant(x.updated_at)) return;
+    work.set(x.order, x);
+    const cell = body.querySelector(`tr[data-order="${x.order}"] .cell-status`);
+    if (!cell) return;
+    cell.querySelector(".work")?.remove();
+    cell.append(workBadge(x));
+  };
 
   const upsert = (o) => {
     const row = body.querySelector(`tr[data-order="${o.id}"]`);
     if (row) {
-      if (instant(o.updated_at) >= row.dataset.updated) row.replaceWith(orderRow(o));
+      if (instant(o.updated_at) >= row.dataset.updated) row.replaceWith(rowOf(o));
       return;
     }
     const created = instant(o.created_at);
     const before = [...body.querySelectorAll("tr[data-order]")].find((r) => r.dataset.created < created);
     if (!before && body.querySelectorAll("tr[data-order]").length >= LIMIT) return;  // older than all we show
     body.querySelector("tr.empty")?.remove();
-    if (before) before.before(orderRow(o)); else body.append(orderRow(o));
+    if (before) before.before(rowOf(o)); else body.append(rowOf(o));
     const rows = body.querySelectorAll("tr[data-order]");
     if (rows.length > LIMIT) rows[rows.length - 1].remove();
   };
@@ -73,12 +90,20 @@ export function liveBlotter(table) {
   live({
     path: "/ws/orders/",
     snapshot: async () => {
-      const res = await api("GET", `/api/orders/?limit=${LIMIT}`);
+      const [res, xs] = await Promise.all([
+        api("GET", `/api/orders/?limit=${LIMIT}`),
+        api("GET", `/api/executions/?limit=${LIMIT}`),
+      ]);
       if (!res.ok) throw new Error(`orders snapshot: ${res.status}`);
+      work.clear();
+      if (xs.ok) for (const x of xs.data.results || xs.data) work.set(x.order, x);
       const rows = res.data.results || res.data;
-      body.replaceChildren(...(rows.length ? rows.map(orderRow) : [emptyRow()]));
+      body.replaceChildren(...(rows.length ? rows.map(rowOf) : [emptyRow()]));
       return {};  // the list has no seq: the socket's hello numbers it
     },
-    apply: (m) => { if (m.type === "order.update") upsert(m.order); },
+    apply: (m) => {
+      if (m.type === "order.update") upsert(m.order);
+      else if (m.type === "execution.update") follow(m.execution);
+    },
   });
 }

@@ -1,6 +1,7 @@
 /* The live RFQ ladder: the GET /api/rfqs/{id}/ snapshot, then `rfq.ladder` pushes from
-   /ws/rfqs/{id}/ through the shared live feed (each push carries the whole ladder), a
-   countdown to the window's end, one click to execute a row, and the outcome. */
+   /ws/rfqs/{id}/ through the shared live feed (each push carries the snapshot fields that
+   changed, the whole ladder among them: applying it replaces those fields), a countdown to
+   the window's end, one click to execute a row, and the outcome. */
 import { api, el, fmt, live } from "./shared.js";
 
 const OUTCOMES = {
@@ -73,6 +74,6 @@ export function rfqLadder(node) {
       draw(res.data);
       return res.data.seq === null ? {} : { [`rfq.${id}`]: res.data.seq };
     },
-    apply: (m) => draw(m.rfq),
+    apply: (m) => draw({ ...state, ...m.rfq }),
   });
 }

@@ -81,5 +81,8 @@ def test_trader_starts_the_recommended_execution_and_watches_it_fill(browser_pag
         expect(page.locator("#fills tbody tr[data-fill]").first).to_be_visible(timeout=30000)
         expect(page.locator("#progress span")).to_contain_text("filled 100.0%", timeout=30000)
         expect(page.locator('[data-field="status"]')).to_have_text("DONE", timeout=30000)
+        # The blotter shows the work under the order's status.
+        page.goto(f"{server.url}/trader/")
+        expect(page.locator(f"#orders tr[data-order='{order.pk}'] .work")).to_have_text("DIRECT · DONE")
     order.refresh_from_db()
     assert (order.status, order.filled_quantity) == ("FILLED", D(200))

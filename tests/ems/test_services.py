@@ -327,3 +327,18 @@ def test_ticks_keep_the_market_mid_for_the_price_chart(market, django_capture_on
     tick(execution, django_capture_on_commit_callbacks)  # 3600 s / 500 points: the next point is 7.2 s on
     execution.refresh_from_db()
     assert len(execution.market_path) == 1
+
+
+def test_a_report_that_cannot_be_applied_is_kept_and_holds_up_nothing(market, django_capture_on_commit_callbacks):
+    order = submit(quantity="5000", urgency="LOW")
+    execution = start(order, strategy="DARK")
+    tick(execution, django_capture_on_commit_callbacks)
+    child = ChildOrder.objects.filter(execution=execution).first()
+    poison = {"exec_id": "bad-1", "client_order_id": child.client_order_id, "type": "FILLED", "quantity": "lots"}
+    kept = services.report_apply(raw=poison)
+    assert (kept.applied, kept.raw) == (False, poison)
+    assert kept.outcome.startswith("not applied: ") and "InvalidOperation" in kept.outcome
+    assert OrderFill.objects.filter(order=order).count() == 0
+    # the next report on the same child is applied as usual
+    ack = services.report_apply(raw={"exec_id": "ack-1", "client_order_id": child.client_order_id, "type": "ACKED"})
+    assert ack.outcome == "" and ExecutionReport.objects.count() == 2

@@ -66,3 +66,26 @@ def test_redis_streams():
 def test_memory_read_returns_nothing_when_empty(block_ms):
     streams, _ = memory()
     assert streams.read("empty", "g", "a", block_ms=block_ms) == []
+
+
+def check_sets(streams, key):
+    assert streams.set_add(key, "a") is True
+    assert streams.set_add(key, "a") is False  # already there
+    assert streams.set_add(key, "b") is True
+    streams.set_remove(key, "a")
+    streams.set_remove(key, "never-there")
+    assert streams.set_members(key) == {"b"}
+
+
+def test_memory_sets():
+    check_sets(memory()[0], "k")
+
+
+@redis_only
+def test_redis_sets():
+    streams = RedisStreams(settings.REDIS_URL)
+    key = f"test.{uuid.uuid4().hex}"
+    try:
+        check_sets(streams, key)
+    finally:
+        streams.delete(key)

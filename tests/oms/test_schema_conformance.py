@@ -6,12 +6,11 @@ import re
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
-from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import CHECKS
+
+from tests.schema import loaded_schema
 
 # The endpoints of the OMS and the router (marketdata's are outside this test).
 OURS = r"^/api/(orders|portfolios|positions|pretrade|routing-decisions)"
@@ -19,20 +18,8 @@ OURS = r"^/api/(orders|portfolios|positions|pretrade|routing-decisions)"
 
 @pytest.fixture
 def api_schema(db):
-    # As Django's test client does: the test's database connection must outlive each request.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        loaded = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
-        # A schema-valid request may still name a portfolio or instrument that does not
-        # exist, or a number finer than the instrument trades: those are 400s per field,
-        # which no schema can express. Every other check runs as configured.
-        accepted = loaded.config.checks.positive_data_acceptance
-        accepted.expected_statuses = [*accepted.expected_statuses, "400"]
+    with loaded_schema("400") as loaded:
         yield loaded
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
@@ -50,7 +37,7 @@ def pm_token(pm, portfolio, aapl):
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_api_conforms_to_its_schema(case, pm_token):
     if not re.match(OURS, case.operation.path):
-        return  # marketdata, EMS and RFQ endpoints: their owners' conformance tests
+        return  # the desk's endpoints: tests/config/test_schema_conformance_desk.py
     case.call_and_validate(headers={"Authorization": f"Token {pm_token}"}, checks=CHECKS.get_all())
 
 

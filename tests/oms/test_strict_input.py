@@ -103,3 +103,21 @@ def test_good_page_parameters(api_client, pm, valid):
 
 def test_routing_decisions_pages_are_checked(api_client, trader):
     assert api_client(trader).get("/api/routing-decisions/?limit=zero").status_code == 400
+
+
+def test_input_fields_built_once_still_validate_per_request(pm, pm2, portfolio, aapl):
+    """OrderCreateInput copies fields built once per class: each instance still validates
+    against its own request (pm's portfolio is pm's, not pm2's), and the copies are not the
+    class's own."""
+    from types import SimpleNamespace
+
+    from oms.api.serializers import OrderCreateInput
+
+    body = {"portfolio": portfolio.pk, "instrument": "AAPL", "side": "BUY", "quantity": "10"}
+    mine = OrderCreateInput(data=body, context={"request": SimpleNamespace(user=pm)})
+    theirs = OrderCreateInput(data=body, context={"request": SimpleNamespace(user=pm2)})
+    assert theirs.is_valid() is False and list(theirs.errors) == ["portfolio"]
+    assert mine.is_valid(), mine.errors
+    assert mine.validated_data["portfolio"] == portfolio
+    assert mine.fields["portfolio"] is not theirs.fields["portfolio"]
+    assert mine.fields["portfolio"].parent is mine and theirs.fields["portfolio"].parent is theirs

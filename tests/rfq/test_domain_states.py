@@ -3,8 +3,11 @@
 import pytest
 
 from core.errors import IllegalTransition
+from core.vocabulary import QuoteEventType as QuoteEvent
+from core.vocabulary import QuoteStatus, RfqStatus
+from core.vocabulary import RfqEventType as RfqEvent
+from core.vocabulary import RfqOutcome as Outcome
 from rfq.domain import states as s
-from rfq.domain.states import Outcome, QuoteEvent, QuoteStatus, RfqEvent, RfqStatus
 
 RFQ_EXPECTED = {
     (RfqStatus.DRAFT, RfqEvent.SEND): RfqStatus.SENT,
