@@ -96,13 +96,28 @@ class TcaReportView(APIView):
     # ?format=csv is DRF's format override: it picks this renderer.
     renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CsvRenderer]
 
+    def perform_content_negotiation(self, request, force=False):
+        # DRF answers an unknown ?format= with a 404; it is a malformed query parameter.
+        chosen = request.query_params.get(api_settings.URL_FORMAT_OVERRIDE)
+        if not force and chosen not in (None, "json", "csv"):
+            raise serializers.ValidationError({"format": ["json or csv"]})
+        return super().perform_content_negotiation(request, force=force)
+
     @extend_schema(
         parameters=[
-            OpenApiParameter("start", OpenApiTypes.DATETIME, description="Inclusive; default today 00:00 UTC."),
-            OpenApiParameter("end", OpenApiTypes.DATETIME, description="Exclusive; default now."),
-            OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"]),
+            OpenApiParameter(
+                "start",
+                OpenApiTypes.STR,
+                description="Inclusive: a date (00:00 UTC) or an ISO date-time; default today.",
+            ),
+            OpenApiParameter(
+                "end",
+                OpenApiTypes.STR,
+                description="Exclusive: a date (through that day) or an ISO date-time; default now.",
+            ),
+            OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"], description="csv: the CSV download."),
         ],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR},
     )
     def get(self, request):
         params = ReportInput(data=request.query_params.dict())

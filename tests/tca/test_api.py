@@ -101,6 +101,8 @@ def test_the_report_json_and_csv(finished):
     assert client_for("pm").get("/api/tca/report/", {"start": day, "end": day}).json()["orders"] == 1
     bad = client_for("trader").get("/api/tca/report/", {"start": "yesterday", "end": day})
     assert bad.status_code == 400 and "start" in bad.json()
+    odd = client_for("trader").get("/api/tca/report/", {"format": "xml"})
+    assert odd.status_code == 400 and odd.json() == {"format": ["json or csv"]}
 
 
 def test_the_report_page_is_for_every_role_and_the_order_page_links_the_tca(finished):
