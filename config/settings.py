@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "sor",
     "ems",
     "rfq",
+    "tca",
     "demo",
 ]
 
@@ -162,6 +163,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketdata.tasks.analytics_refresh_all",
         "schedule": env.float("ANALYTICS_REFRESH_SECONDS", default=300.0),
     },
+    "purge-market-samples": {
+        "task": "marketdata.tasks.market_samples_purge_old",
+        "schedule": env.float("MARKETDATA_SAMPLE_PURGE_SECONDS", default=3600.0),
+    },
+    # Finished orders get their post-trade analysis stored once (tca.tasks).
+    "tca-compute-finished": {
+        "task": "tca.tasks.tca_compute_finished",
+        "schedule": env.float("TCA_SWEEP_SECONDS", default=30.0),
+        "options": {"expires": env.float("TCA_SWEEP_SECONDS", default=30.0) * 2},
+    },
+    # Impact coefficients re-fitted from realised costs (tca.services.impact_refit).
+    "tca-impact-refit": {
+        "task": "tca.tasks.impact_refit_all",
+        "schedule": env.float("TCA_REFIT_SECONDS", default=3600.0),
+    },
     # One entry ticks every due execution in batches (ems.tasks), whatever their number. It
     # polls at a fraction of the tick period: each execution keeps its own phase in the
     # period, so they come due all through it, and a tick waits at most one poll.
@@ -269,6 +285,13 @@ MARKETDATA_STALE_SECONDS = env.float("MARKETDATA_STALE_SECONDS", default=5.0)
 MARKETDATA_EMBEDDED = env.bool("MARKETDATA_EMBEDDED", default=EMBEDDED)
 MARKETDATA_SEED = env.int("MARKETDATA_SEED", default=7)
 MARKETDATA_PUBLISH_INTERVAL = env.float("MARKETDATA_PUBLISH_INTERVAL", default=0.25)
+# The stored market history (marketdata.sampling): one MarketSample row per instrument every
+# MARKETDATA_SAMPLE_SECONDS (0 switches it off), kept MARKETDATA_SAMPLE_RETENTION_HOURS.
+MARKETDATA_SAMPLE_SECONDS = env.float("MARKETDATA_SAMPLE_SECONDS", default=1.0)
+MARKETDATA_SAMPLE_RETENTION_HOURS = env.float("MARKETDATA_SAMPLE_RETENTION_HOURS", default=72.0)
+# The impact refit (tca.domain.refit): orders needed, and the largest step per refit.
+TCA_REFIT_MIN_ORDERS = env.int("TCA_REFIT_MIN_ORDERS", default=5)
+TCA_REFIT_MAX_STEP = env.float("TCA_REFIT_MAX_STEP", default=0.2)
 # What the publisher feeds from: "simulator", or "replay:<trades.csv>,<quotes.csv>" (either
 # may be empty) to replay recorded files at MARKETDATA_REPLAY_SPEED times real time.
 MARKETDATA_FEED = env("MARKETDATA_FEED", default="simulator")

@@ -24,10 +24,12 @@ urlpatterns = [
     path("api/", include("sor.api.urls")),
     path("api/", include("ems.api.urls")),
     path("api/", include("rfq.api.urls")),
+    path("api/", include("tca.api.urls")),
     path("", include("oms.urls")),
     path("", include("marketdata.urls")),
     path("", include("rfq.urls")),
     path("", include("ems.urls")),
+    path("", include("tca.urls")),
 ]
 
 handler400 = "config.views.bad_request"

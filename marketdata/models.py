@@ -6,7 +6,16 @@ from core.choices import AssetClass, OptionRight, VenueKind
 from core.fields import PriceField, QuantityField
 
 # The choices come from the one vocabulary; importing them from here keeps working.
-__all__ = ["AssetClass", "Instrument", "OptionRight", "SessionSource", "SessionStats", "Venue", "VenueKind"]
+__all__ = [
+    "AssetClass",
+    "Instrument",
+    "MarketSample",
+    "OptionRight",
+    "SessionSource",
+    "SessionStats",
+    "Venue",
+    "VenueKind",
+]
 
 
 class Venue(models.Model):
@@ -138,3 +147,29 @@ class SessionStats(models.Model):
 
     def __str__(self):
         return f"{self.instrument_id} {self.session_date}"
+
+
+class MarketSample(models.Model):
+    """The consolidated market of one instrument at one instant, written by the publisher
+    every MARKETDATA_SAMPLE_SECONDS (marketdata.sampling): the stored history post-trade
+    analysis reads (markouts, interval VWAP and TWAP, market volume), kept for
+    MARKETDATA_SAMPLE_RETENTION_HOURS. `volume` is the session's cumulative traded volume,
+    so the volume between two samples is their difference."""
+
+    instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField()
+    mid = PriceField()
+    best_bid = PriceField(null=True, blank=True)
+    best_ask = PriceField(null=True, blank=True)
+    volume = QuantityField()
+
+    class Meta:
+        ordering = ["instrument", "at"]
+        # Every read is one instrument's window, and the purge is by time: one index each.
+        indexes = [
+            models.Index(fields=["instrument", "at"], name="market_sample_window"),
+            models.Index(fields=["at"], name="market_sample_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.instrument_id} {self.at:%H:%M:%S} {self.mid}"

@@ -20,6 +20,7 @@ from django.core.cache import cache
 from core.sequence import next_sequence
 from marketdata.conversion import build_simulator, build_simulator_feed, instrument_grids
 from marketdata.groups import book_group, book_stream
+from marketdata.sampling import MarketSampler
 from marketdata.selectors import snapshot_key
 from marketdata.wire import book_payload
 
@@ -36,18 +37,34 @@ def book_sequences(symbols: list[str]) -> dict[str, int]:
 
 class Publisher:
     """`wall_clock` (epoch seconds) stamps each publication's `published_at`, from which
-    readers tell a book's age."""
+    readers tell a book's age. A `sampler` (marketdata.sampling) sees every publication and
+    stores the market history at its own interval."""
 
     def __init__(
-        self, feed, grids: dict[str, tuple[int, int]], layer=None, *, wall_clock: Callable[[], float] = time.time
+        self,
+        feed,
+        grids: dict[str, tuple[int, int]],
+        layer=None,
+        *,
+        wall_clock: Callable[[], float] = time.time,
+        sampler: MarketSampler | None = None,
     ):
         self.feed, self.grids = feed, grids
         self.layer = layer or get_channel_layer()
         self.wall_clock = wall_clock
+        self.sampler = sampler
         self.seq: dict[str, int] = {}  # the last sequence number this publisher sent, per symbol
 
     async def publish_once(self) -> int:
         changed = [snap for snap in self.feed.poll() if snap.symbol in self.grids]
+        if self.sampler is not None:
+            # Before the early return: a quiet market still gets its sample.
+            self.sampler.observe(changed)
+            now = self.wall_clock()
+            if self.sampler.due(now):
+                # In this loop's sync thread, as every ORM call of the loop; flush keeps its
+                # connection healthy itself (a long-lived loop is not a request).
+                await sync_to_async(self.sampler.flush)(now)
         if not changed:
             return 0
         # One thread hop for all the cache round trips of this publication.
@@ -71,7 +88,8 @@ async def publish_forever(feed=None, interval: float | None = None):
     interval = settings.MARKETDATA_PUBLISH_INTERVAL if interval is None else interval
     if feed is None:
         feed = await database_sync_to_async(build_simulator_feed)()
-    publisher = Publisher(feed, await database_sync_to_async(instrument_grids)())
+    grids = await database_sync_to_async(instrument_grids)()
+    publisher = Publisher(feed, grids, sampler=MarketSampler(grids))
     log.info("market data publisher started: %d instruments every %.2fs", len(publisher.grids), interval)
     venue = _venue_service(feed)
     while True:

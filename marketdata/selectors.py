@@ -62,3 +62,15 @@ def trading_day_seconds(instrument: Instrument, now: datetime | None = None) -> 
     from marketdata import calendars
 
     return calendars.current_or_next_session(instrument.calendar_code, now or timezone.now()).seconds
+
+
+def market_samples(instrument_id: int, start: datetime, end: datetime) -> list[dict]:
+    """The stored samples of one instrument with start <= at <= end, oldest first, as plain
+    rows {at, mid, best_bid, best_ask, volume} (one index range scan)."""
+    from marketdata.models import MarketSample
+
+    return list(
+        MarketSample.objects.filter(instrument_id=instrument_id, at__gte=start, at__lte=end)
+        .order_by("at")
+        .values("at", "mid", "best_bid", "best_ask", "volume")
+    )

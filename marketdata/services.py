@@ -515,3 +515,13 @@ def _single_symbol_map(source: RecordedSource, symbol: str, mapping: dict[str, s
             mapping.setdefault(cells["symbol"], symbol)
             break
     return mapping
+
+
+@transaction.atomic
+def instrument_impact_coefficient_set(*, instrument_id: int, coefficient: Decimal) -> Instrument:
+    """Set the square-root impact coefficient the router's next decisions use (tca's refit
+    is the caller; its history with the orders it came from is tca.ImpactRefit)."""
+    instrument = lock_one(Instrument, instrument_id, what="instrument")
+    instrument.impact_coefficient = coefficient
+    instrument.save(update_fields=["impact_coefficient"])
+    return instrument

@@ -24,3 +24,19 @@ def analytics_refresh_all() -> int:
         # One short transaction per instrument: a refresh never holds every row lock at once.
         refreshed += analytics_refresh(instrument=instrument)
     return refreshed
+
+
+@shared_task(
+    name="marketdata.tasks.market_samples_purge_old",
+    queue="default",
+    time_limit=300,
+    soft_time_limit=280,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def market_samples_purge_old() -> int:
+    """Drop the stored market samples past their retention (scheduled by beat)."""
+    from marketdata.sampling import market_samples_purge
+
+    return market_samples_purge()

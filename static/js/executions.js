@@ -34,7 +34,7 @@ function executionRow(x) {
     el("td", { class: "num" }, x.average_price ? fmt(x.average_price) : "–"),
     el("td", { class: "num" }, x.arrival_price ? fmt(x.arrival_price) : "–"),
     el("td", { class: `num ${Number(x.slippage_bps) > 0 ? "neg" : ""}` }, slip),
-    el("td", {}, controls(x)));
+    el("td", {}, controls(x), " ", el("a", { class: "small", href: `/orders/${x.order}/tca/`, "data-tca": x.order }, "TCA")));
 }
 
 export function executionBlotter(table) {
