@@ -5,6 +5,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from accounts import roles
+from accounts.sockets import user_sockets_close
 from core.audit import console_change_record
 from core.vocabulary import ConsoleAction
 
@@ -43,6 +44,7 @@ def sessions_and_tokens_end(*, user_id: int) -> int:
         if session.get_decoded().get("_auth_user_id") == str(user_id):
             ended.append(session.pk)
     Session.objects.filter(pk__in=ended).delete()
+    user_sockets_close(user_id)  # and the websockets those sessions opened
     return len(ended)
 
 

@@ -4,9 +4,9 @@ group and forwards what ems.push sends; never writes. The first message is a `he
 the stream's current sequence number (see oms.consumers)."""
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.roles import DESK_ROLES, role_of
+from accounts.sockets import UserSocket
 from core.sequence import current_sequences
 from ems.push import DESK_GROUP, execution_group
 from ems.selectors import executions_visible_to
@@ -18,7 +18,7 @@ def _may_see(user, execution_id: int) -> bool:
     return role_of(user) is not None and executions_visible_to(user).filter(pk=execution_id).exists()
 
 
-class ExecutionConsumer(AsyncJsonWebsocketConsumer):
+class ExecutionConsumer(UserSocket):
     group: str | None = None
 
     async def connect(self):

@@ -4,10 +4,10 @@ joins the groups and forwards; never writes. On connect each stream first sends 
 cached book of every instrument it covers."""
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.cache import cache
 
 from accounts.roles import role_of
+from accounts.sockets import UserSocket
 from marketdata.groups import book_group
 from marketdata.models import Instrument
 from marketdata.selectors import snapshot_key
@@ -16,7 +16,7 @@ NOT_ALLOWED = 4403
 NOT_FOUND = 4404
 
 
-class _BookStream(AsyncJsonWebsocketConsumer):
+class _BookStream(UserSocket):
     """Joins the book groups of `symbols()` for a user with a role and forwards their books."""
 
     groups_joined: list[str] = []

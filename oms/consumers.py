@@ -8,9 +8,9 @@ could fetch its `/api/orders/` snapshot, so the client drops those and applies t
 A stream with no number yet (null) has sent nothing since its counter was created."""
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.roles import PM, role_of
+from accounts.sockets import UserSocket
 from core.sequence import current_sequences
 from oms.push import DESK_GROUP, portfolio_group
 from oms.selectors import portfolios_visible_to
@@ -28,7 +28,7 @@ def order_groups_for(user) -> list[str]:
     return [DESK_GROUP]
 
 
-class OrderConsumer(AsyncJsonWebsocketConsumer):
+class OrderConsumer(UserSocket):
     groups_joined: list[str] = []
 
     async def connect(self):

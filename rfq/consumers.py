@@ -5,8 +5,8 @@ read after joining: a snapshot (GET /api/rfqs/{id}/) fetched afterwards holds ev
 numbered up to it, so a reconnecting browser re-fetches it and has the current ladder."""
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from accounts.sockets import UserSocket
 from rfq import selectors
 from rfq.push import group_of, stream_of
 
@@ -17,7 +17,7 @@ def _may_see(user, rfq_id: int) -> bool:
     return selectors.rfqs_visible_to(user).filter(pk=rfq_id).exists()
 
 
-class RfqLadderConsumer(AsyncJsonWebsocketConsumer):
+class RfqLadderConsumer(UserSocket):
     group = ""
 
     async def connect(self):
