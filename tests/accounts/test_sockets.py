@@ -18,6 +18,7 @@ async def test_a_disabled_users_sockets_close_and_others_stay(pm, trader, admin_
     await database_sync_to_async(user_disable)(actor=admin_user, user_id=trader.pk)
     closed = await desk_socket.receive_output(timeout=TIMEOUT)
     assert closed == {"type": "websocket.close", "code": SESSION_ENDED}
+    await desk_socket.disconnect()  # the browser's side of the close: the consumer ends
 
     # the PM's socket lives on: the next order reaches it
     order = await submit(pm, portfolio, aapl)
