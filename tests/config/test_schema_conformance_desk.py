@@ -1,5 +1,5 @@
 """The OpenAPI schema describes what the desk's API does too (executions, the kill switch,
-RFQs, market data): Schemathesis generates valid and invalid requests from /api/schema/ and
+RFQs, market data, TCA): Schemathesis generates valid and invalid requests from /api/schema/ and
 runs every check on each answer, as a trader and as a PM, against the real app (in-process WSGI, the
 test database). The order and router endpoints have their own test (tests/oms)."""
 
@@ -13,7 +13,7 @@ from schemathesis.checks import CHECKS
 
 from tests.schema import loaded_schema
 
-DESK = r"^/api/(executions|killswitch|rfqs|instruments|marketdata|venues)"
+DESK = r"^/api/(executions|killswitch|rfqs|instruments|marketdata|venues|tca)"
 
 
 @pytest.fixture
