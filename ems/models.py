@@ -77,7 +77,11 @@ class Execution(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "next_tick_at"], name="execution_due")]
+        indexes = [
+            models.Index(fields=["status", "next_tick_at"], name="execution_due"),
+            # GET /api/executions/ newest first, a cursor per page (core.api.KeysetPagination).
+            models.Index(fields=["created_at", "id"], name="execution_newest"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(filled_quantity__lte=models.F("quantity")), name="execution_no_overfill"
@@ -188,6 +192,7 @@ class ExecutionReport(models.Model):
 
     class Meta:
         ordering = ["id"]
+        indexes = [models.Index(fields=["received_at"], name="executionreport_received_at")]
 
     def __str__(self):
         return f"{self.venue_execution_id} {self.kind}"

@@ -119,10 +119,12 @@ class RoutingDecision(models.Model):
     cost_breakdown = models.JSONField(default=dict)
     allocation = models.JSONField(default=list, blank=True)
     market_data = models.JSONField(default=dict, help_text="Snapshot seq, age and freshness the decision used.")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # GET /api/routing-decisions/ newest first, a cursor per page (core.api.KeysetPagination).
+        indexes = [models.Index(fields=["created_at", "id"], name="routingdecision_newest")]
 
     def __str__(self):
         return f"{self.kind} {self.strategy} for {self.order_id or self.instrument_id}"

@@ -232,10 +232,12 @@ def routing_decide(
     order: Order | None = None,
     actor=None,
     excluding: frozenset[Strategy] = frozenset(),
+    store: bool = True,
 ) -> RoutingDecision:
     """Choose strategy and venues for an order (or a what-if), explain why, and store it (one
     INSERT: atomic on its own, and inside the caller's transaction when there is one).
-    `excluding`: strategies already tried (an RFQ's leftover goes to an algorithm)."""
+    `excluding`: strategies already tried (an RFQ's leftover goes to an algorithm).
+    `store=False` (a what-if nobody saved): the same decision, answered but not kept."""
     view = market_view(instrument)
     venues = routing_venues()
     inputs = _selection_inputs(
@@ -262,7 +264,7 @@ def routing_decide(
     rationale = wording.decision_rationale(
         decision.rationale, decision.parameters, default_matrix=fallback, fresh_market=view.fresh
     )
-    return RoutingDecision.objects.create(
+    decision_row = RoutingDecision(
         kind=kind,
         order=order,
         instrument=instrument,
@@ -279,6 +281,11 @@ def routing_decide(
         allocation=_allocation_preview(instrument, side, quantity, limit_price, decision, view, venues),
         market_data=view.provenance(),
     )
+    if store:
+        decision_row.save(force_insert=True)
+    else:
+        decision_row.created_at = timezone.now()
+    return decision_row
 
 
 def order_decision(order: Order) -> RoutingDecision | None:
@@ -306,9 +313,10 @@ def order_decision_on_accept(*, order: Order, actor=None) -> RoutingDecision:
     return order_recommend(order=order, actor=actor)
 
 
-def order_what_if(*, order: Order, actor=None) -> RoutingDecision:
+def order_what_if(*, order: Order, actor=None, save: bool = False) -> RoutingDecision:
     """A fresh what-if for an open order's remaining quantity, asked for explicitly; a
-    finished order has nothing left to decide."""
+    finished order has nothing left to decide. Kept only when the user saves it (`save`):
+    the record of why is the decision stored at acceptance, not one row per look."""
     if not order.is_open:
         raise Conflict(f"order {order.pk} is {order.status}: a finished order has no what-if")
     return routing_decide(
@@ -321,6 +329,7 @@ def order_what_if(*, order: Order, actor=None) -> RoutingDecision:
         end_time=order.end_time,
         order=order,
         actor=actor,
+        store=save,
     )
 
 
@@ -350,8 +359,11 @@ def pretrade_estimate(
     limit_price: Decimal | None = None,
     end_time: datetime | None = None,
     actor=None,
+    save: bool = False,
 ) -> RoutingDecision:
-    """What-if for the order entry page: no order exists yet."""
+    """What-if for the order entry page: no order exists yet. Answered without a row unless
+    the user saves it (`save`): the ticket asks on every keystroke, and the decision that
+    counts is stored when the order is accepted."""
     return routing_decide(
         kind=DecisionKind.WHAT_IF,
         instrument=instrument,
@@ -361,4 +373,5 @@ def pretrade_estimate(
         limit_price=limit_price,
         end_time=end_time,
         actor=actor,
+        store=save,
     )

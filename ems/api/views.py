@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import HasRole, IsDesk
+from core.api import KeysetPagination
 from core.choices import Strategy
 from core.errors import NotFound
 from ems import selectors, services
@@ -29,6 +30,7 @@ class ExecutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     filterset_class = ExecutionFilter
     permission_classes = [HasRole]
+    pagination_class = KeysetPagination  # newest first, a cursor per page (core.api)
 
     def get_queryset(self):
         qs = selectors.executions_visible_to(self.request.user).select_related("order__instrument", "decision")

@@ -9,6 +9,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.permissions import HasRole, IsPM, IsPMOrTrader
+from core.api import KeysetPagination
 from core.choices import OrderStatus
 from oms import selectors, services
 from oms.api.inputs import StrictPagination, error_responses
@@ -51,7 +52,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     on_accepted: ClassVar[list[Callable[..., None]]] = []
     filterset_class = OrderFilter
     permission_classes = [HasRole]
-    pagination_class = StrictPagination
+    # Newest first by (created_at, id), a cursor per page: no COUNT, no OFFSET.
+    pagination_class = KeysetPagination
 
     def get_queryset(self):
         qs = selectors.orders_visible_to(self.request.user)

@@ -19,6 +19,10 @@ class PretradeInput(FieldsBuiltOnce, serializers.Serializer):
     end_time = FutureDateTimeField(
         required=False, allow_null=True, help_text="Finish by then; the horizon is the rest of the session without it."
     )
+    save = serializers.BooleanField(
+        default=False,
+        help_text="Keep this what-if in the routing decisions (its `id` is then set); not kept by default.",
+    )
 
     def validate(self, attrs):
         errors = precision_errors(attrs["instrument"], quantity=attrs["quantity"], limit_price=attrs.get("limit_price"))
@@ -27,8 +31,14 @@ class PretradeInput(FieldsBuiltOnce, serializers.Serializer):
         return attrs
 
 
+class WhatIfSaveInput(serializers.Serializer):
+    save = serializers.BooleanField(default=False, help_text="Keep this what-if (its `id` is then set).")
+
+
 class RoutingDecisionSerializer(serializers.ModelSerializer):
     instrument = serializers.SlugRelatedField(slug_field="symbol", read_only=True)
+    # null for a what-if answered but not saved
+    id = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = RoutingDecision

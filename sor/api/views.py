@@ -8,11 +8,12 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.permissions import HasRole, IsDesk
-from oms.api.inputs import StrictPagination, error_responses
+from core.api import KeysetPagination
+from oms.api.inputs import error_responses
 from oms.api.views import OrderViewSet
 from oms.selectors import orders_visible_to
 from sor import services
-from sor.api.serializers import PretradeInput, RoutingDecisionSerializer
+from sor.api.serializers import PretradeInput, RoutingDecisionSerializer, WhatIfSaveInput
 from sor.models import RoutingDecision
 
 
@@ -21,7 +22,7 @@ class OrderRecommendationView(APIView):
     (reading writes nothing); POST a fresh what-if on today's market for an open order."""
 
     permission_classes = [HasRole]
-    throttle_scope = "pretrade"  # a fresh what-if is stored, like /api/pretrade/
+    throttle_scope = "pretrade"  # a fresh what-if costs a decision, like /api/pretrade/
 
     def _order(self, request, pk: int):
         return get_object_or_404(orders_visible_to(request.user).select_related("instrument"), pk=pk)
@@ -34,11 +35,16 @@ class OrderRecommendationView(APIView):
         return Response(RoutingDecisionSerializer(decision).data)
 
     @extend_schema(
-        request=None,
-        responses={200: RoutingDecisionSerializer, **error_responses(401, 403, 404, 409, 429)},
+        request=WhatIfSaveInput,
+        responses={200: RoutingDecisionSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
     )
     def post(self, request, pk: int):
-        decision = services.order_what_if(order=self._order(request, pk), actor=request.user)
+        """Kept in the routing decisions only with {"save": true}."""
+        data = WhatIfSaveInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        decision = services.order_what_if(
+            order=self._order(request, pk), actor=request.user, save=data.validated_data["save"]
+        )
         return Response(RoutingDecisionSerializer(decision).data)
 
     def get_throttles(self):
@@ -49,7 +55,7 @@ class PretradeView(APIView):
     """What-if: the strategy, cost and risk the router would choose for an order not yet sent."""
 
     permission_classes = [HasRole]
-    # Every what-if is stored: bound how many one user can make.
+    # Every what-if costs a decision (and a row when saved): bound how many one user can make.
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "pretrade"
 
@@ -90,4 +96,4 @@ class RoutingDecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
     serializer_class = RoutingDecisionSerializer
     permission_classes = [IsDesk]
     filterset_class = RoutingDecisionFilter
-    pagination_class = StrictPagination
+    pagination_class = KeysetPagination  # newest first, a cursor per page (core.api)

@@ -5,7 +5,7 @@ import pytest
 from drf_spectacular.generators import EndpointEnumerator
 from rest_framework.mixins import ListModelMixin
 
-from core.api import Pagination
+from core.api import KeysetPagination, Pagination
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +38,8 @@ def test_every_api_list_pages_strictly(api_client, admin_user, path, query):
     from django.urls import resolve
 
     view = resolve(path).func.cls
-    assert issubclass(view.pagination_class, Pagination), f"{path} pages with {view.pagination_class}"
+    assert issubclass(view.pagination_class, (Pagination, KeysetPagination)), (
+        f"{path} pages with {view.pagination_class}"
+    )
     answer = api_client(admin_user).get(f"{path}?{query}")
     assert answer.status_code == 400 and list(answer.json()) == [query.split("=")[0]], (path, answer.content)

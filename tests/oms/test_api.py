@@ -132,10 +132,10 @@ def test_filters(api_client, pm, portfolio, aapl, btc):
     services.order_submit(actor=pm, portfolio=portfolio, instrument=aapl, side="BUY", quantity=D(1))
     services.order_submit(actor=pm, portfolio=portfolio, instrument=btc, side="BUY", quantity=D("0.5"))
     client = api_client(pm)
-    assert client.get("/api/orders/?instrument=BTC-USD").json()["count"] == 1
-    assert client.get("/api/orders/?status=ACCEPTED").json()["count"] == 2
-    assert client.get("/api/orders/?status=FILLED").json()["count"] == 0
-    assert client.get(f"/api/orders/?portfolio={portfolio.pk}&side=BUY").json()["count"] == 2
+    assert len(client.get("/api/orders/?instrument=BTC-USD").json()["results"]) == 1
+    assert len(client.get("/api/orders/?status=ACCEPTED").json()["results"]) == 2
+    assert len(client.get("/api/orders/?status=FILLED").json()["results"]) == 0
+    assert len(client.get(f"/api/orders/?portfolio={portfolio.pk}&side=BUY").json()["results"]) == 2
     assert client.get("/api/orders/?status=BOGUS").status_code == 400
 
 

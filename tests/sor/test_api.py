@@ -64,8 +64,15 @@ def test_block_in_illiquid_option_goes_to_rfq(api_client, pm):
     assert rec["allocation"] == []
 
 
-def test_every_decision_is_stored_with_its_inputs(api_client, pm):
+def test_a_what_if_is_answered_without_a_row(api_client, pm):
     rec = pretrade(api_client, pm, "MSFT", 0.02, "LOW")
+    assert rec["id"] is None and rec["kind"] == "WHAT_IF" and rec["created_at"]
+    assert D(rec["inputs"]["quantity"]) == D(440000) and rec["rationale"]
+    assert RoutingDecision.objects.count() == 0
+
+
+def test_a_saved_what_if_is_stored_with_its_inputs(api_client, pm):
+    rec = pretrade(api_client, pm, "MSFT", 0.02, "LOW", save=True)
     stored = RoutingDecision.objects.get(pk=rec["id"])
     assert stored.kind == "WHAT_IF" and stored.requested_by == pm and stored.order is None
     assert D(stored.inputs["quantity"]) == D(440000) and stored.inputs["urgency"] == "LOW"
@@ -177,4 +184,4 @@ def test_what_ifs_are_throttled_per_user(api_client, pm, monkeypatch):
     body = {"instrument": "AAPL", "side": "BUY", "quantity": "100", "urgency": "LOW"}
     codes = [api_client(pm).post("/api/pretrade/", body, format="json").status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
-    assert RoutingDecision.objects.count() == 3
+    assert RoutingDecision.objects.count() == 0

@@ -56,8 +56,15 @@ def test_fresh_what_if_on_request_for_open_orders_only(api_client, pm, body):
     order_id = api_client(pm).post("/api/orders/", body, format="json").json()["id"]
     fresh = api_client(pm).post(f"/api/orders/{order_id}/recommendation/")
     assert fresh.status_code == 200 and (fresh.json()["kind"], fresh.json()["order"]) == ("WHAT_IF", order_id)
+    assert fresh.json()["id"] is None  # answered, not kept: a look is not a decision
+    assert RoutingDecision.objects.filter(order_id=order_id).count() == 1
+    saved = api_client(pm).post(f"/api/orders/{order_id}/recommendation/", {"save": True}, format="json")
+    assert saved.status_code == 200 and RoutingDecision.objects.get(pk=saved.json()["id"]).kind == "WHAT_IF"
     stored = api_client(pm).get(f"/api/orders/{order_id}/recommendation/").json()
-    assert stored["kind"] == "RECOMMENDATION" and stored["id"] != fresh.json()["id"]
+    assert stored["kind"] == "RECOMMENDATION" and stored["id"] != saved.json()["id"]
+    assert (
+        api_client(pm).post(f"/api/orders/{order_id}/recommendation/", {"save": "x"}, format="json").status_code == 400
+    )
     oms_services.order_cancel(actor=pm, order_id=order_id)
     finished = api_client(pm).post(f"/api/orders/{order_id}/recommendation/")
     assert finished.status_code == 409
