@@ -181,12 +181,23 @@ CELERY_BEAT_SCHEDULE = {
     # One entry ticks every due execution in batches (ems.tasks), whatever their number. It
     # polls at a fraction of the tick period: each execution keeps its own phase in the
     # period, so they come due all through it, and a tick waits at most one poll.
+    # Orders finished more than HISTORY_RETENTION_DAYS ago leave the live tables, exported
+    # first (config.archive); monthly, at night.
+    "history-archive-due": {
+        "task": "config.tasks.history_archive_due",
+        "schedule": crontab(day_of_month=1, hour=3, minute=30),
+    },
     "ems-tick-due": {
         "task": "ems.tasks.executions_tick_due",
         "schedule": env.float("EMS_TICK_POLL_SECONDS", default=0.2),
         "options": {"expires": env.float("EMS_TICK_POLL_SECONDS", default=0.2) * 5},
     },
 }
+
+# Regulators ask for five to seven years: the archive (config.archive) exports older
+# finished orders, with everything that hangs on them, to HISTORY_ARCHIVE_DIR, then deletes.
+HISTORY_RETENTION_DAYS = env.int("HISTORY_RETENTION_DAYS", default=7 * 366)
+HISTORY_ARCHIVE_DIR = env("HISTORY_ARCHIVE_DIR", default=str(BASE_DIR / "var" / "archive"))
 
 # --- Auth, i18n, static -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = []

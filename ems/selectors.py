@@ -6,9 +6,9 @@ from decimal import Decimal
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts import roles
 from core.vocabulary import Side, Strategy
 from ems.models import Execution
-from accounts import roles
 from oms.selectors import visible_portfolio_ids
 
 IMMEDIATE = frozenset({Strategy.DIRECT})

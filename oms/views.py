@@ -65,7 +65,9 @@ def pm_desk(request):
 
 @role_required(roles.TRADER, roles.ADMIN)
 def trader_blotter(request):
-    return render(request, "oms/trader_blotter.html", {"orders": selectors.orders_visible_to(request.user)[:200]})
+    # The first page as the live blotter's snapshot loads it (static/js/blotter.js LIMIT):
+    # the rest of the history is one `next` away in the API.
+    return render(request, "oms/trader_blotter.html", {"orders": selectors.orders_visible_to(request.user)[:100]})
 
 
 @role_required(roles.PM, roles.TRADER, roles.ADMIN)
