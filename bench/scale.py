@@ -52,6 +52,9 @@ STATUS_OF = (
     "CASE WHEN g % 20 < 12 THEN 'FILLED' WHEN g % 20 < 17 THEN 'CANCELLED' "
     "WHEN g % 20 < 19 THEN 'REJECTED' ELSE 'EXPIRED' END"
 )
+REJECTION = json.dumps(
+    [{"rule": "MAX_ORDER_NOTIONAL", "message": "notional above the limit", "limit": "1000000", "actual": "1000010"}]
+)
 EVENTS = [
     ("FILLED", 1, "SUBMIT", "", "NEW"),
     ("FILLED", 2, "ACCEPT", "NEW", "ACCEPTED"),
@@ -92,7 +95,7 @@ def grow(conn, *, start: int, end: int, portfolios: list[tuple[int, int]], instr
                 (ARRAY['LOW','MEDIUM','HIGH'])[1 + g % 3], s.status, '',
                 CASE WHEN s.status = 'FILLED' THEN 100 ELSE 0 END,
                 CASE WHEN s.status = 'FILLED' THEN 100.05 END, 100,
-                CASE WHEN s.status = 'REJECTED' THEN '[{{"rule": "MAX_ORDER_NOTIONAL", "message": "notional above the limit", "limit": "1000000", "actual": "1000010", "soft": false}}]'::jsonb
+                CASE WHEN s.status = 'REJECTED' THEN '{REJECTION}'::jsonb
                      ELSE '[]'::jsonb END,
                 NULL, {owners}[1 + g % {n_p}],
                 now() - interval '1 hour' - g * interval '20 seconds',
