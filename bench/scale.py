@@ -46,107 +46,6 @@ def _database(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
-# Per bulk order, by g % 20: 60% FILLED, 25% CANCELLED, 10% REJECTED, 5% EXPIRED (history
-# holds finished orders; the open ones are the few entered today).
-STATUS_OF = (
-    "CASE WHEN g % 20 < 12 THEN 'FILLED' WHEN g % 20 < 17 THEN 'CANCELLED' "
-    "WHEN g % 20 < 19 THEN 'REJECTED' ELSE 'EXPIRED' END"
-)
-REJECTION = json.dumps(
-    [{"rule": "MAX_ORDER_NOTIONAL", "message": "notional above the limit", "limit": "1000000", "actual": "1000010"}]
-)
-EVENTS = [
-    ("FILLED", 1, "SUBMIT", "", "NEW"),
-    ("FILLED", 2, "ACCEPT", "NEW", "ACCEPTED"),
-    ("FILLED", 3, "WORK", "ACCEPTED", "WORKING"),
-    ("FILLED", 4, "PARTIAL_FILL", "WORKING", "PARTIALLY_FILLED"),
-    ("FILLED", 5, "FILL", "PARTIALLY_FILLED", "FILLED"),
-    ("CANCELLED", 1, "SUBMIT", "", "NEW"),
-    ("CANCELLED", 2, "ACCEPT", "NEW", "ACCEPTED"),
-    ("CANCELLED", 3, "WORK", "ACCEPTED", "WORKING"),
-    ("CANCELLED", 4, "CANCEL", "WORKING", "CANCELLED"),
-    ("REJECTED", 1, "SUBMIT", "", "NEW"),
-    ("REJECTED", 2, "REJECT", "NEW", "REJECTED"),
-    ("EXPIRED", 1, "SUBMIT", "", "NEW"),
-    ("EXPIRED", 2, "ACCEPT", "NEW", "ACCEPTED"),
-    ("EXPIRED", 3, "WORK", "ACCEPTED", "WORKING"),
-    ("EXPIRED", 4, "EXPIRE", "WORKING", "EXPIRED"),
-]
-
-
-def grow(conn, *, start: int, end: int, portfolios: list[tuple[int, int]], instruments: list[int]) -> dict:
-    """Orders g = start+1 .. end of the history (g = 1 is the newest), with their events,
-    fills and routing decisions. Returns the rows inserted per table."""
-    pids = "(ARRAY[" + ",".join(str(p) for p, _ in portfolios) + "]::bigint[])"
-    owners = "(ARRAY[" + ",".join(str(o) for _, o in portfolios) + "]::bigint[])"
-    iids = "(ARRAY[" + ",".join(str(i) for i in instruments) + "]::bigint[])"
-    n_p, n_i = len(portfolios), len(instruments)
-    first_id = conn.execute("SELECT coalesce(max(id), 0) FROM oms_order").fetchone()[0]
-    counts = {}
-    with conn.transaction():
-        conn.execute("SET LOCAL synchronous_commit = off")
-        counts["orders"] = conn.execute(
-            f"""
-            INSERT INTO oms_order (portfolio_id, instrument_id, side, quantity, limit_price, urgency,
-                status, previous_status, filled_quantity, average_fill_price, arrival_price,
-                rejection_reasons, client_order_id, created_by_id, created_at, updated_at)
-            SELECT {pids}[1 + g % {n_p}], {iids}[1 + (g / {n_p}) % {n_i}],
-                CASE WHEN g % 2 = 0 THEN 'BUY' ELSE 'SELL' END, 100, NULL,
-                (ARRAY['LOW','MEDIUM','HIGH'])[1 + g % 3], s.status, '',
-                CASE WHEN s.status = 'FILLED' THEN 100 ELSE 0 END,
-                CASE WHEN s.status = 'FILLED' THEN 100.05 END, 100,
-                CASE WHEN s.status = 'REJECTED' THEN '{REJECTION}'::jsonb
-                     ELSE '[]'::jsonb END,
-                NULL, {owners}[1 + g % {n_p}],
-                now() - interval '1 hour' - g * interval '20 seconds',
-                now() - interval '1 hour' - g * interval '20 seconds' + interval '5 minutes'
-            FROM generate_series({start + 1}, {end}) AS g
-            CROSS JOIN LATERAL (SELECT {STATUS_OF} AS status) s
-            ORDER BY g DESC
-            """
-        ).rowcount
-        values = ",".join(f"('{s}',{k},'{e}','{f}','{t}')" for s, k, e, f, t in EVENTS)
-        counts["events"] = conn.execute(
-            f"""
-            INSERT INTO oms_orderevent (order_id, actor_id, at, event, from_status, to_status, reason, payload)
-            SELECT o.id, NULL, o.created_at + e.k * interval '1 second', e.event, e.from_status,
-                e.to_status, '', '{{}}'::jsonb
-            FROM oms_order o
-            JOIN (VALUES {values}) AS e(status, k, event, from_status, to_status) ON e.status = o.status
-            WHERE o.id > %s
-            """,
-            (first_id,),
-        ).rowcount
-        counts["fills"] = conn.execute(
-            """
-            INSERT INTO oms_orderfill (order_id, fill_id, quantity, price, fee, venue, executed_at,
-                recorded_at, refused_reason)
-            SELECT o.id, 'bulk-' || o.id || '-' || k, 50, 100 + k * 0.05, 0.5, 'NEXA',
-                o.created_at + (k + 2) * interval '1 second', o.created_at + (k + 2) * interval '1 second', ''
-            FROM oms_order o CROSS JOIN generate_series(1, 2) AS k
-            WHERE o.id > %s AND o.status = 'FILLED'
-            """,
-            (first_id,),
-        ).rowcount
-        counts["decisions"] = conn.execute(
-            """
-            INSERT INTO sor_routingdecision (kind, order_id, instrument_id, requested_by_id, strategy,
-                rule, parameters, estimated_cost_bps, estimated_risk_bps, estimated_cost, rationale,
-                inputs, cost_breakdown, allocation, market_data, created_at)
-            SELECT 'RECOMMENDATION', o.id, o.instrument_id, o.created_by_id, 'TWAP', 'twap-default',
-                '{"horizon_seconds": "3600"}'::jsonb, 4.2, 11.0, 42.0,
-                '["Scheduled over the session."]'::jsonb, '{"quantity": "100"}'::jsonb, '{}'::jsonb,
-                '[]'::jsonb, '{"source": "reference data", "fresh": false}'::jsonb,
-                o.created_at + interval '1 second'
-            FROM oms_order o WHERE o.id > %s AND o.status <> 'REJECTED'
-            """,
-            (first_id,),
-        ).rowcount
-    for table in ("oms_order", "oms_orderevent", "oms_orderfill", "sor_routingdecision"):
-        conn.execute(f"VACUUM (ANALYZE) {table}")
-    return counts
-
-
 class SqlClock:
     """The time spent in SQL and the queries run, summed over one operation: beside the
     wall-clock figure (mostly Python on this machine), the part the history can change."""
@@ -208,6 +107,7 @@ def main() -> None:
 
     from accounts import roles
     from accounts.services import user_with_role_ensure
+    from demo.history import BIG_TABLES, history_grow
     from marketdata.models import Instrument
     from oms.models import Order, Portfolio
 
@@ -285,12 +185,16 @@ def main() -> None:
         have = 0
         for step in steps:
             t0 = time.perf_counter()
-            counts = grow(conn, start=have, end=step, portfolios=portfolios, instruments=instruments)
+            with conn.transaction(), conn.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
+                counts = history_grow(cursor, start=have, end=step, portfolios=portfolios, instruments=instruments)
+            for table in BIG_TABLES:
+                conn.execute(f"VACUUM (ANALYZE) {table}")
             have = step
             lo, hi = conn.execute("SELECT min(id), max(id) FROM oms_order WHERE client_order_id IS NULL").fetchone()
             sizes[step] = {
                 table: conn.execute(f"SELECT reltuples::bigint FROM pg_class WHERE relname = '{table}'").fetchone()[0]
-                for table in ("oms_order", "oms_orderevent", "oms_orderfill", "sor_routingdecision")
+                for table in BIG_TABLES
             }
             print(
                 f"step {step:>10,}: +{counts['orders']:,} orders, +{counts['events']:,} events, "

@@ -16,8 +16,9 @@ from oms.selectors import orders_visible_to
 
 
 class ExecutionFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=ExecutionStatus.choices)
-    strategy = django_filters.MultipleChoiceFilter(choices=Strategy.choices)
+    # distinct=False: no join multiplies rows, and DISTINCT would sort every match before the LIMIT.
+    status = django_filters.MultipleChoiceFilter(choices=ExecutionStatus.choices, distinct=False)
+    strategy = django_filters.MultipleChoiceFilter(choices=Strategy.choices, distinct=False)
     instrument = django_filters.CharFilter(field_name="order__instrument__symbol")
 
     class Meta:

@@ -32,7 +32,9 @@ def _visible_portfolios(request):
 
 
 class OrderFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=OrderStatus.choices)
+    # distinct=False: a status filter joins nothing, and DISTINCT over a page's rows made
+    # PostgreSQL sort every matching order before the LIMIT.
+    status = django_filters.MultipleChoiceFilter(choices=OrderStatus.choices, distinct=False)
     portfolio = django_filters.ModelChoiceFilter(queryset=_visible_portfolios)
     instrument = django_filters.CharFilter(field_name="instrument__symbol")
 
