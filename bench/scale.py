@@ -5,17 +5,23 @@ adds a 10M step) with the rows a year of trading leaves behind: per order 2 to 5
 events, 2 fills for a filled one and the routing decision stored at acceptance, spread over
 20 portfolios of 10 PMs and the demo's instruments, older orders further back in time (one
 every 20 s). Rows are inserted by SQL (generate_series), then VACUUM ANALYZE, as autovacuum
-would leave a live database. At each step it times, through Django's full request stack in
-this process (middleware, token or session auth, views, serializers, templates; no network):
-order entry (POST /api/orders/), the blotter's first page, its second page (the cursor) and
-filtered pages as a PM and as a trader, an order's page, positions, the what-if, and the
-pages /pm/ and /trader/. It prints median and p95 per step and the growth factor of the
-median from the first step to the last, then one JSON line.
+would leave a live database. Each step is its own database: the first is grown, the next
+is a copy of it (CREATE DATABASE ... TEMPLATE) grown further, and so on.
+
+Then one process per step times, through Django's full request stack (middleware, token or
+session auth, views, serializers, templates; no network): order entry (POST /api/orders/),
+the blotter's first page, its second page (the cursor) and filtered pages as a PM and as a
+trader, an order's page and API, positions, the what-if, and the pages /pm/ and /trader/.
+The processes take turns, one request each, so a shared machine's load falls on every step
+alike and the growth factor compares like with like. It prints median, p95 and time in SQL
+per step, the queries per request and the growth factor of the median from the first step
+to the last, then one JSON line.
 
     .venv/bin/python bench/scale.py [--steps 10000,100000,1000000] [--ten-million] [--reps 60]
 
-Environment: BENCH_PG (default postgres://postgres@127.0.0.1:5432/st_history_scale: dropped
-and created), REDIS_URL / REDIS_CACHE_URL as for the product (optional)."""
+Environment: BENCH_PG (default postgres://postgres@127.0.0.1:5432/st_history_scale; the step
+databases are <name>_<orders>, dropped and created), REDIS_URL / REDIS_CACHE_URL as for the
+product (optional)."""
 
 import argparse
 import json
@@ -37,13 +43,22 @@ GOAL_GROWTH, GOAL_P95_MS = 1.3, 50.0
 EXTRA_PMS, PORTFOLIOS_PER_PM = 8, 2  # with the demo's pm and pm2: 10 PMs
 
 
-def _database(url: str) -> None:
+def _step_url(base: str, step: int) -> str:
+    parts = urllib.parse.urlparse(base)
+    return parts._replace(path=f"{parts.path}_{step}").geturl()
+
+
+def _database(url: str, *, template: str | None = None) -> None:
     parts = urllib.parse.urlparse(url)
     name = parts.path.lstrip("/")
     admin = parts._replace(path="/postgres").geturl()
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        if template:
+            source = urllib.parse.urlparse(template).path.lstrip("/")
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+        else:
+            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 class SqlClock:
@@ -62,37 +77,31 @@ class SqlClock:
             self.queries += 1
 
 
-def timed(fn, reps: int, warm: int = 5) -> dict[str, list[float]]:
-    from django.db import connection
-
-    for _ in range(warm):
-        fn()
-    samples = {"wall": [], "sql": [], "queries": []}
-    for _ in range(reps):
-        clock = SqlClock()
-        with connection.execute_wrapper(clock):
-            t0 = time.perf_counter()
-            fn()
-            samples["wall"].append((time.perf_counter() - t0) * 1000)
-        samples["sql"].append(clock.ms)
-        samples["queries"].append(clock.queries)
-    return samples
-
-
 def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20, method="inclusive")[-1]
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", default="10000,100000,1000000")
-    ap.add_argument("--ten-million", action="store_true", help="add a 10M step")
-    ap.add_argument("--reps", type=int, default=60)
-    args = ap.parse_args()
-    steps = [int(s) for s in args.steps.split(",")] + ([10_000_000] if args.ten_million else [])
+OPERATIONS = (
+    "order entry (PM)",
+    "blotter first page (PM)",
+    "blotter page 2 (PM)",
+    "blotter status+instrument (PM)",
+    "blotter portfolio (PM)",
+    "blotter first page (trader)",
+    "blotter page 2 (trader)",
+    "blotter status (trader)",
+    "blotter instrument (trader)",
+    "blotter rare status+side (trader)",
+    "order page (trader)",
+    "order API (trader)",
+    "positions (PM)",
+    "what-if (PM)",
+    "page /pm/",
+    "page /trader/",
+)
 
-    url = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432/st_history_scale")
-    _database(url)
+
+def _django(url: str):
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["PRETRADE_THROTTLE"] = "1000000/min"  # the bench measures, it does not throttle
@@ -100,30 +109,53 @@ def main() -> None:
     import django
 
     django.setup()
+
+
+def prepare(url: str) -> None:
+    """The first step's database: migrated, the demo seeded, 8 more PMs with 2 portfolios
+    each. Prints the portfolios and instruments the history is spread over."""
+    _django(url)
     from django.core.management import call_command
-    from django.test import Client
-    from rest_framework.authtoken.models import Token
-    from rest_framework.test import APIClient
 
     from accounts import roles
     from accounts.services import user_with_role_ensure
-    from demo.history import BIG_TABLES, history_grow
     from marketdata.models import Instrument
-    from oms.models import Order, Portfolio
+    from oms.models import Portfolio
 
     call_command("migrate", "--noinput", verbosity=0)
-    call_command("seed_demo", "--without-history", verbosity=0)
+    call_command("seed_demo", "--without-history", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
     for n in range(EXTRA_PMS):
         owner = user_with_role_ensure(username=f"bench-pm{n}", role=roles.PM, password="demo")
         for k in range(PORTFOLIOS_PER_PM):
             Portfolio.objects.get_or_create(owner=owner, name=f"Book {n}-{k}")
-    from django.contrib.auth.models import User
-
-    users = {u.username: u for u in User.objects.filter(username__in=["pm", "trader"])}
     portfolios = list(Portfolio.objects.order_by("id").values_list("id", "owner_id"))
     instruments = list(Instrument.objects.filter(is_active=True).order_by("id").values_list("id", flat=True))
+    print(json.dumps({"portfolios": portfolios, "instruments": instruments}), flush=True)
+
+
+def worker(url: str) -> None:
+    """One step's process: reads an operation's name per line, runs it once (after warming
+    every operation up), answers its wall time, SQL time and queries as one JSON line."""
+    _django(url)
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test import Client
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from marketdata.models import Instrument
+    from oms.models import Order, Portfolio
+
+    users = {u.username: u for u in User.objects.filter(username__in=["pm", "trader"])}
     pm_portfolio = Portfolio.objects.filter(owner=users["pm"]).order_by("id").first()
     equity = Instrument.objects.filter(is_active=True, asset_class="EQUITY").order_by("symbol").first()
+    instruments = list(Instrument.objects.filter(is_active=True).order_by("id"))
+    sym = instruments[len(instruments) // 2].symbol
+    history = Order.objects.filter(client_order_id__isnull=True, status="FILLED")
+    lo, hi = (
+        history.order_by("id").values_list("id", flat=True)[:1][0],
+        history.order_by("-id").values_list("id", flat=True)[:1][0],
+    )
 
     def api(user):
         client = APIClient()
@@ -157,54 +189,114 @@ def main() -> None:
         nxt = ok(client.get("/api/orders/?limit=100")).json()["next"]
         return lambda: ok(client.get(nxt))
 
-    def operations(history_ids: tuple[int, int]):
-        lo, hi = history_ids
-        sym = Instrument.objects.get(pk=instruments[len(instruments) // 2]).symbol
-        return {
-            "order entry (PM)": lambda: ok(pm_api.post("/api/orders/", order_body, format="json")),
-            "blotter first page (PM)": lambda: ok(pm_api.get("/api/orders/")),
-            "blotter page 2 (PM)": second_page(pm_api),
-            "blotter status+instrument (PM)": lambda: ok(pm_api.get(f"/api/orders/?status=FILLED&instrument={sym}")),
-            "blotter portfolio (PM)": lambda: ok(pm_api.get(f"/api/orders/?portfolio={pm_portfolio.pk}")),
-            "blotter first page (trader)": lambda: ok(trader_api.get("/api/orders/")),
-            "blotter page 2 (trader)": second_page(trader_api),
-            "blotter status (trader)": lambda: ok(trader_api.get("/api/orders/?status=CANCELLED")),
-            "blotter instrument (trader)": lambda: ok(trader_api.get(f"/api/orders/?instrument={sym}")),
-            "blotter rare status+side (trader)": lambda: ok(trader_api.get("/api/orders/?status=EXPIRED&side=SELL")),
-            "order page (trader)": lambda: ok(trader_page.get(f"/orders/{rng.randint(lo, hi)}/")),
-            "order API (trader)": lambda: ok(trader_api.get(f"/api/orders/{rng.randint(lo, hi)}/")),
-            "positions (PM)": lambda: ok(pm_api.get("/api/positions/")),
-            "what-if (PM)": lambda: ok(pm_api.post("/api/pretrade/", what_if, format="json")),
-            "page /pm/": lambda: ok(pm_page.get("/pm/")),
-            "page /trader/": lambda: ok(trader_page.get("/trader/")),
-        }
+    def an_order():
+        return rng.randint(lo, hi)
 
-    results: dict[str, dict[int, dict[str, list[float]]]] = {}
-    sizes = {}
-    with psycopg.connect(url, autocommit=True) as conn:
-        have = 0
-        for step in steps:
+    ops = {
+        "order entry (PM)": lambda: ok(pm_api.post("/api/orders/", order_body, format="json")),
+        "blotter first page (PM)": lambda: ok(pm_api.get("/api/orders/")),
+        "blotter page 2 (PM)": second_page(pm_api),
+        "blotter status+instrument (PM)": lambda: ok(pm_api.get(f"/api/orders/?status=FILLED&instrument={sym}")),
+        "blotter portfolio (PM)": lambda: ok(pm_api.get(f"/api/orders/?portfolio={pm_portfolio.pk}")),
+        "blotter first page (trader)": lambda: ok(trader_api.get("/api/orders/")),
+        "blotter page 2 (trader)": second_page(trader_api),
+        "blotter status (trader)": lambda: ok(trader_api.get("/api/orders/?status=CANCELLED")),
+        "blotter instrument (trader)": lambda: ok(trader_api.get(f"/api/orders/?instrument={sym}")),
+        "blotter rare status+side (trader)": lambda: ok(trader_api.get("/api/orders/?status=EXPIRED&side=SELL")),
+        "order page (trader)": lambda: ok(trader_page.get(f"/orders/{an_order()}/")),
+        "order API (trader)": lambda: ok(trader_api.get(f"/api/orders/{an_order()}/")),
+        "positions (PM)": lambda: ok(pm_api.get("/api/positions/")),
+        "what-if (PM)": lambda: ok(pm_api.post("/api/pretrade/", what_if, format="json")),
+        "page /pm/": lambda: ok(pm_page.get("/pm/")),
+        "page /trader/": lambda: ok(trader_page.get("/trader/")),
+    }
+    assert tuple(ops) == OPERATIONS
+    for fn in ops.values():
+        for _ in range(5):
+            fn()
+    print("ready", flush=True)
+    for line in sys.stdin:
+        fn = ops[line.strip()]
+        clock = SqlClock()
+        with connection.execute_wrapper(clock):
             t0 = time.perf_counter()
+            fn()
+            wall = (time.perf_counter() - t0) * 1000
+        print(json.dumps({"wall": wall, "sql": clock.ms, "queries": clock.queries}), flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", default="10000,100000,1000000")
+    ap.add_argument("--ten-million", action="store_true", help="add a 10M step")
+    ap.add_argument("--reps", type=int, default=60)
+    ap.add_argument("--prepare", help=argparse.SUPPRESS)
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.prepare:
+        return prepare(args.prepare)
+    if args.worker:
+        return worker(args.worker)
+    steps = [int(s) for s in args.steps.split(",")] + ([10_000_000] if args.ten_million else [])
+    from demo.history import BIG_TABLES, history_grow
+
+    base = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432/st_history_scale")
+    urls = {step: _step_url(base, step) for step in steps}
+    sizes, have, previous = {}, 0, None
+    for step in steps:
+        t0 = time.perf_counter()
+        _database(urls[step], template=previous)
+        if previous is None:
+            out = subprocess.run(
+                [sys.executable, __file__, "--prepare", urls[step]], check=True, capture_output=True, text=True
+            ).stdout
+            spread = json.loads(out.strip().splitlines()[-1])
+        with psycopg.connect(urls[step], autocommit=True) as conn:
             with conn.transaction(), conn.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit = off")
-                counts = history_grow(cursor, start=have, end=step, portfolios=portfolios, instruments=instruments)
+                counts = history_grow(
+                    cursor, start=have, end=step, portfolios=spread["portfolios"], instruments=spread["instruments"]
+                )
             for table in BIG_TABLES:
                 conn.execute(f"VACUUM (ANALYZE) {table}")
-            have = step
-            lo, hi = conn.execute("SELECT min(id), max(id) FROM oms_order WHERE client_order_id IS NULL").fetchone()
             sizes[step] = {
-                table: conn.execute(f"SELECT reltuples::bigint FROM pg_class WHERE relname = '{table}'").fetchone()[0]
+                table: conn.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = %s", (table,)).fetchone()[0]
                 for table in BIG_TABLES
             }
-            print(
-                f"step {step:>10,}: +{counts['orders']:,} orders, +{counts['events']:,} events, "
-                f"+{counts['fills']:,} fills, +{counts['decisions']:,} decisions in {time.perf_counter() - t0:.0f} s; "
-                f"totals {sizes[step]}",
-                flush=True,
-            )
-            for name, fn in operations((lo, hi)).items():
-                results.setdefault(name, {})[step] = timed(fn, args.reps)
-    Order.objects.none()  # the Django connection pool closes with the process
+        have, previous = step, urls[step]
+        print(
+            f"step {step:>10,}: +{counts['orders']:,} orders, +{counts['events']:,} events, "
+            f"+{counts['fills']:,} fills, +{counts['decisions']:,} decisions in {time.perf_counter() - t0:.0f} s; "
+            f"rows {sizes[step]}",
+            flush=True,
+        )
+
+    load_start = Path("/proc/loadavg").read_text().split()[:3]
+    workers = {
+        step: subprocess.Popen(
+            [sys.executable, __file__, "--worker", urls[step]], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        for step in steps
+    }
+    for step, proc in workers.items():
+        if proc.stdout.readline().strip() != "ready":
+            raise RuntimeError(f"the {step} worker did not start")
+    results = {name: {step: {"wall": [], "sql": [], "queries": []} for step in steps} for name in OPERATIONS}
+    try:
+        for rep in range(args.reps):
+            for name in OPERATIONS:
+                order = steps[rep % len(steps) :] + steps[: rep % len(steps)]  # who goes first rotates
+                for step in order:
+                    proc = workers[step]
+                    proc.stdin.write(name + "\n")
+                    proc.stdin.flush()
+                    sample = json.loads(proc.stdout.readline())
+                    for key in ("wall", "sql", "queries"):
+                        results[name][step][key].append(sample[key])
+    finally:
+        for proc in workers.values():
+            proc.stdin.close()
+            proc.wait(30)
 
     load = Path("/proc/loadavg").read_text().split()[:3]
     first, last = steps[0], steps[-1]
@@ -237,7 +329,10 @@ def main() -> None:
             "growth": round(growth, 3),
             "sql_growth": round(sql_growth, 3),
         }
-    print(f"\nload average (1/5/15 min) at the end: {' '.join(load)}; {os.cpu_count()} cores; reps {args.reps}")
+    print(
+        f"\nload average (1/5/15 min) before timing {' '.join(load_start)}, after {' '.join(load)}; "
+        f"{os.cpu_count()} cores; {args.reps} requests per operation and step, the steps taking turns"
+    )
     git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
     print(
         json.dumps(
@@ -250,6 +345,9 @@ def main() -> None:
                 "worst_growth": max(f["growth"] for f in figures.values()),
                 "worst_p95_ms_last_step": max(f["p95_ms"][str(last)] for f in figures.values()),
                 "goal": {"growth": GOAL_GROWTH, "p95_ms": GOAL_P95_MS},
+                "method": "one process per step database, one request each in turn",
+                "reps": args.reps,
+                "load_average_before": [float(x) for x in load_start],
                 "load_average": [float(x) for x in load],
             }
         )

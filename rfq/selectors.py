@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from accounts import roles
 from core.vocabulary import QuoteStatus
-from oms.selectors import orders_visible_to
 from rfq.domain import ladder as ladder_domain
 from rfq.domain import scorecard as scorecard_domain
 from rfq.domain import selection
@@ -21,7 +20,8 @@ def rfqs_visible_to(user) -> QuerySet[Rfq]:
     """The desk's RFQs, restricted to the orders the user may see."""
     if not roles.is_desk(user):
         return Rfq.objects.none()
-    return Rfq.objects.filter(order__in=orders_visible_to(user)).select_related("order__instrument", "order__portfolio")
+    # The desk sees every order: no `order IN (every order)`, which read the order table per list.
+    return Rfq.objects.select_related("order__instrument", "order__portfolio")
 
 
 def ladder_quote(q: Quote) -> ladder_domain.LadderQuote:
