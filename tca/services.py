@@ -141,6 +141,33 @@ def counterfactual_view(order: Order, *, request: bool = True) -> dict:
     }
 
 
+def realised_from_arrival(order: Order, figures: dict) -> dict:
+    """The realised shortfall as the counterfactuals measure theirs: from the arrival price
+    (the decision-to-arrival delay left out), the unfilled part at the end mid, in bps of
+    the arrival notional of the whole order: total - delay - s(Q - X)(Pa - Pd)m."""
+    short, bench = figures["shortfall"], figures["benchmarks"]
+    execution = selectors.order_execution(order)
+    strategy = "" if execution is None else execution.strategy
+    if bench["arrival"] is None or bench["decision"] is None:
+        return {"strategy": strategy, "cost": None, "shortfall_bps": None}
+    sign = 1 if order.side == Side.BUY else -1
+    arrival, decision, m = Decimal(bench["arrival"]), Decimal(bench["decision"]), order.instrument.multiplier
+    ordered, filled = Decimal(figures["ordered_quantity"]), Decimal(short["filled_quantity"])
+    cost = (
+        Decimal(short["total"])
+        - Decimal(short["parts"]["delay"])
+        - sign * (ordered - filled) * (arrival - decision) * m
+    )
+    notional = ordered * arrival * m
+    return {
+        "strategy": strategy,
+        "filled": short["filled_quantity"],
+        "average_price": short["average_price"],
+        "cost": str(cost.quantize(TWO)),
+        "shortfall_bps": str((cost / notional * 10_000).quantize(TWO)) if notional else None,
+    }
+
+
 def _analysis(order: Order, *, now: datetime) -> tuple[dict, object]:
     facts = selectors.order_facts(order, now=now)
     figures = analyse(facts)
@@ -217,6 +244,7 @@ def tca_for_order(order: Order, *, now: datetime | None = None) -> dict:
         final, computed_at = False, now
     # The counterfactuals are read from their own stored row: ready later than the TCA may be.
     view = counterfactual_view(order)
+    view["realised"] = realised_from_arrival(order, figures)
     return {
         "order": order.pk,
         "instrument": order.instrument.symbol,
