@@ -83,13 +83,17 @@ def compute(record: Mapping[str, Any], order: CounterfactualOrder, *, tick_secon
     main venue, a plain TWAP on it over the order's window and the router's second choice
     (recorded at arrival), each in the same simulated market. Pure and deterministic."""
     market, source = market_state(record, order.symbol)
+    # One session at most: a multi-day window would cost minutes of backtest for a figure
+    # the simulator's one-session model cannot vouch for anyway.
+    window = min(order.window_seconds, market.params.session_seconds)
+    source["window_seconds"], source["window_capped"] = window, window < order.window_seconds
     backtest_order = BacktestOrder(
         order.symbol,
         order.side,
         order.quantity,
         order.strategy,
         market.arrival,
-        market.arrival + order.window_seconds,
+        market.arrival + window,
         parameters=dict(order.parameters),
         limit_price=order.limit_price,
         urgency=order.urgency,
