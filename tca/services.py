@@ -45,7 +45,7 @@ def _counterfactual_order(execution: Execution) -> CounterfactualOrder:
         order_id=order.pk,
         symbol=order.instrument.symbol,
         side=Side(execution.side),
-        quantity=execution.quantity,
+        quantity=Decimal(format(execution.quantity.normalize(), "f")),  # 500000, not 500000.00000000
         window_seconds=max((execution.end_at - execution.start_at).total_seconds(), 0.0),
         strategy=Strategy(execution.strategy),
         parameters=dict(execution.parameters or {}),
