@@ -98,7 +98,8 @@ def counterfactuals_request(order_id: int) -> None:
     from tca import tasks
 
     if cache.add(COUNTERFACTUAL_QUEUED.format(order=order_id), 1, timeout=COUNTERFACTUAL_QUEUED_SECONDS):
-        tasks.counterfactuals_compute_order.delay_on_commit(order_id)
+        # Robust: a broker down fails no request; the sweep queues it again after the timeout.
+        transaction.on_commit(lambda: tasks.counterfactuals_compute_order.delay(order_id), robust=True)
 
 
 def counterfactuals_pending(*, limit: int = 20) -> int:
@@ -149,7 +150,7 @@ def realised_from_arrival(order: Order, figures: dict) -> dict:
     execution = selectors.order_execution(order)
     strategy = "" if execution is None else execution.strategy
     if bench["arrival"] is None or bench["decision"] is None:
-        return {"strategy": strategy, "cost": None, "shortfall_bps": None}
+        return {"strategy": strategy, "filled": None, "average_price": None, "cost": None, "shortfall_bps": None}
     sign = 1 if order.side == Side.BUY else -1
     arrival, decision, m = Decimal(bench["arrival"]), Decimal(bench["decision"]), order.instrument.multiplier
     ordered, filled = Decimal(figures["ordered_quantity"]), Decimal(short["filled_quantity"])
