@@ -30,7 +30,10 @@ orders in this simulator neither move the mid nor pay the spread, so a patient p
 schedule can cost less than the bound.
 
 Goals, on orders above 5% of ADV: (c) at most half of (a), at most 80% of (b), and at most
-1.15 times the AC bound. The same seed prints the same table; the last line is one JSON
+1.15 times the AC bound. Beside each verdict on the means, the same goal order by order
+(router - limit * other) with a 95% interval over the orders: a verdict inside it is
+"within noise" (passive schedules cost about a basis point here, so two of them differ
+by less than a few dozen orders can tell). The same seed prints the same table; the last line is one JSON
 object of the figures (elapsed_seconds is the only figure that moves between runs).
 """
 
@@ -245,7 +248,30 @@ def summarise(rows: list[dict]) -> dict:
         # which also reads right when the other way earns (a negative cost).
         summary["ratios"] = {k: router / v if v > 0 else None for k, v in others.items()}
         summary["goals_met"] = {k: router <= GOALS[k] * v for k, v in others.items()}
+        summary["margins"] = {k: _margin(large, k) for k in GOALS}
     return summary
+
+
+GOAL_OTHER = {"router_vs_market": "market", "router_vs_twap": "twap", "router_vs_ac": "ac"}
+
+
+def _margin(rows: list[dict], key: str) -> dict:
+    """The goal per order: router - limit * other (<= 0 meets it; its mean <= 0 is the goal
+    on means). With its standard error over the orders, so a verdict within the noise of a
+    few dozen orders reads as such: met or missed only when 1.96 standard errors agree."""
+    other = GOAL_OTHER[key]
+    margins = [r["router"]["bps"] - GOALS[key] * (r["ac_bps"] if other == "ac" else r[other]["bps"]) for r in rows]
+    mean = float(np.mean(margins))
+    se = float(np.std(margins, ddof=1) / math.sqrt(len(margins))) if len(margins) > 1 else None
+    if se is None:
+        verdict = "n/a"
+    elif mean + 1.96 * se <= 0:
+        verdict = "met"
+    elif mean - 1.96 * se > 0:
+        verdict = "missed"
+    else:
+        verdict = "within noise"
+    return {"mean_bps": mean, "se_bps": se, "verdict": verdict}
 
 
 def _figures(rows: list[dict]) -> dict:
@@ -306,6 +332,12 @@ def render(rows: list[dict], summary: dict) -> list[str]:
             shown = "    n/a" if ratio is None else f"{ratio:>7.3f}"
             verdict = "met" if summary["goals_met"][key] else "MISSED"
             lines.append(f"  {key:<17} {shown}  (goal <= {limit:.2f})  {verdict}")
+        lines.append("")
+        lines.append("The same goals order by order: router - limit * other, bps (mean, 95% interval):")
+        for key in GOALS:
+            m = summary["margins"][key]
+            spread = "" if m["se_bps"] is None else f"+/- {1.96 * m['se_bps']:.2f}"
+            lines.append(f"  {key:<17} {m['mean_bps']:>8.2f} {spread:<10}  {m['verdict']}")
     return lines
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from core.vocabulary import Side, Strategy, Urgency, VenueKind
+from core.vocabulary import AssetClass, Side, Strategy, Urgency, VenueKind
 from ems.algos import (
     CancelChild,
     ChildType,
@@ -681,6 +681,22 @@ class MarketState:
             copy.deepcopy(sim),
         )
 
+    def anchored(self, symbol: str, mid: float) -> MarketState:
+        """The same replay with `symbol`'s latent mid at arrival moved to `mid` (e.g. the
+        recorded arrival mid), by scaling its reference price: the walk is geometric and its
+        draws do not depend on the price, so the whole path scales and the books, built
+        relative to the mid, follow. The state of a live simulator the replay cannot copy
+        (our earlier orders' permanent impact, a restart) is thus taken out of the level,
+        not of the shape. An option is left as it is (the underlying prices it)."""
+        spec = next(i for i in self.instruments if i.symbol == symbol)
+        if self.captured is not None or spec.asset_class == AssetClass.OPTION or not mid > 0:
+            return self
+        fair = self.simulator().fair_value(symbol)
+        if not fair > 0:
+            return self
+        scaled = replace(spec, reference_price=spec.reference_price * mid / fair)
+        return replace(self, instruments=tuple(scaled if i.symbol == symbol else i for i in self.instruments))
+
     def simulator(self) -> MarketSimulator:
         """A fresh simulator at the arrival time, each call independent of the others."""
         if self.captured is not None:
@@ -697,7 +713,7 @@ class MarketState:
 class Counterfactual:
     """What one way of working the order would have cost from the same market state."""
 
-    way: str  # single_market_order | one_venue_twap | router_second_choice
+    way: str  # as_executed | single_market_order | one_venue_twap | router_second_choice
     strategy: Strategy | None  # None: no second choice to simulate
     filled: Decimal
     average_price: Decimal | None
@@ -736,6 +752,7 @@ def counterfactuals(
     second_choice_parameters: Mapping[str, Any] | None = None,
     main_venue: str | None = None,
     tick_seconds: float = 1.0,
+    as_executed: bool = False,
 ) -> list[Counterfactual]:
     """What the same order would have cost three other ways, each from the same recorded
     market state at arrival (`market`): the whole order as one market order on the main
@@ -743,11 +760,20 @@ def counterfactuals(
     window, and the router's second choice (`sor.domain.runner_up`; None gives a row that
     says there is none). Every way runs to the order's end, so what one way leaves unfilled
     is valued at the mid at the end (opportunity cost), as the TCA values the real order.
+    With `as_executed`, a first row works the order itself (its strategy and parameters)
+    in the same simulated market: the bridge between the realised cost, paid in the real
+    market, and the other ways, which only the simulator can price.
     Pure: the same order and state give the same rows."""
     if abs(order.start - market.arrival) > 1e-9:
         raise ValueError(f"the order starts at {order.start}, the recorded market at {market.arrival}")
     venue = main_venue or next(v.name for v in market.venues if v.kind == VenueKind.LIT and v.enabled)
-    ways: list[tuple[str, BacktestOrder | None, str]] = [
+    ways: list[tuple[str, BacktestOrder | None, str]] = []
+    if as_executed:
+        if Strategy(order.strategy) in SIMULATED_STRATEGIES:
+            ways.append(("as_executed", replace(order, venues=None, reevaluate=False), ""))
+        else:
+            ways.append(("as_executed", None, f"{order.strategy} is not simulated (no liquidity providers here)"))
+    ways += [
         ("single_market_order", single_market_order(order, venue), ""),
         ("one_venue_twap", one_venue_twap(order, venue, order.end - order.start), ""),
     ]
@@ -764,7 +790,8 @@ def counterfactuals(
     rows = []
     for way, worked, note in ways:
         if worked is None:
-            rows.append(Counterfactual(way, router_second_choice, _ZERO, None, None, None, note))
+            strategy = order.strategy if way == "as_executed" else router_second_choice
+            rows.append(Counterfactual(way, strategy, _ZERO, None, None, None, note))
             continue
         result = run_backtest(
             worked,

@@ -196,3 +196,29 @@ class ExecutionReport(models.Model):
 
     def __str__(self):
         return f"{self.venue_execution_id} {self.kind}"
+
+
+class ExecutionArrival(models.Model):
+    """The market as the execution found it when it started, recorded then (ems.arrival) and
+    never rewritten: what TCA's counterfactuals start the EMS backtest from.
+
+    The simulator is deterministic, so its state is recorded as what makes it: the seed,
+    its parameters, the instrument's and venues' specs as they were, the simulator's clock
+    of the published book (`sim_time`), the arrival mid, and the book as published then
+    (for the record: the backtest rebuilds its own from the specs). Beside it the router's
+    second choice for this order, computed from the decision's stored inputs at the start,
+    so the counterfactual replays what the router would have done then."""
+
+    execution = models.OneToOneField(Execution, on_delete=models.PROTECT, related_name="arrival")
+    recorded_at = models.DateTimeField()
+    feed = models.CharField(max_length=16, help_text="MARKETDATA_FEED's kind: simulator or replay.")
+    seed = models.BigIntegerField(help_text="The market simulator's seed (MARKETDATA_SEED).")
+    sim_time = models.FloatField(
+        null=True, blank=True, help_text="The simulator's clock of the book published at arrival; none without one."
+    )
+    arrival_mid = PriceField(null=True, blank=True)
+    # {params, instruments, venues, dark_fill_rates, book, book_age_seconds, second_choice}
+    state = models.JSONField()
+
+    def __str__(self):
+        return f"arrival of execution {self.execution_id} at sim time {self.sim_time}"

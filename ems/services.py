@@ -30,7 +30,7 @@ from core.decimals import to_step
 from core.errors import Conflict, DomainError, IllegalTransition, NotFound
 from core.locks import lock_all, lock_many, lock_one
 from core.vocabulary import AssetClass, OrderStatus, Side, Strategy, VenueKind
-from ems import algos, conf, push
+from ems import algos, arrival, conf, push
 from ems.algos.base import (
     CancelChild,
     ChildType,
@@ -169,6 +169,7 @@ def execution_start(
         market_volume_at_start=volume,
         started_by=actor,
     )
+    arrival.arrival_record(execution=execution, snapshot=snapshot, now=now)  # TCA's counterfactuals start here
     ExecutionEvent.objects.create(
         execution=execution,
         actor=actor,

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tca.models import ImpactRefit, OrderTca
+from tca.models import ImpactRefit, OrderCounterfactuals, OrderTca
 
 
 @admin.register(OrderTca)
@@ -35,4 +35,18 @@ class ImpactRefitAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OrderCounterfactuals)
+class OrderCounterfactualsAdmin(admin.ModelAdmin):
+    """The EMS backtest's counterfactual rows per order, with the arrival they started from."""
+
+    list_display = ("order", "version", "computed_at")
+    readonly_fields = [f.name for f in OrderCounterfactuals._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -58,3 +58,24 @@ class ImpactRefit(models.Model):
 
     def __str__(self):
         return f"{self.instrument_id} {self.previous} -> {self.coefficient} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class OrderCounterfactuals(models.Model):
+    """What the same order would have cost other ways (tca.domain.counterfactual), from the
+    market state recorded at its execution's arrival: computed once by a task, never
+    rewritten. A row of its own rather than a part of OrderTca: it depends on the arrival
+    alone, not on how the order ended, and takes seconds of backtest to compute, so it is
+    ready before the order finishes and never delays the TCA."""
+
+    order = models.OneToOneField("oms.Order", on_delete=models.PROTECT, related_name="counterfactuals")
+    arrival = models.OneToOneField("ems.ExecutionArrival", on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveSmallIntegerField(help_text="tca.domain.counterfactual.VERSION the rows follow.")
+    computed_at = models.DateTimeField(auto_now_add=True)
+    figures = models.JSONField(help_text="tca.domain.counterfactual.compute's result: rows and market source.")
+
+    class Meta:
+        verbose_name = "order counterfactuals"
+        verbose_name_plural = "order counterfactuals"
+
+    def __str__(self):
+        return f"counterfactuals of order {self.order_id}"

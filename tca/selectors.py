@@ -23,7 +23,7 @@ from tca.domain.path import MarketPoint, PricePath
 from tca.domain.profile import Child
 from tca.domain.rfq import QuoteSeen
 from tca.domain.shortfall import Fill
-from tca.models import OrderTca
+from tca.models import OrderCounterfactuals, OrderTca
 
 # The path read around the work: the leakage control window before, the longest markout after.
 BEFORE = timedelta(seconds=120)
@@ -192,7 +192,18 @@ def report_rows(user, start: datetime, end: datetime) -> list[dict]:
     """One plain row per stored TCA the user may see with start <= finished_at < end, as
     tca.domain.report.summarise reads them."""
     rows = []
-    for tca in tca_visible_to(user).filter(finished_at__gte=start, finished_at__lt=end).order_by("finished_at", "id"):
+    stored = list(
+        tca_visible_to(user).filter(finished_at__gte=start, finished_at__lt=end).order_by("finished_at", "id")
+    )
+    simulated = {
+        order_id: {
+            r["way"]: _decimal(str(r["shortfall_bps"])) for r in figures["rows"] if r["shortfall_bps"] is not None
+        }
+        for order_id, figures in OrderCounterfactuals.objects.filter(order_id__in=[t.order_id for t in stored])
+        .values_list("order_id", "figures")
+        .iterator()
+    }
+    for tca in stored:
         figures = tca.figures
         venues = [v["venue"] for v in figures["profile"]["venues"] if Decimal(v["filled_quantity"])]
         quoted, won, rfq = set(), set(), None
@@ -218,6 +229,7 @@ def report_rows(user, start: datetime, end: datetime) -> list[dict]:
                 "estimate_bps": tca.estimate_bps,
                 "markouts": {h: _decimal(v) for h, v in figures["markouts"]["overall"].items()},
                 "rfq": rfq,
+                "counterfactuals": simulated.get(tca.order_id),
             }
         )
     return rows

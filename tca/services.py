@@ -13,32 +13,167 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.locks import lock_one
+from core.vocabulary import Side, Strategy, Urgency
+from ems.models import Execution, ExecutionArrival
 from marketdata.models import Instrument
 from marketdata.services import instrument_impact_coefficient_set
 from oms.models import Order
 from tca import selectors
+from tca.domain import counterfactual
 from tca.domain.analysis import VERSION, analyse
+from tca.domain.counterfactual import CounterfactualOrder
 from tca.domain.refit import ImpactObservation, refit_coefficient
-from tca.models import ImpactRefit, OrderTca
+from tca.models import ImpactRefit, OrderCounterfactuals, OrderTca
 
 TWO = Decimal("0.01")
 
 
-def counterfactual_rows(order: Order, facts) -> list[dict]:
-    """The seam for the EMS backtest's counterfactuals (ems.backtest.counterfactuals: the
-    same order as one market order, a one-venue TWAP and the router's second choice), each
-    row {way, strategy, shortfall_bps, shortfall, ...}. Empty until it is wired here."""
-    return []
+# ----------------------------------------------------------------------------- counterfactuals
+
+COUNTERFACTUAL_QUEUED = "tca:counterfactuals:queued:{order}"
+COUNTERFACTUAL_QUEUED_SECONDS = 600  # one task per order in flight; a lost one is re-queued after
+
+
+def _counterfactual_order(execution: Execution) -> CounterfactualOrder:
+    order = execution.order
+    return CounterfactualOrder(
+        order_id=order.pk,
+        symbol=order.instrument.symbol,
+        side=Side(execution.side),
+        quantity=Decimal(format(execution.quantity.normalize(), "f")),  # 500000, not 500000.00000000
+        window_seconds=max((execution.end_at - execution.start_at).total_seconds(), 0.0),
+        strategy=Strategy(execution.strategy),
+        parameters=dict(execution.parameters or {}),
+        limit_price=execution.limit_price,
+        urgency=Urgency(order.urgency),
+    )
+
+
+def _arrival_record(arrival: ExecutionArrival) -> dict:
+    return {
+        "seed": arrival.seed,
+        "sim_time": arrival.sim_time,
+        "arrival_mid": arrival.arrival_mid,
+        "feed": arrival.feed,
+        "state": arrival.state,
+    }
+
+
+def counterfactuals_compute(*, order_id: int) -> OrderCounterfactuals | None:
+    """Run the order's counterfactuals in the EMS backtest from its recorded arrival and
+    store them, once (a second call, or a retried task, returns the stored row); None when
+    nothing was recorded at arrival (no execution, an RFQ, an execution older than the
+    record). Seconds of CPU: a task's work, never a request's."""
+    existing = OrderCounterfactuals.objects.filter(order_id=order_id).first()
+    if existing is not None:
+        return existing
+    arrival = (
+        ExecutionArrival.objects.select_related("execution__order__instrument")
+        .filter(execution__order_id=order_id)
+        .first()
+    )
+    if arrival is None:
+        return None
+    try:
+        figures = counterfactual.compute(_arrival_record(arrival), _counterfactual_order(arrival.execution))
+    except (ValueError, KeyError, TypeError) as error:  # a record the backtest cannot replay: say so, once
+        figures = {"version": counterfactual.VERSION, "tick_seconds": None, "market": None, "rows": []}
+        figures["error"] = f"{type(error).__name__}: {error}"[:300]
+    try:
+        with transaction.atomic():
+            return OrderCounterfactuals.objects.create(
+                order_id=order_id, arrival=arrival, version=counterfactual.VERSION, figures=figures
+            )
+    except IntegrityError:  # another worker stored it first: the same rows (deterministic)
+        return OrderCounterfactuals.objects.get(order_id=order_id)
+
+
+def counterfactuals_request(order_id: int) -> None:
+    """Queue the order's counterfactuals, at most one task per order in flight."""
+    from tca import tasks
+
+    if cache.add(COUNTERFACTUAL_QUEUED.format(order=order_id), 1, timeout=COUNTERFACTUAL_QUEUED_SECONDS):
+        # Robust: a broker down fails no request; the sweep queues it again after the timeout.
+        transaction.on_commit(lambda: tasks.counterfactuals_compute_order.delay(order_id), robust=True)
+
+
+def counterfactuals_pending(*, limit: int = 20) -> int:
+    """Queue the counterfactuals of executions recorded at arrival that have none yet
+    (working ones too: the rows depend on the arrival only). How many were looked at."""
+    order_ids = list(
+        ExecutionArrival.objects.filter(execution__order__counterfactuals__isnull=True)
+        .order_by("id")
+        .values_list("execution__order_id", flat=True)[:limit]
+    )
+    for order_id in order_ids:
+        counterfactuals_request(order_id)
+    return len(order_ids)
+
+
+def counterfactual_view(order: Order, *, request: bool = True) -> dict:
+    """The order's counterfactuals as the API shows them: {status, rows, market,
+    tick_seconds, computed_at}. status: computed; pending (recorded at arrival, queued now
+    when `request`); unavailable (nothing was recorded at arrival)."""
+    stored = OrderCounterfactuals.objects.filter(order=order).first()
+    if stored is not None:
+        return {
+            "status": "computed",
+            "rows": stored.figures["rows"],
+            "market": stored.figures["market"],
+            "tick_seconds": stored.figures["tick_seconds"],
+            "computed_at": stored.computed_at.isoformat(),
+            "error": stored.figures.get("error", ""),
+        }
+    recorded = ExecutionArrival.objects.filter(execution__order=order).exists()
+    if recorded and request:
+        counterfactuals_request(order.pk)
+    return {
+        "status": "pending" if recorded else "unavailable",
+        "rows": [],
+        "market": None,
+        "tick_seconds": None,
+        "computed_at": None,
+        "error": "",
+    }
+
+
+def realised_from_arrival(order: Order, figures: dict) -> dict:
+    """The realised shortfall as the counterfactuals measure theirs: from the arrival price
+    (the decision-to-arrival delay left out), the unfilled part at the end mid, in bps of
+    the arrival notional of the whole order: total - delay - s(Q - X)(Pa - Pd)m."""
+    short, bench = figures["shortfall"], figures["benchmarks"]
+    execution = selectors.order_execution(order)
+    strategy = "" if execution is None else execution.strategy
+    if bench["arrival"] is None or bench["decision"] is None:
+        return {"strategy": strategy, "filled": None, "average_price": None, "cost": None, "shortfall_bps": None}
+    sign = 1 if order.side == Side.BUY else -1
+    arrival, decision, m = Decimal(bench["arrival"]), Decimal(bench["decision"]), order.instrument.multiplier
+    ordered, filled = Decimal(figures["ordered_quantity"]), Decimal(short["filled_quantity"])
+    cost = (
+        Decimal(short["total"])
+        - Decimal(short["parts"]["delay"])
+        - sign * (ordered - filled) * (arrival - decision) * m
+    )
+    notional = ordered * arrival * m
+    return {
+        "strategy": strategy,
+        "filled": short["filled_quantity"],
+        "average_price": short["average_price"],
+        "cost": str(cost.quantize(TWO)),
+        "shortfall_bps": str((cost / notional * 10_000).quantize(TWO)) if notional else None,
+    }
 
 
 def _analysis(order: Order, *, now: datetime) -> tuple[dict, object]:
     facts = selectors.order_facts(order, now=now)
     figures = analyse(facts)
-    figures["counterfactuals"] = counterfactual_rows(order, facts)
+    view = counterfactual_view(order, request=False)
+    figures["counterfactuals"] = view["rows"]  # stored with the TCA when they were ready
     return figures, facts
 
 
@@ -108,12 +243,17 @@ def tca_for_order(order: Order, *, now: datetime | None = None) -> dict:
     else:
         figures, _ = _analysis(order, now=now)
         final, computed_at = False, now
+    # The counterfactuals are read from their own stored row: ready later than the TCA may be.
+    view = counterfactual_view(order)
+    view["realised"] = realised_from_arrival(order, figures)
     return {
         "order": order.pk,
         "instrument": order.instrument.symbol,
         "final": final,
         "computed_at": computed_at.isoformat(),
         **figures,
+        "counterfactuals": view.pop("rows"),
+        "counterfactual": view,
     }
 
 

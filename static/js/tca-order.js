@@ -71,6 +71,45 @@ function scheduleChart(canvas, p) {
   });
 }
 
+const WAYS = {
+  as_executed: "As executed (simulated)",
+  single_market_order: "One market order, main venue",
+  one_venue_twap: "Plain TWAP, one venue",
+  router_second_choice: "Router's second choice",
+};
+const CF_STATUS = {
+  pending: "Being computed by the EMS backtest from the market recorded at arrival…",
+  unavailable: "No market state was recorded when this order's execution started: no counterfactuals.",
+};
+
+/* The realised cost (real market, from the arrival price) and, below it, the EMS backtest's
+   rows: each way in the same simulated market, started from the state recorded at arrival. */
+function counterfactuals(root, t) {
+  const c = t.counterfactual, r = c.realised;
+  const realised = el("tr", { "data-counterfactual": "realised", class: "total" }, el("th", {}, "Realised (this order)"), el("td", {}, r.strategy || "–"),
+    el("td", { class: "num" }, fmt(r.filled)), el("td", { class: "num" }, fmt(r.average_price)), el("td", { class: "num" }, bp(r.shortfall_bps)),
+    el("td", { class: "num" }, fmt(r.cost, 2)), el("td", { class: "num" }, ""), el("td", { class: "muted" }, "in the real market"));
+  const simulated = t.counterfactuals.map((r) => el("tr", { "data-counterfactual": r.way }, el("td", {}, WAYS[r.way] || r.way), el("td", {}, r.strategy || "–"),
+    el("td", { class: "num" }, fmt(r.filled)), el("td", { class: "num" }, fmt(r.average_price)), el("td", { class: "num" }, bp(r.shortfall_bps)),
+    el("td", { class: "num" }, fmt(r.cost, 2)), el("td", { class: "num" }, bp(r.adjusted_shortfall_bps)), el("td", { class: "muted" }, r.note || "")));
+  rows(root.querySelector("#counterfactuals tbody"), [realised, ...simulated], "", 8);
+  const m = c.market;
+  root.querySelector("#counterfactual-source").textContent = c.status === "computed" && m
+    ? `EMS backtest (production algorithms, ${c.tick_seconds} s ticks) from the market recorded at arrival: simulator seed ${m.seed}, session time ${fmt(m.session_time, 0)} s`
+      + (m.anchored ? `, mid anchored at the arrival ${fmt(m.arrival_mid)}` : "") + `. Simulated market, same for every way.${c.error ? ` ${c.error}` : ""}`
+    : CF_STATUS[c.status] || "";
+  root.dataset.counterfactuals = c.status;
+}
+
+async function refreshCounterfactuals(root, order, attempt) {
+  if (attempt >= 60) return;
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const res = await api("GET", `/api/tca/${order}/`);
+  if (!res.ok) return;
+  counterfactuals(root, res.data);
+  if (res.data.counterfactual.status === "pending") refreshCounterfactuals(root, order, attempt + 1);
+}
+
 function rows(tbody, list, empty, cols) {
   tbody.replaceChildren(...(list.length ? list : [el("tr", {}, el("td", { colspan: cols, class: "muted" }, empty))]));
 }
@@ -100,8 +139,8 @@ export async function tcaPage(root) {
     el("td", { class: "num" }, (r.leakage.providers.find((x) => x.provider === q.provider) || {}).leakage_bps ?? "–"))));
   rows(root.querySelector("#rfq-quotes tbody"), rfqRows, "No RFQ.", 7);
   root.querySelector("#rfq-summary").textContent = t.rfqs.map((r) => `RFQ #${r.rfq}: improvement ${bp(r.improvement_vs_mid_bps)} vs mid, ${bp(r.improvement_vs_second_bps)} vs second best`).join(" · ");
-  rows(root.querySelector("#counterfactuals tbody"), t.counterfactuals.map((c) => el("tr", { "data-counterfactual": c.way || c.strategy }, el("td", {}, c.way || ""), el("td", {}, c.strategy || ""),
-    el("td", { class: "num" }, bp(c.shortfall_bps)), el("td", { class: "num" }, fmt(c.shortfall, 2)))), "Counterfactuals are not available for this order yet.", 4);
+  counterfactuals(root, t);
+  if (t.counterfactual.status === "pending") refreshCounterfactuals(root, order, 0);
   if (!window.Chart) return;
   waterfall(root.querySelector("#waterfall-chart"), s);
   pricePath(root.querySelector("#price-chart"), t);

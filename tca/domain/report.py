@@ -26,7 +26,22 @@ COLUMNS = (
     "rfq_hit_ratio",
     "mean_improvement_vs_mid_bps",
     "mean_improvement_vs_second_bps",
+    # The counterfactuals (tca.domain.counterfactual): the simulated shortfall of the same
+    # orders worked as executed, as one market order, as a one-venue TWAP, as the router's
+    # second choice; over the orders that have them.
+    "counterfactual_orders",
+    "mean_cf_as_executed_bps",
+    "mean_cf_market_order_bps",
+    "mean_cf_twap_bps",
+    "mean_cf_second_choice_bps",
 )
+# Column -> the counterfactual row's way.
+CF_COLUMNS = {
+    "mean_cf_as_executed_bps": "as_executed",
+    "mean_cf_market_order_bps": "single_market_order",
+    "mean_cf_twap_bps": "one_venue_twap",
+    "mean_cf_second_choice_bps": "router_second_choice",
+}
 TWO = Decimal("0.01")
 
 
@@ -48,7 +63,8 @@ def summarise(rows: list[dict]) -> list[dict]:
     RFQ providers that quoted), rfq_won_by (the providers that won), notional, shortfall_bps
     (against the decision price), realised_bps (against the arrival price, fees included:
     what the pre-trade estimate predicts), estimate_bps, markouts {"1", "10", "60"}, rfq (None
-    or {won, improvement_vs_mid_bps, improvement_vs_second_bps}). An order counts in every
+    or {won, improvement_vs_mid_bps, improvement_vs_second_bps}), counterfactuals (optional:
+    {way: simulated shortfall bps}). An order counts in every
     venue it traded on and every counterparty that quoted it."""
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for row in rows:
@@ -92,6 +108,11 @@ def summarise(rows: list[dict]) -> list[dict]:
                 else None,
                 "mean_improvement_vs_mid_bps": _str(_mean(r["improvement_vs_mid_bps"] for r in rfqs)),
                 "mean_improvement_vs_second_bps": _str(_mean(r["improvement_vs_second_bps"] for r in rfqs)),
+                "counterfactual_orders": sum(1 for m in members if m.get("counterfactuals")),
+                **{
+                    column: _str(_mean((m.get("counterfactuals") or {}).get(way) for m in members))
+                    for column, way in CF_COLUMNS.items()
+                },
             }
         )
     return out

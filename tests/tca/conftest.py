@@ -91,3 +91,32 @@ def finished(demo):
     )
     Execution.objects.filter(pk=execution.pk).update(status="CANCELLED", updated_at=t + timedelta(seconds=30))
     return Order.objects.get(pk=order.pk), t
+
+
+@pytest.fixture
+def finished_with_arrival(finished, settings):
+    """The same order with the market state recorded at its arrival, as ems.arrival records
+    it when an execution starts: the simulator's seed, its clock 30 minutes into the session
+    and the book published then (mid 100.10), and the router's decision at acceptance."""
+    import time
+
+    from ems.arrival import arrival_record
+    from sor.services import order_decision
+
+    order, t = finished
+    execution = Execution.objects.get(order=order)
+    execution.decision = order_decision(order)
+    execution.save(update_fields=["decision"])
+    book = {
+        "ts": 1800.0,
+        "mid": "100.100",
+        "best_bid": {"price": "100.05", "size": "800", "venue": "XNAS"},
+        "best_ask": {"price": "100.15", "size": "900", "venue": "XNAS"},
+        "spread_bps": 9.99,
+        "venues": {"XNAS": {"bids": [["100.05", "800"]], "asks": [["100.15", "900"]]}},
+        "volume": "10000",
+        "published_at": time.time(),
+        "age_seconds": 0.0,
+    }
+    arrival_record(execution=execution, snapshot=book, now=t)
+    return order, t

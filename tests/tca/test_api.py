@@ -57,7 +57,11 @@ def test_stored_once_final_with_the_hand_computed_figures(finished):
     assert body["markouts"]["overall"] == {"1": "-3.70", "10": "4.28", "60": "14.26"}
     assert body["profile"]["participation_pct"] == "35.00" and body["profile"]["dark_pct"] == "42.86"
     assert body["price_path"]["source"] == "samples"
-    assert body["counterfactuals"] == []
+    assert body["counterfactuals"] == [] and body["counterfactual"]["status"] == "unavailable"  # nothing recorded
+    # The realised cost as the counterfactuals measure theirs: from the arrival, unfilled at
+    # the end mid: 700 x (100.20 - 100.10) + 2.00 + 300 x (100.30 - 100.10) = 132.00.
+    realised = body["counterfactual"]["realised"]
+    assert (realised["cost"], realised["shortfall_bps"], realised["strategy"]) == ("132.00", "13.19", "TWAP")
     assert (stored.strategy, stored.shortfall, stored.shortfall_bps) == ("TWAP", D("232.00"), D("23.20"))
 
 
