@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("ems", "0005_execution_arrival"),
+        ("ems", "0006_execution_arrival"),
         ("oms", "0008_ledger_append_only"),
         ("tca", "0002_impact_refit"),
     ]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("ems", "0004_execution_last_tick_due_at"),
+        ("ems", "0005_execution_history_indexes"),
     ]
 
     operations = [
