@@ -88,10 +88,10 @@ def run(rounds: int, spread: float = 2.0, workers: int = 4, processes: bool = Fa
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     in_process = not processes or settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith("InMemoryChannelLayer")
     try:
-        rfq_ids, invitations = _setup()
+        rfq_ids, invitations, trader_id = _setup()
         pool = _pool(connection.settings_dict["NAME"], workers, in_process)
         try:
-            figures = asyncio.run(_measure(rfq_ids, invitations, rounds, spread, pool))
+            figures = asyncio.run(_measure(rfq_ids, invitations, trader_id, rounds, spread, pool))
         finally:
             pool.shutdown(wait=True)
         figures["rfq_submitters"] = f"{workers} {'threads' if in_process else 'processes'}"
@@ -120,7 +120,7 @@ def _destroy(connection, real_name: str) -> None:
             time.sleep(0.5)
 
 
-def _setup() -> tuple[list[int], dict[int, list[int]]]:
+def _setup() -> tuple[list[int], dict[int, list[int]], int]:
     from decimal import Decimal as D
 
     from accounts.services import user_with_role_ensure
@@ -152,7 +152,7 @@ def _setup() -> tuple[list[int], dict[int, list[int]]]:
         services.rfq_disseminate(rfq_id=rfq.pk)
         rfq_ids.append(rfq.pk)
         invitations[rfq.pk] = list(Invitation.objects.filter(rfq=rfq).order_by("rank").values_list("pk", flat=True))
-    return rfq_ids, invitations
+    return rfq_ids, invitations, trader.pk
 
 
 def _pool(database_name: str, workers: int, in_process: bool):
@@ -172,7 +172,9 @@ def _pool(database_name: str, workers: int, in_process: bool):
     return pool
 
 
-async def _measure(rfq_ids: list[int], invitations: dict[int, list[int]], rounds: int, spread: float, pool) -> dict:
+async def _measure(
+    rfq_ids: list[int], invitations: dict[int, list[int]], trader_id: int, rounds: int, spread: float, pool
+) -> dict:
     import asyncio
     import random
     import threading
@@ -187,7 +189,9 @@ async def _measure(rfq_ids: list[int], invitations: dict[int, list[int]], rounds
 
     from config.asgi import application
 
-    user = User(username="bench", is_superuser=True)  # unsaved: an admin without a row
+    # The trader who opened the RFQs, as the session middleware would put them in the scope:
+    # the consumer authorises them and joins their user group like any desk socket.
+    user = await User.objects.aget(pk=trader_id)
     sockets = {}
     for rfq_id in rfq_ids:
         ws = WebsocketCommunicator(application, f"/ws/rfqs/{rfq_id}/", headers=[(b"origin", b"http://127.0.0.1")])
