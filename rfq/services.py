@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from core.decimals import QUANTITY_PLACES, to_step
@@ -305,37 +306,106 @@ def _accepting(rfq: Rfq, now: datetime) -> bool:
     return rfq.status in (RfqStatus.SENT, RfqStatus.QUOTING) and rfq.window_ends_at and now < rfq.window_ends_at
 
 
-def _first_response(inv: Invitation, now: datetime) -> bool:
-    """Record the provider's first answer; True when this was it."""
-    if inv.first_response_at is not None:
-        return False
-    inv.first_response_at = now
-    inv.save(update_fields=["first_response_at", "passed"])
-    return True
-
-
-def _lock_quoted_rfq(rfq_id: int) -> Rfq:
-    """The RFQ locked, with its order's instrument read in the same query (for the mid its
-    ladder push is priced against)."""
-    return lock_one(Rfq, rfq_id, what="RFQ", related=("order__instrument",))
-
-
 def _push_snapshot(rfq: Rfq, now: datetime) -> None:
     push.ladder_changed(rfq, selectors.rfq_snapshot(rfq.pk, now=now))
 
 
-def _live_quotes(rfq: Rfq) -> list[Quote]:
-    """The RFQ's live quotes, with their providers. Read, not locked: every change to an
-    RFQ's quotes is made under the RFQ's row lock, which the caller holds."""
-    return list(Quote.objects.filter(rfq=rfq, status=QuoteStatus.LIVE).select_related("counterparty"))
+@dataclass(frozen=True)
+class _Answering:
+    """A provider's answer about to be applied: its RFQ, locked, and what the answer needs of
+    its invitation, all from one query."""
+
+    rfq: Rfq
+    invitation_id: int
+    counterparty_id: int
+    provider: str
+    answered_before: bool  # a first answer once recorded stays: True is certain, False a hint
 
 
-def _push_ladder(rfq: Rfq, now: datetime, live: list[Quote], *, counterparties: bool = False) -> None:
-    """The push of a quote, an update, a withdrawal or a pass: the ladder of the live quotes
-    as the service has just left them, no snapshot (this is the path every quote takes)."""
+def _lock_answering(invitation_id: int) -> _Answering:
+    """The invitation's RFQ locked, with its order's instrument (the mid a push is priced
+    against) and the invitation's counterparty and first answer joined in the same query.
+    The joined columns come from the statement's snapshot, which may predate the lock when it
+    had to wait; the counterparty never changes, and a recorded first answer is never
+    cleared, so only `answered_before=False` needs confirming (_first_answer_record does)."""
+    found = lock_all(
+        Rfq.objects.filter(invitations__pk=invitation_id)
+        .select_related("order__instrument")
+        .annotate(
+            answering_counterparty_id=F("invitations__counterparty_id"),
+            answering_provider=F("invitations__counterparty__name"),
+            answering_first_response_at=F("invitations__first_response_at"),
+        )
+    )
+    if not found:
+        raise NotFound(f"invitation {invitation_id} does not exist")
+    rfq = found[0]
+    return _Answering(
+        rfq=rfq,
+        invitation_id=invitation_id,
+        counterparty_id=rfq.answering_counterparty_id,
+        provider=rfq.answering_provider,
+        answered_before=rfq.answering_first_response_at is not None,
+    )
+
+
+def _first_answer_record(a: _Answering, now: datetime, *, passed: bool) -> bool:
+    """Record the provider's first answer (a quote or a pass); True when this was it. One
+    conditional UPDATE, under the RFQ lock that every answer takes: two answers of one
+    provider cannot both be first."""
+    if a.answered_before:
+        return False
+    return bool(
+        Invitation.objects.filter(pk=a.invitation_id, first_response_at__isnull=True).update(
+            first_response_at=now, passed=passed
+        )
+    )
+
+
+def _live_quote_end(invitation_id: int, event: QuoteEventType) -> int | None:
+    """Move the invitation's live quote (at most one: an update replaces it under the RFQ
+    lock) through `event` in one statement; its id, None when it had none. The state table
+    gives the new status, as for every quote transition."""
+    table = Quote._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s WHERE invitation_id = %s AND status = %s RETURNING id",
+            [apply_quote(QuoteStatus.LIVE, event), invitation_id, QuoteStatus.LIVE],
+        )
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
+def _quote_event(rfq_id: int, quote_id: int, event: QuoteEventType, before: str, after: str, *, now, reason):
+    return RfqEvent(
+        rfq_id=rfq_id,
+        quote_id=quote_id,
+        at=now,
+        event=f"QUOTE_{event}",
+        from_status=before,
+        to_status=after,
+        reason=reason[:300],
+    )
+
+
+def _push_answer(
+    a: _Answering,
+    now: datetime,
+    *,
+    added: Quote | None = None,
+    removed: list[int] = (),
+    answered: dict | None = None,
+    also: tuple[str, ...] = (),
+) -> None:
+    """The push of a quote, an update, a withdrawal or a pass: the RFQ's changed fields and the
+    ladder's delta, from what the service has just written (no read: the ladder is the
+    client's, kept by applying the deltas to its snapshot, see rfq.push)."""
+    rfq = a.rfq
     mid = mid_price(rfq.order.instrument)
-    body = selectors.ladder_patch(rfq, now=now, mid=mid, live=live, counterparties=counterparties)
-    push.ladder_changed(rfq, body)
+    body, delta = selectors.ladder_delta(
+        rfq, now=now, mid=mid, added=added, provider=a.provider, removed=list(removed), answered=answered
+    )
+    push.ladder_changed(rfq, body, delta=delta, also=also)
 
 
 @transaction.atomic
@@ -377,66 +447,110 @@ def quote_submit(
     validity_seconds: float,
     now: datetime | None = None,
 ) -> Quote | None:
-    """A provider's quote, or its update (which replaces its live quote). A quote after the
-    window, or for an RFQ that ended, is ignored (None)."""
+    """A provider's quote, or its update (which replaces its live one). A quote after the
+    window, or for an RFQ that ended, is ignored (None).
+
+    The path of every quote, so its statements are few: the RFQ locked with what the quote
+    needs (one read), the first answer recorded or the live quote replaced (one UPDATE), the
+    quote and its audit rows inserted (two INSERTs), the RFQ's status and push number (one
+    UPDATE). The push is the ladder's delta, built from these rows, sent after commit."""
     now = _now(now)
-    inv = Invitation.objects.select_related("counterparty").get(pk=invitation_id)
-    rfq = _lock_quoted_rfq(inv.rfq_id)
+    a = _lock_answering(invitation_id)
+    rfq = a.rfq
     if not _accepting(rfq, now):
-        log.info("RFQ %s: late quote from invitation %s ignored", rfq.pk, inv.pk)
+        log.info("RFQ %s: late quote from invitation %s ignored", rfq.pk, invitation_id)
         return None
     if (bid is None and ask is None) or size <= 0:
         raise DomainError("a quote needs a price and a positive size")
-    live = _live_quotes(rfq)
-    previous = next((q for q in live if q.invitation_id == inv.pk), None)
-    events: list[RfqEvent] = []
-    if previous is not None:
-        _quote_transition(previous, QuoteEventType.REPLACE, now=now, reason="updated by the provider", events=events)
+    first = _first_answer_record(a, now, passed=False)
+    previous = None if first else _live_quote_end(invitation_id, QuoteEventType.REPLACE)
     quote = Quote(
         rfq=rfq,
-        invitation=inv,
-        counterparty=inv.counterparty,
+        invitation_id=invitation_id,
+        counterparty_id=a.counterparty_id,
         # At the columns' precision, so the quote held here (and pushed) is the one stored.
         bid=None if bid is None else stored_price(bid),
         ask=None if ask is None else stored_price(ask),
         size=Decimal(min(Decimal(size), rfq.quantity)).quantize(QUANTITY_QUANTUM),
         received_at=now,
         valid_until=now + timedelta(seconds=validity_seconds),
-        replaces=previous,
+        status=apply_quote("", QuoteEventType.RECEIVE),
+        replaces_id=previous,
     )
-    _quote_transition(quote, QuoteEventType.RECEIVE, now=now, reason="update" if previous else "quote", events=events)
+    quote.save()
+    events = []
+    if previous is not None:
+        events.append(
+            _quote_event(
+                rfq.pk,
+                previous,
+                QuoteEventType.REPLACE,
+                QuoteStatus.LIVE,
+                apply_quote(QuoteStatus.LIVE, QuoteEventType.REPLACE),
+                now=now,
+                reason="updated by the provider",
+            )
+        )
+    events.append(
+        _quote_event(
+            rfq.pk,
+            quote.pk,
+            QuoteEventType.RECEIVE,
+            "",
+            quote.status,
+            now=now,
+            reason="update" if previous else "quote",
+        )
+    )
+    before = rfq.status
+    rfq.status = apply_rfq(before, RfqEventType.QUOTE)
+    if rfq.status != before:  # a further quote while quoting: the quote's own event is the audit
+        events.append(
+            RfqEvent(
+                rfq=rfq,
+                at=now,
+                event=RfqEventType.QUOTE,
+                from_status=before,
+                to_status=rfq.status,
+                reason=f"quote {quote.pk}",
+            )
+        )
     RfqEvent.objects.bulk_create(events)
-    first = _first_response(inv, now)
-    _rfq_transition(rfq, RfqEventType.QUOTE, now=now, reason=f"quote {quote.pk}")
-    _push_ladder(rfq, now, [q for q in live if q is not previous] + [quote], counterparties=first)
+    _push_answer(
+        a,
+        now,
+        added=quote,
+        removed=[] if previous is None else [previous],
+        answered={"passed": False} if first else None,
+        also=("status",) if rfq.status != before else (),
+    )
     return quote
 
 
 @transaction.atomic
 def quote_withdraw(*, invitation_id: int, now: datetime | None = None) -> Quote | None:
     now = _now(now)
-    inv = Invitation.objects.get(pk=invitation_id)
-    rfq = _lock_quoted_rfq(inv.rfq_id)
-    live = _live_quotes(rfq)
-    quote = next((q for q in live if q.invitation_id == inv.pk), None)
-    if quote is None or not rfq.is_open:
+    a = _lock_answering(invitation_id)
+    rfq = a.rfq
+    if not rfq.is_open:
+        return None
+    quote = Quote.objects.filter(invitation_id=invitation_id, status=QuoteStatus.LIVE).first()
+    if quote is None:
         return None
     _quote_transition(quote, QuoteEventType.WITHDRAW, now=now, reason="withdrawn by the provider")
     _rfq_transition(rfq, RfqEventType.QUOTE, now=now, reason=f"quote {quote.pk} withdrawn")
-    _push_ladder(rfq, now, [q for q in live if q is not quote])
+    _push_answer(a, now, removed=[quote.pk])
     return quote
 
 
 @transaction.atomic
 def invitation_pass(*, invitation_id: int, now: datetime | None = None) -> None:
     now = _now(now)
-    inv = Invitation.objects.get(pk=invitation_id)
-    rfq = _lock_quoted_rfq(inv.rfq_id)
-    if not _accepting(rfq, now) or inv.first_response_at is not None:
+    a = _lock_answering(invitation_id)
+    if not _accepting(a.rfq, now):
         return None
-    inv.passed = True
-    _first_response(inv, now)
-    _push_ladder(rfq, now, _live_quotes(rfq), counterparties=True)
+    if _first_answer_record(a, now, passed=True):
+        _push_answer(a, now, answered={"passed": True})
     return None
 
 
