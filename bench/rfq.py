@@ -206,7 +206,10 @@ async def _measure(
         out = []
         for _ in range(count):
             m = await ws.receive_json_from(timeout=60)
-            out.append((time.perf_counter(), [row["quote"] for row in m["rfq"].get("ladder", [])]))
+            # A quote's push carries its row in the ladder's delta (a whole snapshot its ladder):
+            # with it the client's ladder holds the quote (rfq.push).
+            rows = m["delta"]["add"] if "delta" in m else m["rfq"].get("ladder", [])
+            out.append((time.perf_counter(), [row["quote"] for row in rows]))
         return out
 
     try:

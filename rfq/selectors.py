@@ -103,16 +103,15 @@ def ladder_delta(
     *,
     now: datetime,
     mid,
-    added: Quote | None,
-    provider: str,
+    added: list[tuple[Quote, str]],
     removed: list[int],
-    answered: dict | None,
+    answered: list[tuple[str, bool]],
 ) -> tuple[dict, dict]:
-    """The push of a quote, an update, a withdrawal or a pass of an open RFQ, without a query:
+    """The push of quotes, updates, a withdrawal or a pass of an open RFQ, without a query:
     the snapshot fields it changes (status, outcome, countdown, time, mid) and the ladder's
-    delta (rfq.push says how a client applies it). `added`: the quote just stored, from
-    `provider`; `removed`: the quote ids that left the ladder; `answered`: the provider's
-    first answer ({"passed": ...}), which changes its counterparties entry."""
+    delta (rfq.push says how a client applies it). `added`: the quotes just stored, each with
+    its provider's name; `removed`: the quote ids that left the ladder; `answered`: the
+    providers whose first answer this was, with whether they passed."""
     if not rfq.is_open:
         raise ValueError(f"RFQ {rfq.pk} is {rfq.status}: its changes are pushed as whole snapshots")
     body = {
@@ -124,22 +123,23 @@ def ladder_delta(
         "as_of": _t(now),
         "mid": _s(mid),
     }
-    rows = []
-    if added is not None:
-        q = ladder_domain.LadderQuote(
-            id=added.pk,
+    quotes = [
+        ladder_domain.LadderQuote(
+            id=q.pk,
             provider=provider,
-            bid=added.bid,
-            ask=added.ask,
-            size=added.size,
-            received_at=added.received_at.timestamp(),
-            valid_until=added.valid_until.timestamp(),
+            bid=q.bid,
+            ask=q.ask,
+            size=q.size,
+            received_at=q.received_at.timestamp(),
+            valid_until=q.valid_until.timestamp(),
         )
-        # Not executable now (no price on the client's side, or no validity left): not a row.
-        ladder = ladder_domain.ladder([q], client_side=rfq.side, mid=mid, now=now.timestamp())
-        rows = _ladder_json(ladder, {added.pk: (added.received_at, added.valid_until)})
-    counterparties = [] if answered is None else [{"name": provider, "responded": True, "passed": answered["passed"]}]
-    return body, {"add": rows, "remove": removed, "counterparties": counterparties}
+        for q, provider in added
+    ]
+    # A quote not executable now (no price on the client's side, or no validity left) is no row.
+    rows = ladder_domain.ladder(quotes, client_side=rfq.side, mid=mid, now=now.timestamp())
+    times = {q.pk: (q.received_at, q.valid_until) for q, _ in added}
+    counterparties = [{"name": name, "responded": True, "passed": passed} for name, passed in answered]
+    return body, {"add": _ladder_json(rows, times), "remove": removed, "counterparties": counterparties}
 
 
 def rfq_snapshot(rfq: Rfq | int, *, now: datetime | None = None) -> dict:

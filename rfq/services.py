@@ -322,58 +322,92 @@ class _Answering:
     answered_before: bool  # a first answer once recorded stays: True is certain, False a hint
 
 
-def _lock_answering(invitation_id: int) -> _Answering:
-    """The invitation's RFQ locked, with its order's instrument (the mid a push is priced
-    against) and the invitation's counterparty and first answer joined in the same query.
-    The joined columns come from the statement's snapshot, which may predate the lock when it
-    had to wait; the counterparty never changes, and a recorded first answer is never
-    cleared, so only `answered_before=False` needs confirming (_first_answer_record does)."""
-    found = lock_all(
-        Rfq.objects.filter(invitations__pk=invitation_id)
+# What an answer reads of its RFQ (a deferred field read later would cost a query per answer).
+ANSWERING_FIELDS = (
+    "status",
+    "side",
+    "quantity",
+    "window_ends_at",
+    "last_attempt_rejected",
+    "seq",
+    *(f"order__instrument__{f}" for f in ("symbol", "tick_size", "reference_price")),
+)
+
+
+def _lock_answering(invitation_ids: list[int]) -> dict[int, _Answering]:
+    """The invitations' RFQ (one RFQ) locked, with its order's instrument (the mid a push is
+    priced against) and each invitation's counterparty and first answer joined in the same
+    query. The joined columns come from the statement's snapshot, which may predate the lock
+    when it had to wait; the counterparty never changes, and a recorded first answer is never
+    cleared, so only `answered_before=False` needs confirming (_first_answers_record does)."""
+    rows = lock_all(
+        Rfq.objects.filter(invitations__pk__in=invitation_ids)
         .select_related("order__instrument")
+        .only(*ANSWERING_FIELDS)
         .annotate(
+            answering_invitation_id=F("invitations__pk"),
             answering_counterparty_id=F("invitations__counterparty_id"),
             answering_provider=F("invitations__counterparty__name"),
             answering_first_response_at=F("invitations__first_response_at"),
         )
     )
-    if not found:
-        raise NotFound(f"invitation {invitation_id} does not exist")
-    rfq = found[0]
-    return _Answering(
-        rfq=rfq,
-        invitation_id=invitation_id,
-        counterparty_id=rfq.answering_counterparty_id,
-        provider=rfq.answering_provider,
-        answered_before=rfq.answering_first_response_at is not None,
-    )
-
-
-def _first_answer_record(a: _Answering, now: datetime, *, passed: bool) -> bool:
-    """Record the provider's first answer (a quote or a pass); True when this was it. One
-    conditional UPDATE, under the RFQ lock that every answer takes: two answers of one
-    provider cannot both be first."""
-    if a.answered_before:
-        return False
-    return bool(
-        Invitation.objects.filter(pk=a.invitation_id, first_response_at__isnull=True).update(
-            first_response_at=now, passed=passed
+    found = {r.answering_invitation_id: r for r in rows}
+    missing = [pk for pk in invitation_ids if pk not in found]
+    if missing:
+        raise NotFound(f"invitation {missing[0]} does not exist")
+    if len({r.pk for r in rows}) > 1:
+        raise DomainError("answers written together must be for one RFQ")
+    rfq = rows[0]  # the joined rows are one RFQ row: one instance serves them all
+    return {
+        pk: _Answering(
+            rfq=rfq,
+            invitation_id=pk,
+            counterparty_id=r.answering_counterparty_id,
+            provider=r.answering_provider,
+            answered_before=r.answering_first_response_at is not None,
         )
-    )
+        for pk, r in found.items()
+    }
 
 
-def _live_quote_end(invitation_id: int, event: QuoteEventType) -> int | None:
-    """Move the invitation's live quote (at most one: an update replaces it under the RFQ
-    lock) through `event` in one statement; its id, None when it had none. The state table
-    gives the new status, as for every quote transition."""
+def _in(values: list) -> str:
+    """Placeholders for an IN list. The raw UPDATE ... RETURNING below (the ORM's update()
+    returns no rows) formats only table names and placeholders into its SQL."""
+    return ", ".join(["%s"] * len(values))
+
+
+def _first_answers_record(answering: list[tuple[_Answering, datetime]], *, passed: bool) -> set[int]:
+    """Record the providers' first answers (quotes or passes), each at its own time; the
+    invitations for which this was it. One conditional UPDATE, under the RFQ lock that every
+    answer takes: two answers of one provider cannot both be first."""
+    times = {a.invitation_id: at for a, at in answering if not a.answered_before}
+    if not times:
+        return set()
+    table = Invitation._meta.db_table
+    when = " ".join(["WHEN %s THEN %s"] * len(times))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET first_response_at = CASE id {when} END, passed = %s"
+            f" WHERE first_response_at IS NULL AND id IN ({_in(list(times))}) RETURNING id",
+            [*(v for pair in times.items() for v in pair), passed, *times],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _live_quotes_end(invitation_ids: list[int], event: QuoteEventType) -> dict[int, int]:
+    """Move the invitations' live quotes (at most one each: an update replaces it under the
+    RFQ lock) through `event` in one statement: {invitation: quote}. The state table gives the
+    new status, as for every quote transition."""
+    if not invitation_ids:
+        return {}
     table = Quote._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET status = %s WHERE invitation_id = %s AND status = %s RETURNING id",
-            [apply_quote(QuoteStatus.LIVE, event), invitation_id, QuoteStatus.LIVE],
+            f"UPDATE {table} SET status = %s"
+            f" WHERE status = %s AND invitation_id IN ({_in(invitation_ids)}) RETURNING invitation_id, id",
+            [apply_quote(QuoteStatus.LIVE, event), QuoteStatus.LIVE, *invitation_ids],
         )
-        row = cursor.fetchone()
-    return None if row is None else row[0]
+        return dict(cursor.fetchall())
 
 
 def _quote_event(rfq_id: int, quote_id: int, event: QuoteEventType, before: str, after: str, *, now, reason):
@@ -388,22 +422,21 @@ def _quote_event(rfq_id: int, quote_id: int, event: QuoteEventType, before: str,
     )
 
 
-def _push_answer(
-    a: _Answering,
+def _push_answers(
+    rfq: Rfq,
     now: datetime,
     *,
-    added: Quote | None = None,
+    added: list[tuple[Quote, str]] = (),
     removed: list[int] = (),
-    answered: dict | None = None,
+    answered: list[tuple[str, bool]] = (),
     also: tuple[str, ...] = (),
 ) -> None:
-    """The push of a quote, an update, a withdrawal or a pass: the RFQ's changed fields and the
+    """The push of quotes, updates, a withdrawal or a pass: the RFQ's changed fields and the
     ladder's delta, from what the service has just written (no read: the ladder is the
     client's, kept by applying the deltas to its snapshot, see rfq.push)."""
-    rfq = a.rfq
     mid = mid_price(rfq.order.instrument)
     body, delta = selectors.ladder_delta(
-        rfq, now=now, mid=mid, added=added, provider=a.provider, removed=list(removed), answered=answered
+        rfq, now=now, mid=mid, added=list(added), removed=list(removed), answered=list(answered)
     )
     push.ladder_changed(rfq, body, delta=delta, also=also)
 
@@ -437,7 +470,25 @@ def provider_act(*, invitation_id: int, index: int, now: datetime | None = None)
     )
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class Answer:
+    """A provider's quote as it arrived: for `invitation_id`, at `at` (its receipt time)."""
+
+    invitation_id: int
+    bid: Decimal | None
+    ask: Decimal | None
+    size: Decimal
+    validity_seconds: float
+    at: datetime
+
+
+def answer_refusal(answer: Answer) -> str | None:
+    """Why the quote cannot be taken whatever the RFQ's state, or None."""
+    if (answer.bid is None and answer.ask is None) or answer.size <= 0:
+        return "a quote needs a price and a positive size"
+    return None
+
+
 def quote_submit(
     *,
     invitation_id: int,
@@ -448,90 +499,116 @@ def quote_submit(
     now: datetime | None = None,
 ) -> Quote | None:
     """A provider's quote, or its update (which replaces its live one). A quote after the
-    window, or for an RFQ that ended, is ignored (None).
+    window, or for an RFQ that ended, is ignored (None). One transaction (quotes_submit's)."""
+    answer = Answer(invitation_id, bid, ask, size, validity_seconds, _now(now))
+    return quotes_submit(answers=[answer], now=answer.at)[0]
 
-    The path of every quote, so its statements are few: the RFQ locked with what the quote
-    needs (one read), the first answer recorded or the live quote replaced (one UPDATE), the
-    quote and its audit rows inserted (two INSERTs), the RFQ's status and push number (one
-    UPDATE). The push is the ladder's delta, built from these rows, sent after commit."""
+
+@transaction.atomic
+def quotes_submit(*, answers: list[Answer], now: datetime | None = None) -> list[Quote | None]:
+    """Quotes (or updates) of several providers for one RFQ, written together: those that
+    arrived while the RFQ's previous ones were being written (rfq.intake). One per invitation.
+    Each is taken if it arrived (`at`) within the window of an RFQ still quoting, else ignored
+    (None in its place).
+
+    The path of every quote, so its statements are few, and as few for many quotes as for
+    one: the RFQ locked with what the quotes need (one read), the first answers recorded and
+    the live quotes replaced (an UPDATE each when there are any), the quotes and their audit
+    rows inserted (two INSERTs), the RFQ's status and push number (one UPDATE). The push is
+    the ladder's delta, built from these rows, sent after commit."""
     now = _now(now)
-    a = _lock_answering(invitation_id)
-    rfq = a.rfq
-    if not _accepting(rfq, now):
-        log.info("RFQ %s: late quote from invitation %s ignored", rfq.pk, invitation_id)
-        return None
-    if (bid is None and ask is None) or size <= 0:
-        raise DomainError("a quote needs a price and a positive size")
-    first = _first_answer_record(a, now, passed=False)
-    previous = None if first else _live_quote_end(invitation_id, QuoteEventType.REPLACE)
-    quote = Quote(
-        rfq=rfq,
-        invitation_id=invitation_id,
-        counterparty_id=a.counterparty_id,
-        # At the columns' precision, so the quote held here (and pushed) is the one stored.
-        bid=None if bid is None else stored_price(bid),
-        ask=None if ask is None else stored_price(ask),
-        size=Decimal(min(Decimal(size), rfq.quantity)).quantize(QUANTITY_QUANTUM),
-        received_at=now,
-        valid_until=now + timedelta(seconds=validity_seconds),
-        status=apply_quote("", QuoteEventType.RECEIVE),
-        replaces_id=previous,
+    ids = [a.invitation_id for a in answers]
+    if len(set(ids)) != len(ids):
+        raise DomainError("one answer per invitation in a batch: an update follows its quote")
+    answering = _lock_answering(ids)
+    rfq = next(iter(answering.values())).rfq
+    taken = [a for a in answers if _accepting(rfq, a.at)]
+    if len(taken) < len(answers):
+        late = sorted(set(ids) - {a.invitation_id for a in taken})
+        log.info("RFQ %s: late quotes from invitations %s ignored", rfq.pk, late)
+    if not taken:
+        return [None] * len(answers)
+    for a in taken:
+        why = answer_refusal(a)
+        if why:
+            raise DomainError(why)
+    first = _first_answers_record([(answering[a.invitation_id], a.at) for a in taken], passed=False)
+    previous = _live_quotes_end(
+        [a.invitation_id for a in taken if a.invitation_id not in first], QuoteEventType.REPLACE
     )
-    quote.save()
+    quotes = [
+        Quote(
+            rfq=rfq,
+            invitation_id=a.invitation_id,
+            counterparty_id=answering[a.invitation_id].counterparty_id,
+            # At the columns' precision, so the quote held here (and pushed) is the one stored.
+            bid=None if a.bid is None else stored_price(a.bid),
+            ask=None if a.ask is None else stored_price(a.ask),
+            size=Decimal(min(Decimal(a.size), rfq.quantity)).quantize(QUANTITY_QUANTUM),
+            received_at=a.at,
+            valid_until=a.at + timedelta(seconds=a.validity_seconds),
+            status=apply_quote("", QuoteEventType.RECEIVE),
+            replaces_id=previous.get(a.invitation_id),
+        )
+        for a in taken
+    ]
+    Quote.objects.bulk_create(quotes)
+    replaced = apply_quote(QuoteStatus.LIVE, QuoteEventType.REPLACE)
     events = []
-    if previous is not None:
+    for q in quotes:
+        if q.replaces_id is not None:
+            events.append(
+                _quote_event(
+                    rfq.pk,
+                    q.replaces_id,
+                    QuoteEventType.REPLACE,
+                    QuoteStatus.LIVE,
+                    replaced,
+                    now=q.received_at,
+                    reason="updated by the provider",
+                )
+            )
         events.append(
             _quote_event(
                 rfq.pk,
-                previous,
-                QuoteEventType.REPLACE,
-                QuoteStatus.LIVE,
-                apply_quote(QuoteStatus.LIVE, QuoteEventType.REPLACE),
-                now=now,
-                reason="updated by the provider",
+                q.pk,
+                QuoteEventType.RECEIVE,
+                "",
+                q.status,
+                now=q.received_at,
+                reason="update" if q.replaces_id else "quote",
             )
         )
-    events.append(
-        _quote_event(
-            rfq.pk,
-            quote.pk,
-            QuoteEventType.RECEIVE,
-            "",
-            quote.status,
-            now=now,
-            reason="update" if previous else "quote",
-        )
-    )
     before = rfq.status
     rfq.status = apply_rfq(before, RfqEventType.QUOTE)
     if rfq.status != before:  # a further quote while quoting: the quote's own event is the audit
         events.append(
             RfqEvent(
                 rfq=rfq,
-                at=now,
+                at=quotes[0].received_at,
                 event=RfqEventType.QUOTE,
                 from_status=before,
                 to_status=rfq.status,
-                reason=f"quote {quote.pk}",
+                reason=f"quote {quotes[0].pk}",
             )
         )
     RfqEvent.objects.bulk_create(events)
-    _push_answer(
-        a,
+    _push_answers(
+        rfq,
         now,
-        added=quote,
-        removed=[] if previous is None else [previous],
-        answered={"passed": False} if first else None,
+        added=[(q, answering[q.invitation_id].provider) for q in quotes],
+        removed=[q.replaces_id for q in quotes if q.replaces_id is not None],
+        answered=[(answering[q.invitation_id].provider, False) for q in quotes if q.invitation_id in first],
         also=("status",) if rfq.status != before else (),
     )
-    return quote
+    by_invitation = {q.invitation_id: q for q in quotes}
+    return [by_invitation.get(i) for i in ids]
 
 
 @transaction.atomic
 def quote_withdraw(*, invitation_id: int, now: datetime | None = None) -> Quote | None:
     now = _now(now)
-    a = _lock_answering(invitation_id)
-    rfq = a.rfq
+    rfq = _lock_answering([invitation_id])[invitation_id].rfq
     if not rfq.is_open:
         return None
     quote = Quote.objects.filter(invitation_id=invitation_id, status=QuoteStatus.LIVE).first()
@@ -539,18 +616,18 @@ def quote_withdraw(*, invitation_id: int, now: datetime | None = None) -> Quote 
         return None
     _quote_transition(quote, QuoteEventType.WITHDRAW, now=now, reason="withdrawn by the provider")
     _rfq_transition(rfq, RfqEventType.QUOTE, now=now, reason=f"quote {quote.pk} withdrawn")
-    _push_answer(a, now, removed=[quote.pk])
+    _push_answers(rfq, now, removed=[quote.pk])
     return quote
 
 
 @transaction.atomic
 def invitation_pass(*, invitation_id: int, now: datetime | None = None) -> None:
     now = _now(now)
-    a = _lock_answering(invitation_id)
+    a = _lock_answering([invitation_id])[invitation_id]
     if not _accepting(a.rfq, now):
         return None
-    if _first_answer_record(a, now, passed=True):
-        _push_answer(a, now, answered={"passed": True})
+    if _first_answers_record([(a, now)], passed=True):
+        _push_answers(a.rfq, now, answered=[(a.provider, True)])
     return None
 
 
