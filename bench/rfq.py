@@ -10,12 +10,18 @@ set, else in-memory) and the real ASGI application to the trader's websocket
 (RfqLadderConsumer). Latency: from the quote's due arrival time to the websocket client
 holding a pushed ladder with the quote in it. Goal: p99 under 50 ms.
 
-Where quotes are submitted: from `--workers` threads (default 4) of this process, which also
-holds the websockets, so the figures compare with the bench's earlier ones. `--processes`
-(Redis only: the in-memory layer cannot cross processes) submits from worker processes
-instead, as the Celery workers that run providers' answers do in production, while this
-process plays the ASGI server. On a small shared machine the processes take CPU from
-PostgreSQL and come out slower; the table says where the time went.
+Where quotes are submitted: by default through rfq.intake.QuoteIntake with `--workers`
+threads (default 4) of this process, which also holds the websockets: each quote is handed
+to the intake at its arrival time, and quotes of one RFQ that arrive while its previous
+batch is being written are written together (rfq.services.quotes_submit), as a process
+receiving providers' quotes does. `--per-quote` calls rfq.services.quote_submit once per
+quote from the threads instead (a transaction per quote: the bench's earlier layout).
+`--processes` (Redis only: the in-memory layer cannot cross processes) submits one quote per
+call from worker processes, as the Celery workers that run the simulated providers' answers
+do, while this process plays the ASGI server. On a small shared machine the processes take
+CPU from PostgreSQL and come out slower; the table says where the time went, and gives the
+CPU this process spent per quote (submitting and serving the websockets), which other
+programs' load does not inflate the way it inflates the latencies.
 
 The bench runs on a throwaway database of its own: your rows stay untouched."""
 
@@ -25,6 +31,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -52,7 +59,7 @@ def _worker_init(database_name: str) -> None:
     connection.settings_dict["NAME"] = database_name
 
 
-def _submit(invitation_id: int, ask: str, due: float) -> tuple[int, tuple[float, float, float]]:
+def _submit(rfq_id: int, invitation_id: int, ask: str, due: float) -> tuple[int, tuple[float, float, float], int]:
     """Arrives at `due` (perf_counter, one clock for every process): waits for it, then hands
     the quote to the service. Returns the quote's id and (due, started, committed)."""
     from decimal import Decimal as D
@@ -64,14 +71,71 @@ def _submit(invitation_id: int, ask: str, due: float) -> tuple[int, tuple[float,
         time.sleep(delay)
     started = time.perf_counter()
     q = services.quote_submit(invitation_id=invitation_id, bid=None, ask=D(ask), size=D("10000"), validity_seconds=600)
-    return q.pk, (due, started, time.perf_counter())
+    return q.pk, (due, started, time.perf_counter()), 1
 
 
 def _wait(seconds: float) -> None:
     time.sleep(seconds)
 
 
-def run(rounds: int, spread: float = 2.0, workers: int = 4, processes: bool = False) -> dict:
+class _Intake:
+    """Quotes handed to rfq.intake at their arrival times, from the event loop."""
+
+    def __init__(self, workers: int):
+        from rfq.intake import QuoteIntake
+
+        self.intake = QuoteIntake(workers)
+
+    async def submit(self, rfq_id: int, invitation_id: int, ask: str, due: float):
+        import asyncio
+        from decimal import Decimal as D
+
+        from django.utils import timezone
+
+        from rfq.services import Answer
+
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        answer = Answer(invitation_id, None, D(ask), D("10000"), 600, timezone.now())
+        receipt = await asyncio.wrap_future(self.intake.submit(rfq_id, answer))
+        return receipt.quote.pk, (due, receipt.started, receipt.committed), receipt.batch
+
+    def shutdown(self, wait: bool = True) -> None:
+        self.intake.close()
+
+
+class _PerQuote:
+    """One rfq.services.quote_submit per quote, each in a thread or process of `pool`."""
+
+    def __init__(self, pool):
+        self.pool = pool
+
+    async def submit(self, *job):
+        import asyncio
+
+        return await asyncio.get_running_loop().run_in_executor(self.pool, _submit, *job)
+
+    def shutdown(self, wait: bool = True) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        if isinstance(self.pool, ThreadPoolExecutor):
+            # Each submitting thread holds one connection: close them before the database is dropped.
+            workers = self.pool._max_workers
+            barrier = threading.Barrier(workers)
+
+            def close_mine():
+                from django.db import connection
+
+                barrier.wait()  # one call per thread: each closes its own connection
+                connection.close()
+
+            for f in [self.pool.submit(close_mine) for _ in range(workers)]:
+                f.result()
+        self.pool.shutdown(wait=wait)
+
+
+def run(rounds: int, spread: float = 2.0, workers: int = 4, processes: bool = False, per_quote: bool = False) -> dict:
     import asyncio
 
     _django()
@@ -89,12 +153,16 @@ def run(rounds: int, spread: float = 2.0, workers: int = 4, processes: bool = Fa
     in_process = not processes or settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith("InMemoryChannelLayer")
     try:
         rfq_ids, invitations, trader_id = _setup()
-        pool = _pool(connection.settings_dict["NAME"], workers, in_process)
+        if in_process and not processes and not per_quote:
+            submitter, layout = _Intake(workers), f"rfq.intake, {workers} threads"
+        else:
+            submitter = _PerQuote(_pool(connection.settings_dict["NAME"], workers, in_process))
+            layout = f"one quote_submit per quote, {workers} {'threads' if in_process else 'processes'}"
         try:
-            figures = asyncio.run(_measure(rfq_ids, invitations, trader_id, rounds, spread, pool))
+            figures = asyncio.run(_measure(rfq_ids, invitations, trader_id, rounds, spread, submitter))
         finally:
-            pool.shutdown(wait=True)
-        figures["rfq_submitters"] = f"{workers} {'threads' if in_process else 'processes'}"
+            submitter.shutdown(wait=True)
+        figures["rfq_submitters"] = layout
         figures["rfq_load_average_1m"] = os.getloadavg()[0]  # timings on a shared machine: read with it
         return figures
     finally:
@@ -173,12 +241,10 @@ def _pool(database_name: str, workers: int, in_process: bool):
 
 
 async def _measure(
-    rfq_ids: list[int], invitations: dict[int, list[int]], trader_id: int, rounds: int, spread: float, pool
+    rfq_ids: list[int], invitations: dict[int, list[int]], trader_id: int, rounds: int, spread: float, submitter
 ) -> dict:
     import asyncio
     import random
-    import threading
-    from concurrent.futures import ThreadPoolExecutor
     from decimal import Decimal as D
 
     import numpy as np
@@ -203,44 +269,41 @@ async def _measure(
         sockets[rfq_id] = ws
 
     async def collect(ws, count: int) -> list[tuple[float, list[int]]]:
-        out = []
-        for _ in range(count):
+        """The pushes until `count` quotes arrived in the ladder (a push may carry several)."""
+        out, seen = [], 0
+        while seen < count:
             m = await ws.receive_json_from(timeout=60)
             # A quote's push carries its row in the ladder's delta (a whole snapshot its ladder):
             # with it the client's ladder holds the quote (rfq.push).
             rows = m["delta"]["add"] if "delta" in m else m["rfq"].get("ladder", [])
             out.append((time.perf_counter(), [row["quote"] for row in rows]))
+            seen += len(rows) if "delta" in m else 0
         return out
 
     try:
-        loop = asyncio.get_running_loop()
         rng = random.Random(5)
         arrived: dict[int, tuple[float, float, float]] = {}
+        batches: list[int] = []
         received: list[tuple[float, list[int]]] = []
+        cpu_started = time.process_time()
         for _ in range(rounds):
             # Every provider answers every RFQ once a round, at seeded times spread over the round.
             t0 = time.perf_counter() + 0.05
             jobs = [
-                (invitations[i][p], str(D("100.00") + D(rng.randint(1, 40)) / 100), t0 + rng.uniform(0, spread))
+                (i, invitations[i][p], str(D("100.00") + D(rng.randint(1, 40)) / 100), t0 + rng.uniform(0, spread))
                 for i in rfq_ids
                 for p in range(PROVIDERS)
             ]
-            jobs.sort(key=lambda job: job[2])  # submitters take them in arrival order
+            jobs.sort(key=lambda job: job[3])  # submitters take them in arrival order
+            # Until every quote of the round was pushed: one push may carry several (a batch).
             listening = [asyncio.ensure_future(collect(sockets[i], PROVIDERS)) for i in rfq_ids]
-            done = await asyncio.gather(*[loop.run_in_executor(pool, _submit, *job) for job in jobs])
-            arrived.update(done)
-            for batch in await asyncio.gather(*listening):
-                received += batch
-        if isinstance(pool, ThreadPoolExecutor):
-            # Each submitting thread holds one connection: close them before the database is dropped.
-            workers = pool._max_workers
-            barrier = threading.Barrier(workers)
-
-            def close_mine():
-                barrier.wait()  # one call per thread: each closes its own connection
-                connection.close()
-
-            await asyncio.gather(*[loop.run_in_executor(pool, close_mine) for _ in range(workers)])
+            done = await asyncio.gather(*[submitter.submit(*job) for job in jobs])
+            for pk, times, batch in done:
+                arrived[pk] = times
+                batches.append(batch)
+            for pushes in await asyncio.gather(*listening):
+                received += pushes
+        cpu_ms_per_quote = (time.process_time() - cpu_started) * 1000 / len(arrived)
         first_seen: dict[int, float] = {}
         for at, ids in sorted(received):
             for qid in ids:
@@ -267,6 +330,9 @@ async def _measure(
         "rfq_commit_to_socket_p50_ms": float(np.percentile(pushed, 50)),
         "rfq_commit_to_socket_p99_ms": float(np.percentile(pushed, 99)),
         "rfq_samples": len(latencies),
+        "rfq_quotes_per_batch_mean": float(np.mean(batches)),
+        "rfq_quotes_per_batch_max": int(max(batches)),
+        "rfq_cpu_ms_per_quote": cpu_ms_per_quote,
         "rfq_providers": PROVIDERS,
         "rfq_concurrent_rfqs": RFQS,
         "rfq_channel_layer": settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1],
@@ -287,8 +353,15 @@ def main() -> None:
         help="submitting threads, each holding one of the DB_POOL_MAX_SIZE connections (processes: --processes)",
     )
     parser.add_argument("--processes", action="store_true", help="submit from worker processes, as Celery does")
+    parser.add_argument("--per-quote", action="store_true", help="a quote_submit per quote instead of rfq.intake")
     args = parser.parse_args()
-    figures = run(1 if args.quick else 3, spread=args.spread, workers=args.workers, processes=args.processes)
+    figures = run(
+        1 if args.quick else 3,
+        spread=args.spread,
+        workers=args.workers,
+        processes=args.processes,
+        per_quote=args.per_quote,
+    )
     p99 = figures["rfq_quote_to_ladder_p99_ms"]
     rows = [
         (
@@ -305,12 +378,15 @@ def main() -> None:
         *[
             (f"  {part} {q} (ms)", figures[f"rfq_{key}_{q}_ms"], "")
             for part, key in (
-                ("waiting for a free submitter", "wait_for_submitter"),
-                ("inside quote_submit (its transaction)", "quote_submit"),
+                ("waiting for a free submitter (intake: or its RFQ's batch)", "wait_for_submitter"),
+                ("inside its transaction (quote_submit or quotes_submit)", "quote_submit"),
                 ("from its commit to the websocket client", "commit_to_socket"),
             )
             for q in ("p50", "p99")
         ],
+        ("quotes per transaction, mean", figures["rfq_quotes_per_batch_mean"], ""),
+        ("quotes per transaction, max", figures["rfq_quotes_per_batch_max"], ""),
+        ("CPU of this process per quote (ms: submitting and the websockets)", figures["rfq_cpu_ms_per_quote"], ""),
         ("load average at the end (1 min, all agents on this machine)", figures["rfq_load_average_1m"], ""),
     ]
     print(f"RFQ: {PROVIDERS} providers x {RFQS} concurrent RFQs, quotes submitted by {figures['rfq_submitters']}")
