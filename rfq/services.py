@@ -441,9 +441,10 @@ def _push_answers(
     push.ladder_changed(rfq, body, delta=delta, also=also)
 
 
-@transaction.atomic
 def provider_act(*, invitation_id: int, index: int, now: datetime | None = None) -> Quote | None:
-    """Carry out step `index` of a simulated provider's plan, pricing around the mid now."""
+    """Carry out step `index` of a simulated provider's plan, pricing around the mid now. Its
+    reads (the plan, the RFQ's side, the instrument) never change once the RFQ is sent, so
+    they need no transaction: the one service it calls owns it."""
     now = _now(now)
     inv = Invitation.objects.select_related("rfq").get(pk=invitation_id)
     action = inv.plan[index]
