@@ -4,6 +4,9 @@
    replaces counterparties entries, and the ladder is then ordered as rfq/domain/ladder.py
    orders it: the quotes live at `as_of`, best first for the client's side (price, then the
    larger size, then the earlier), time left and distance from the (new) mid recomputed.
+   Times are compared to the millisecond (Date.parse): two quotes at one price and size
+   received within the same millisecond may order by id where the server orders them by the
+   microsecond, and distances round half up where the server rounds half to even.
    No DOM here: tests/rfq/test_push.py runs it under Node against fresh snapshots. */
 
 const BUY = "BUY";
