@@ -386,7 +386,13 @@ def main() -> None:
         ],
         ("quotes per transaction, mean", figures["rfq_quotes_per_batch_mean"], ""),
         ("quotes per transaction, max", figures["rfq_quotes_per_batch_max"], ""),
-        ("CPU of this process per quote (ms: submitting and the websockets)", figures["rfq_cpu_ms_per_quote"], ""),
+        (
+            "CPU of this process per quote (ms: the websockets"
+            + ("" if "processes" in figures["rfq_submitters"] else " and submitting")
+            + ")",
+            figures["rfq_cpu_ms_per_quote"],
+            "",
+        ),
         ("load average at the end (1 min, all agents on this machine)", figures["rfq_load_average_1m"], ""),
     ]
     print(f"RFQ: {PROVIDERS} providers x {RFQS} concurrent RFQs, quotes submitted by {figures['rfq_submitters']}")
