@@ -178,6 +178,7 @@ def _destroy(connection, real_name: str) -> None:
     """Drop the bench database; a connection of a finished submitter may take a moment to go."""
     from django.db import OperationalError
 
+    bench_name = connection.settings_dict["NAME"]
     for attempt in range(10):
         try:
             connection.creation.destroy_test_db(real_name, verbosity=0)
@@ -185,6 +186,15 @@ def _destroy(connection, real_name: str) -> None:
         except OperationalError:
             if attempt == 9:
                 raise
+            if attempt == 5 and connection.vendor == "postgresql":
+                # A connection still open to the bench's own database (one a thread of this
+                # process never returned): end it, the database is the bench's alone.
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = %s AND pid <> pg_backend_pid()",
+                        [bench_name],
+                    )
             time.sleep(0.5)
 
 
@@ -248,6 +258,7 @@ async def _measure(
     from decimal import Decimal as D
 
     import numpy as np
+    from channels.db import database_sync_to_async
     from channels.testing import WebsocketCommunicator
     from django.conf import settings
     from django.contrib.auth.models import User
@@ -257,7 +268,8 @@ async def _measure(
 
     # The trader who opened the RFQs, as the session middleware would put them in the scope:
     # the consumer authorises them and joins their user group like any desk socket.
-    user = await User.objects.aget(pk=trader_id)
+    # (database_sync_to_async: its thread's connection is closed after the read.)
+    user = await database_sync_to_async(User.objects.get)(pk=trader_id)
     sockets = {}
     for rfq_id in rfq_ids:
         ws = WebsocketCommunicator(application, f"/ws/rfqs/{rfq_id}/", headers=[(b"origin", b"http://127.0.0.1")])
