@@ -10,12 +10,18 @@ set, else in-memory) and the real ASGI application to the trader's websocket
 (RfqLadderConsumer). Latency: from the quote's due arrival time to the websocket client
 holding a pushed ladder with the quote in it. Goal: p99 under 50 ms.
 
-Where quotes are submitted: from `--workers` threads (default 4) of this process, which also
-holds the websockets, so the figures compare with the bench's earlier ones. `--processes`
-(Redis only: the in-memory layer cannot cross processes) submits from worker processes
-instead, as the Celery workers that run providers' answers do in production, while this
-process plays the ASGI server. On a small shared machine the processes take CPU from
-PostgreSQL and come out slower; the table says where the time went.
+Where quotes are submitted: by default through rfq.intake.QuoteIntake with `--workers`
+threads (default 4) of this process, which also holds the websockets: each quote is handed
+to the intake at its arrival time, and quotes of one RFQ that arrive while its previous
+batch is being written are written together (rfq.services.quotes_submit), as a process
+receiving providers' quotes does. `--per-quote` calls rfq.services.quote_submit once per
+quote from the threads instead (a transaction per quote: the bench's earlier layout).
+`--processes` (Redis only: the in-memory layer cannot cross processes) submits one quote per
+call from worker processes, as the Celery workers that run the simulated providers' answers
+do, while this process plays the ASGI server. On a small shared machine the processes take
+CPU from PostgreSQL and come out slower; the table says where the time went, and gives the
+CPU this process spent per quote (submitting and serving the websockets), which other
+programs' load does not inflate the way it inflates the latencies.
 
 The bench runs on a throwaway database of its own: your rows stay untouched."""
 
@@ -25,6 +31,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -52,7 +59,7 @@ def _worker_init(database_name: str) -> None:
     connection.settings_dict["NAME"] = database_name
 
 
-def _submit(invitation_id: int, ask: str, due: float) -> tuple[int, tuple[float, float, float]]:
+def _submit(rfq_id: int, invitation_id: int, ask: str, due: float) -> tuple[int, tuple[float, float, float], int]:
     """Arrives at `due` (perf_counter, one clock for every process): waits for it, then hands
     the quote to the service. Returns the quote's id and (due, started, committed)."""
     from decimal import Decimal as D
@@ -64,14 +71,71 @@ def _submit(invitation_id: int, ask: str, due: float) -> tuple[int, tuple[float,
         time.sleep(delay)
     started = time.perf_counter()
     q = services.quote_submit(invitation_id=invitation_id, bid=None, ask=D(ask), size=D("10000"), validity_seconds=600)
-    return q.pk, (due, started, time.perf_counter())
+    return q.pk, (due, started, time.perf_counter()), 1
 
 
 def _wait(seconds: float) -> None:
     time.sleep(seconds)
 
 
-def run(rounds: int, spread: float = 2.0, workers: int = 4, processes: bool = False) -> dict:
+class _Intake:
+    """Quotes handed to rfq.intake at their arrival times, from the event loop."""
+
+    def __init__(self, workers: int):
+        from rfq.intake import QuoteIntake
+
+        self.intake = QuoteIntake(workers)
+
+    async def submit(self, rfq_id: int, invitation_id: int, ask: str, due: float):
+        import asyncio
+        from decimal import Decimal as D
+
+        from django.utils import timezone
+
+        from rfq.services import Answer
+
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        answer = Answer(invitation_id, None, D(ask), D("10000"), 600, timezone.now())
+        receipt = await asyncio.wrap_future(self.intake.submit(rfq_id, answer))
+        return receipt.quote.pk, (due, receipt.started, receipt.committed), receipt.batch
+
+    def shutdown(self, wait: bool = True) -> None:
+        self.intake.close()
+
+
+class _PerQuote:
+    """One rfq.services.quote_submit per quote, each in a thread or process of `pool`."""
+
+    def __init__(self, pool):
+        self.pool = pool
+
+    async def submit(self, *job):
+        import asyncio
+
+        return await asyncio.get_running_loop().run_in_executor(self.pool, _submit, *job)
+
+    def shutdown(self, wait: bool = True) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        if isinstance(self.pool, ThreadPoolExecutor):
+            # Each submitting thread holds one connection: close them before the database is dropped.
+            workers = self.pool._max_workers
+            barrier = threading.Barrier(workers)
+
+            def close_mine():
+                from django.db import connection
+
+                barrier.wait()  # one call per thread: each closes its own connection
+                connection.close()
+
+            for f in [self.pool.submit(close_mine) for _ in range(workers)]:
+                f.result()
+        self.pool.shutdown(wait=wait)
+
+
+def run(rounds: int, spread: float = 2.0, workers: int = 4, processes: bool = False, per_quote: bool = False) -> dict:
     import asyncio
 
     _django()
@@ -88,13 +152,17 @@ def run(rounds: int, spread: float = 2.0, workers: int = 4, processes: bool = Fa
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     in_process = not processes or settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith("InMemoryChannelLayer")
     try:
-        rfq_ids, invitations = _setup()
-        pool = _pool(connection.settings_dict["NAME"], workers, in_process)
+        rfq_ids, invitations, trader_id = _setup()
+        if in_process and not processes and not per_quote:
+            submitter, layout = _Intake(workers), f"rfq.intake, {workers} threads"
+        else:
+            submitter = _PerQuote(_pool(connection.settings_dict["NAME"], workers, in_process))
+            layout = f"one quote_submit per quote, {workers} {'threads' if in_process else 'processes'}"
         try:
-            figures = asyncio.run(_measure(rfq_ids, invitations, rounds, spread, pool))
+            figures = asyncio.run(_measure(rfq_ids, invitations, trader_id, rounds, spread, submitter))
         finally:
-            pool.shutdown(wait=True)
-        figures["rfq_submitters"] = f"{workers} {'threads' if in_process else 'processes'}"
+            submitter.shutdown(wait=True)
+        figures["rfq_submitters"] = layout
         figures["rfq_load_average_1m"] = os.getloadavg()[0]  # timings on a shared machine: read with it
         return figures
     finally:
@@ -110,6 +178,7 @@ def _destroy(connection, real_name: str) -> None:
     """Drop the bench database; a connection of a finished submitter may take a moment to go."""
     from django.db import OperationalError
 
+    bench_name = connection.settings_dict["NAME"]
     for attempt in range(10):
         try:
             connection.creation.destroy_test_db(real_name, verbosity=0)
@@ -117,10 +186,19 @@ def _destroy(connection, real_name: str) -> None:
         except OperationalError:
             if attempt == 9:
                 raise
+            if attempt == 5 and connection.vendor == "postgresql":
+                # A connection still open to the bench's own database (one a thread of this
+                # process never returned): end it, the database is the bench's alone.
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = %s AND pid <> pg_backend_pid()",
+                        [bench_name],
+                    )
             time.sleep(0.5)
 
 
-def _setup() -> tuple[list[int], dict[int, list[int]]]:
+def _setup() -> tuple[list[int], dict[int, list[int]], int]:
     from decimal import Decimal as D
 
     from accounts.services import user_with_role_ensure
@@ -152,7 +230,7 @@ def _setup() -> tuple[list[int], dict[int, list[int]]]:
         services.rfq_disseminate(rfq_id=rfq.pk)
         rfq_ids.append(rfq.pk)
         invitations[rfq.pk] = list(Invitation.objects.filter(rfq=rfq).order_by("rank").values_list("pk", flat=True))
-    return rfq_ids, invitations
+    return rfq_ids, invitations, trader.pk
 
 
 def _pool(database_name: str, workers: int, in_process: bool):
@@ -172,14 +250,15 @@ def _pool(database_name: str, workers: int, in_process: bool):
     return pool
 
 
-async def _measure(rfq_ids: list[int], invitations: dict[int, list[int]], rounds: int, spread: float, pool) -> dict:
+async def _measure(
+    rfq_ids: list[int], invitations: dict[int, list[int]], trader_id: int, rounds: int, spread: float, submitter
+) -> dict:
     import asyncio
     import random
-    import threading
-    from concurrent.futures import ThreadPoolExecutor
     from decimal import Decimal as D
 
     import numpy as np
+    from channels.db import database_sync_to_async
     from channels.testing import WebsocketCommunicator
     from django.conf import settings
     from django.contrib.auth.models import User
@@ -187,7 +266,10 @@ async def _measure(rfq_ids: list[int], invitations: dict[int, list[int]], rounds
 
     from config.asgi import application
 
-    user = User(username="bench", is_superuser=True)  # unsaved: an admin without a row
+    # The trader who opened the RFQs, as the session middleware would put them in the scope:
+    # the consumer authorises them and joins their user group like any desk socket.
+    # (database_sync_to_async: its thread's connection is closed after the read.)
+    user = await database_sync_to_async(User.objects.get)(pk=trader_id)
     sockets = {}
     for rfq_id in rfq_ids:
         ws = WebsocketCommunicator(application, f"/ws/rfqs/{rfq_id}/", headers=[(b"origin", b"http://127.0.0.1")])
@@ -199,41 +281,41 @@ async def _measure(rfq_ids: list[int], invitations: dict[int, list[int]], rounds
         sockets[rfq_id] = ws
 
     async def collect(ws, count: int) -> list[tuple[float, list[int]]]:
-        out = []
-        for _ in range(count):
+        """The pushes until `count` quotes arrived in the ladder (a push may carry several)."""
+        out, seen = [], 0
+        while seen < count:
             m = await ws.receive_json_from(timeout=60)
-            out.append((time.perf_counter(), [row["quote"] for row in m["rfq"].get("ladder", [])]))
+            # A quote's push carries its row in the ladder's delta (a whole snapshot its ladder):
+            # with it the client's ladder holds the quote (rfq.push).
+            rows = m["delta"]["add"] if "delta" in m else m["rfq"].get("ladder", [])
+            out.append((time.perf_counter(), [row["quote"] for row in rows]))
+            seen += len(rows) if "delta" in m else 0
         return out
 
     try:
-        loop = asyncio.get_running_loop()
         rng = random.Random(5)
         arrived: dict[int, tuple[float, float, float]] = {}
+        batches: list[int] = []
         received: list[tuple[float, list[int]]] = []
+        cpu_started = time.process_time()
         for _ in range(rounds):
             # Every provider answers every RFQ once a round, at seeded times spread over the round.
             t0 = time.perf_counter() + 0.05
             jobs = [
-                (invitations[i][p], str(D("100.00") + D(rng.randint(1, 40)) / 100), t0 + rng.uniform(0, spread))
+                (i, invitations[i][p], str(D("100.00") + D(rng.randint(1, 40)) / 100), t0 + rng.uniform(0, spread))
                 for i in rfq_ids
                 for p in range(PROVIDERS)
             ]
-            jobs.sort(key=lambda job: job[2])  # submitters take them in arrival order
+            jobs.sort(key=lambda job: job[3])  # submitters take them in arrival order
+            # Until every quote of the round was pushed: one push may carry several (a batch).
             listening = [asyncio.ensure_future(collect(sockets[i], PROVIDERS)) for i in rfq_ids]
-            done = await asyncio.gather(*[loop.run_in_executor(pool, _submit, *job) for job in jobs])
-            arrived.update(done)
-            for batch in await asyncio.gather(*listening):
-                received += batch
-        if isinstance(pool, ThreadPoolExecutor):
-            # Each submitting thread holds one connection: close them before the database is dropped.
-            workers = pool._max_workers
-            barrier = threading.Barrier(workers)
-
-            def close_mine():
-                barrier.wait()  # one call per thread: each closes its own connection
-                connection.close()
-
-            await asyncio.gather(*[loop.run_in_executor(pool, close_mine) for _ in range(workers)])
+            done = await asyncio.gather(*[submitter.submit(*job) for job in jobs])
+            for pk, times, batch in done:
+                arrived[pk] = times
+                batches.append(batch)
+            for pushes in await asyncio.gather(*listening):
+                received += pushes
+        cpu_ms_per_quote = (time.process_time() - cpu_started) * 1000 / len(arrived)
         first_seen: dict[int, float] = {}
         for at, ids in sorted(received):
             for qid in ids:
@@ -260,6 +342,9 @@ async def _measure(rfq_ids: list[int], invitations: dict[int, list[int]], rounds
         "rfq_commit_to_socket_p50_ms": float(np.percentile(pushed, 50)),
         "rfq_commit_to_socket_p99_ms": float(np.percentile(pushed, 99)),
         "rfq_samples": len(latencies),
+        "rfq_quotes_per_batch_mean": float(np.mean(batches)),
+        "rfq_quotes_per_batch_max": int(max(batches)),
+        "rfq_cpu_ms_per_quote": cpu_ms_per_quote,
         "rfq_providers": PROVIDERS,
         "rfq_concurrent_rfqs": RFQS,
         "rfq_channel_layer": settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1],
@@ -280,8 +365,15 @@ def main() -> None:
         help="submitting threads, each holding one of the DB_POOL_MAX_SIZE connections (processes: --processes)",
     )
     parser.add_argument("--processes", action="store_true", help="submit from worker processes, as Celery does")
+    parser.add_argument("--per-quote", action="store_true", help="a quote_submit per quote instead of rfq.intake")
     args = parser.parse_args()
-    figures = run(1 if args.quick else 3, spread=args.spread, workers=args.workers, processes=args.processes)
+    figures = run(
+        1 if args.quick else 3,
+        spread=args.spread,
+        workers=args.workers,
+        processes=args.processes,
+        per_quote=args.per_quote,
+    )
     p99 = figures["rfq_quote_to_ladder_p99_ms"]
     rows = [
         (
@@ -298,12 +390,21 @@ def main() -> None:
         *[
             (f"  {part} {q} (ms)", figures[f"rfq_{key}_{q}_ms"], "")
             for part, key in (
-                ("waiting for a free submitter", "wait_for_submitter"),
-                ("inside quote_submit (its transaction)", "quote_submit"),
+                ("waiting for a free submitter (intake: or its RFQ's batch)", "wait_for_submitter"),
+                ("inside its transaction (quote_submit or quotes_submit)", "quote_submit"),
                 ("from its commit to the websocket client", "commit_to_socket"),
             )
             for q in ("p50", "p99")
         ],
+        ("quotes per transaction, mean", figures["rfq_quotes_per_batch_mean"], ""),
+        ("quotes per transaction, max", figures["rfq_quotes_per_batch_max"], ""),
+        (
+            "CPU of this process per quote (ms: the websockets"
+            + ("" if "processes" in figures["rfq_submitters"] else " and submitting")
+            + ")",
+            figures["rfq_cpu_ms_per_quote"],
+            "",
+        ),
         ("load average at the end (1 min, all agents on this machine)", figures["rfq_load_average_1m"], ""),
     ]
     print(f"RFQ: {PROVIDERS} providers x {RFQS} concurrent RFQs, quotes submitted by {figures['rfq_submitters']}")

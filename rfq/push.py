@@ -7,10 +7,16 @@ order, and a snapshot (rfq.selectors.rfq_snapshot) reads its number from the row
 describes: a client holding number N and a snapshot read later has everything up to N. A
 rolled-back change takes its number with it (nothing is sent and the row keeps the old one).
 
-Content: each push's `rfq` holds the snapshot fields the change touched (every field for a
-dissemination, an execution or a close; the ladder, status and countdown for a quote, an
-update, a withdrawal or a pass). A client applies a push by replacing those fields of its
-copy; the result equals a fresh snapshot (tests/rfq/test_push.py proves it).
+Content: each push's `rfq` holds snapshot fields, which the client replaces in its copy:
+every field for a dissemination, an execution, a last-look rejection or a close; for a
+quote, an update, a withdrawal or a pass (the pushes that come by the hundred) only the
+status, outcome, countdown, time and mid, and beside it a `delta` of the ladder: the rows
+`add`ed (the quote just received), the quote ids to `remove` (the one it replaced or the one
+withdrawn) and the `counterparties` entries whose answer changed. The client keeps its
+ladder's rows, applies the delta and orders them as rfq.domain.ladder does (live at `as_of`,
+best first, time left and distance from the new mid recomputed), so no push re-reads or
+re-sends the whole ladder. The result equals a fresh snapshot (tests/rfq/test_push.py proves
+it, for the browser's code too: static/js/rfq-ladder-state.js).
 
 Sending: from the committing thread, on an event loop that thread keeps for its pushes,
 so the channel layer's Redis connections are reused (`async_to_sync` outside an event loop
@@ -45,13 +51,16 @@ def stream_of(rfq_id: int) -> str:
     return STREAM.format(id=int(rfq_id))
 
 
-def ladder_changed(rfq, body: dict) -> dict:
-    """Number `body` (snapshot fields of `rfq`, which the caller holds locked) and send it
-    once the transaction commits. Returns the message."""
+def ladder_changed(rfq, body: dict, *, delta: dict | None = None, also: tuple[str, ...] = ()) -> dict:
+    """Number `body` (snapshot fields of `rfq`, which the caller holds locked) and send it,
+    with the ladder's `delta` when given, once the transaction commits. `also`: fields of
+    `rfq` the caller changed, saved in the same UPDATE as the number. Returns the message."""
     rfq.seq += 1
-    rfq.save(update_fields=["seq"])
+    rfq.save(update_fields=["seq", *also])
     body["seq"] = rfq.seq
     message = {"type": EVENT, "stream": stream_of(rfq.pk), "seq": rfq.seq, "rfq": body}
+    if delta is not None:
+        message["delta"] = delta
     group = group_of(rfq.pk)
     transaction.on_commit(lambda: send(group, message), robust=True)
     return message

@@ -63,7 +63,9 @@ def quotes_record(rfq: Rfq, *, client_side: str) -> list[dict]:
     ]
 
 
-def _ladder_json(rows: list[ladder_domain.LadderRow], valid_until: dict[int, datetime]) -> list[dict]:
+def _ladder_json(rows: list[ladder_domain.LadderRow], times: dict[int, tuple[datetime, datetime]]) -> list[dict]:
+    """`times`: each quote's (received_at, valid_until), which a client orders and ages the
+    rows by when it applies a push's delta."""
     return [
         {
             "id": r.quote,  # the quote's id, what POST /api/rfqs/{id}/execute/ {quote} takes
@@ -72,7 +74,8 @@ def _ladder_json(rows: list[ladder_domain.LadderRow], valid_until: dict[int, dat
             "price": str(r.price),
             "size": str(r.size),
             "time_left": r.time_left,
-            "valid_until": _t(valid_until[r.quote]),
+            "received_at": _t(times[r.quote][0]),
+            "valid_until": _t(times[r.quote][1]),
             "bps_from_mid": _s(r.bps_from_mid),
         }
         for r in rows
@@ -95,17 +98,22 @@ def _invitation_rows(rfq_id: int):
     return Invitation.objects.filter(rfq_id=rfq_id).values_list("counterparty__name", "first_response_at", "passed")
 
 
-def ladder_patch(rfq: Rfq, *, now: datetime, mid, live: list[Quote], counterparties: bool = False) -> dict:
-    """The snapshot fields a quote, an update, a withdrawal or a pass changes, for the push
-    of an open RFQ: `rfq` and its `live` quotes (with their counterparties) as the service
-    has just written them, `mid` the mid now. Status, outcome, countdown and ladder without a
-    query; the invitations are read only when a provider's first answer changed
-    `counterparties`. A client replaces these fields of its copy."""
+def ladder_delta(
+    rfq: Rfq,
+    *,
+    now: datetime,
+    mid,
+    added: list[tuple[Quote, str]],
+    removed: list[int],
+    answered: list[tuple[str, bool]],
+) -> tuple[dict, dict]:
+    """The push of quotes, updates, a withdrawal or a pass of an open RFQ, without a query:
+    the snapshot fields it changes (status, outcome, countdown, time, mid) and the ladder's
+    delta (rfq.push says how a client applies it). `added`: the quotes just stored, each with
+    its provider's name; `removed`: the quote ids that left the ladder; `answered`: the
+    providers whose first answer this was, with whether they passed."""
     if not rfq.is_open:
         raise ValueError(f"RFQ {rfq.pk} is {rfq.status}: its changes are pushed as whole snapshots")
-    quotes = [ladder_quote(q) for q in live]
-    valid_until = {q.pk: q.valid_until for q in live}
-    rows = ladder_domain.ladder(quotes, client_side=rfq.side, mid=mid, now=now.timestamp())
     body = {
         "id": rfq.pk,
         "status": rfq.status,
@@ -114,11 +122,24 @@ def ladder_patch(rfq: Rfq, *, now: datetime, mid, live: list[Quote], counterpart
         "time_left": _time_left(rfq, now),
         "as_of": _t(now),
         "mid": _s(mid),
-        "ladder": _ladder_json(rows, valid_until),
     }
-    if counterparties:
-        body["counterparties"] = _counterparties(_invitation_rows(rfq.pk))
-    return body
+    quotes = [
+        ladder_domain.LadderQuote(
+            id=q.pk,
+            provider=provider,
+            bid=q.bid,
+            ask=q.ask,
+            size=q.size,
+            received_at=q.received_at.timestamp(),
+            valid_until=q.valid_until.timestamp(),
+        )
+        for q, provider in added
+    ]
+    # A quote not executable now (no price on the client's side, or no validity left) is no row.
+    rows = ladder_domain.ladder(quotes, client_side=rfq.side, mid=mid, now=now.timestamp())
+    times = {q.pk: (q.received_at, q.valid_until) for q, _ in added}
+    counterparties = [{"name": name, "responded": True, "passed": passed} for name, passed in answered]
+    return body, {"add": _ladder_json(rows, times), "remove": removed, "counterparties": counterparties}
 
 
 def rfq_snapshot(rfq: Rfq | int, *, now: datetime | None = None) -> dict:
@@ -169,7 +190,7 @@ def rfq_snapshot(rfq: Rfq | int, *, now: datetime | None = None) -> dict:
         "auto_execute_bps": _s(rfq.auto_execute_bps),
         "mid": _s(mid),
         "counterparties": _counterparties(_invitation_rows(rfq.pk)),
-        "ladder": _ladder_json(rows, {q.pk: q.valid_until for q in quotes}),
+        "ladder": _ladder_json(rows, {q.pk: (q.received_at, q.valid_until) for q in quotes}),
         "rejections": [
             {"quote": q.pk, "provider": q.counterparty.name, "price": _s(q.price_for(rfq.side))} for q in rejected
         ],

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from core.decimals import QUANTITY_PLACES, to_step
@@ -305,42 +306,145 @@ def _accepting(rfq: Rfq, now: datetime) -> bool:
     return rfq.status in (RfqStatus.SENT, RfqStatus.QUOTING) and rfq.window_ends_at and now < rfq.window_ends_at
 
 
-def _first_response(inv: Invitation, now: datetime) -> bool:
-    """Record the provider's first answer; True when this was it."""
-    if inv.first_response_at is not None:
-        return False
-    inv.first_response_at = now
-    inv.save(update_fields=["first_response_at", "passed"])
-    return True
-
-
-def _lock_quoted_rfq(rfq_id: int) -> Rfq:
-    """The RFQ locked, with its order's instrument read in the same query (for the mid its
-    ladder push is priced against)."""
-    return lock_one(Rfq, rfq_id, what="RFQ", related=("order__instrument",))
-
-
 def _push_snapshot(rfq: Rfq, now: datetime) -> None:
     push.ladder_changed(rfq, selectors.rfq_snapshot(rfq.pk, now=now))
 
 
-def _live_quotes(rfq: Rfq) -> list[Quote]:
-    """The RFQ's live quotes, with their providers. Read, not locked: every change to an
-    RFQ's quotes is made under the RFQ's row lock, which the caller holds."""
-    return list(Quote.objects.filter(rfq=rfq, status=QuoteStatus.LIVE).select_related("counterparty"))
+@dataclass(frozen=True)
+class _Answering:
+    """A provider's answer about to be applied: its RFQ, locked, and what the answer needs of
+    its invitation, all from one query."""
+
+    rfq: Rfq
+    invitation_id: int
+    counterparty_id: int
+    provider: str
+    answered_before: bool  # a first answer once recorded stays: True is certain, False a hint
 
 
-def _push_ladder(rfq: Rfq, now: datetime, live: list[Quote], *, counterparties: bool = False) -> None:
-    """The push of a quote, an update, a withdrawal or a pass: the ladder of the live quotes
-    as the service has just left them, no snapshot (this is the path every quote takes)."""
+# What an answer reads of its RFQ (a deferred field read later would cost a query per answer).
+ANSWERING_FIELDS = (
+    "status",
+    "side",
+    "quantity",
+    "window_ends_at",
+    "last_attempt_rejected",
+    "seq",
+    *(f"order__instrument__{f}" for f in ("symbol", "tick_size", "reference_price")),
+)
+
+
+def _lock_answering(invitation_ids: list[int]) -> dict[int, _Answering]:
+    """The invitations' RFQ (one RFQ) locked, with its order's instrument (the mid a push is
+    priced against) and each invitation's counterparty and first answer joined in the same
+    query. The joined columns come from the statement's snapshot, which may predate the lock
+    when it had to wait; the counterparty never changes, and a recorded first answer is never
+    cleared, so only `answered_before=False` needs confirming (_first_answers_record does)."""
+    rows = lock_all(
+        Rfq.objects.filter(invitations__pk__in=invitation_ids)
+        .select_related("order__instrument")
+        .only(*ANSWERING_FIELDS)
+        .annotate(
+            answering_invitation_id=F("invitations__pk"),
+            answering_counterparty_id=F("invitations__counterparty_id"),
+            answering_provider=F("invitations__counterparty__name"),
+            answering_first_response_at=F("invitations__first_response_at"),
+        )
+    )
+    found = {r.answering_invitation_id: r for r in rows}
+    missing = [pk for pk in invitation_ids if pk not in found]
+    if missing:
+        raise NotFound(f"invitation {missing[0]} does not exist")
+    if len({r.pk for r in rows}) > 1:
+        raise DomainError("answers written together must be for one RFQ")
+    rfq = rows[0]  # the joined rows are one RFQ row: one instance serves them all
+    return {
+        pk: _Answering(
+            rfq=rfq,
+            invitation_id=pk,
+            counterparty_id=r.answering_counterparty_id,
+            provider=r.answering_provider,
+            answered_before=r.answering_first_response_at is not None,
+        )
+        for pk, r in found.items()
+    }
+
+
+def _in(values: list) -> str:
+    """Placeholders for an IN list. The raw UPDATE ... RETURNING below (the ORM's update()
+    returns no rows) formats only table names and placeholders into its SQL."""
+    return ", ".join(["%s"] * len(values))
+
+
+def _first_answers_record(answering: list[tuple[_Answering, datetime]], *, passed: bool) -> set[int]:
+    """Record the providers' first answers (quotes or passes), each at its own time; the
+    invitations for which this was it. One conditional UPDATE, under the RFQ lock that every
+    answer takes: two answers of one provider cannot both be first."""
+    times = {a.invitation_id: at for a, at in answering if not a.answered_before}
+    if not times:
+        return set()
+    table = Invitation._meta.db_table
+    when = " ".join(["WHEN %s THEN %s"] * len(times))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET first_response_at = CASE id {when} END, passed = %s"
+            f" WHERE first_response_at IS NULL AND id IN ({_in(list(times))}) RETURNING id",
+            [*(v for pair in times.items() for v in pair), passed, *times],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _live_quotes_end(invitation_ids: list[int], event: QuoteEventType) -> dict[int, int]:
+    """Move the invitations' live quotes (at most one each: an update replaces it under the
+    RFQ lock) through `event` in one statement: {invitation: quote}. The state table gives the
+    new status, as for every quote transition."""
+    if not invitation_ids:
+        return {}
+    table = Quote._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s"
+            f" WHERE status = %s AND invitation_id IN ({_in(invitation_ids)}) RETURNING invitation_id, id",
+            [apply_quote(QuoteStatus.LIVE, event), QuoteStatus.LIVE, *invitation_ids],
+        )
+        return dict(cursor.fetchall())
+
+
+def _quote_event(rfq_id: int, quote_id: int, event: QuoteEventType, before: str, after: str, *, now, reason):
+    return RfqEvent(
+        rfq_id=rfq_id,
+        quote_id=quote_id,
+        at=now,
+        event=f"QUOTE_{event}",
+        from_status=before,
+        to_status=after,
+        reason=reason[:300],
+    )
+
+
+def _push_answers(
+    rfq: Rfq,
+    now: datetime,
+    *,
+    added: list[tuple[Quote, str]] = (),
+    removed: list[int] = (),
+    answered: list[tuple[str, bool]] = (),
+    also: tuple[str, ...] = (),
+) -> None:
+    """The push of quotes, updates, a withdrawal or a pass: the RFQ's changed fields and the
+    ladder's delta, from what the service has just written (no read: the ladder is the
+    client's, kept by applying the deltas to its snapshot, see rfq.push)."""
     mid = mid_price(rfq.order.instrument)
-    body = selectors.ladder_patch(rfq, now=now, mid=mid, live=live, counterparties=counterparties)
-    push.ladder_changed(rfq, body)
+    body, delta = selectors.ladder_delta(
+        rfq, now=now, mid=mid, added=list(added), removed=list(removed), answered=list(answered)
+    )
+    push.ladder_changed(rfq, body, delta=delta, also=also)
 
 
-@transaction.atomic
 def provider_act(*, invitation_id: int, index: int, now: datetime | None = None) -> Quote | None:
-    """Carry out step `index` of a simulated provider's plan, pricing around the mid now."""
+    """Carry out step `index` of a simulated provider's plan, pricing around the mid now. Its
+    reads (the plan, the RFQ's side, the instrument) never change once the RFQ is sent, so
+    they need no transaction: the one service it calls owns it."""
     now = _now(now)
     inv = Invitation.objects.select_related("rfq").get(pk=invitation_id)
     action = inv.plan[index]
@@ -367,7 +471,25 @@ def provider_act(*, invitation_id: int, index: int, now: datetime | None = None)
     )
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class Answer:
+    """A provider's quote as it arrived: for `invitation_id`, at `at` (its receipt time)."""
+
+    invitation_id: int
+    bid: Decimal | None
+    ask: Decimal | None
+    size: Decimal
+    validity_seconds: float
+    at: datetime
+
+
+def answer_refusal(answer: Answer) -> str | None:
+    """Why the quote cannot be taken whatever the RFQ's state, or None."""
+    if (answer.bid is None and answer.ask is None) or answer.size <= 0:
+        return "a quote needs a price and a positive size"
+    return None
+
+
 def quote_submit(
     *,
     invitation_id: int,
@@ -377,66 +499,136 @@ def quote_submit(
     validity_seconds: float,
     now: datetime | None = None,
 ) -> Quote | None:
-    """A provider's quote, or its update (which replaces its live quote). A quote after the
-    window, or for an RFQ that ended, is ignored (None)."""
+    """A provider's quote, or its update (which replaces its live one). A quote after the
+    window, or for an RFQ that ended, is ignored (None). One transaction (quotes_submit's)."""
+    answer = Answer(invitation_id, bid, ask, size, validity_seconds, _now(now))
+    return quotes_submit(answers=[answer], now=answer.at)[0]
+
+
+@transaction.atomic
+def quotes_submit(*, answers: list[Answer], now: datetime | None = None) -> list[Quote | None]:
+    """Quotes (or updates) of several providers for one RFQ, written together: those that
+    arrived while the RFQ's previous ones were being written (rfq.intake). One per invitation.
+    Each is taken if it arrived (`at`) within the window of an RFQ still quoting, else ignored
+    (None in its place).
+
+    The path of every quote, so its statements are few, and as few for many quotes as for
+    one: the RFQ locked with what the quotes need (one read), the first answers recorded and
+    the live quotes replaced (an UPDATE each when there are any), the quotes and their audit
+    rows inserted (two INSERTs), the RFQ's status and push number (one UPDATE). The push is
+    the ladder's delta, built from these rows, sent after commit."""
     now = _now(now)
-    inv = Invitation.objects.select_related("counterparty").get(pk=invitation_id)
-    rfq = _lock_quoted_rfq(inv.rfq_id)
-    if not _accepting(rfq, now):
-        log.info("RFQ %s: late quote from invitation %s ignored", rfq.pk, inv.pk)
-        return None
-    if (bid is None and ask is None) or size <= 0:
-        raise DomainError("a quote needs a price and a positive size")
-    live = _live_quotes(rfq)
-    previous = next((q for q in live if q.invitation_id == inv.pk), None)
-    events: list[RfqEvent] = []
-    if previous is not None:
-        _quote_transition(previous, QuoteEventType.REPLACE, now=now, reason="updated by the provider", events=events)
-    quote = Quote(
-        rfq=rfq,
-        invitation=inv,
-        counterparty=inv.counterparty,
-        # At the columns' precision, so the quote held here (and pushed) is the one stored.
-        bid=None if bid is None else stored_price(bid),
-        ask=None if ask is None else stored_price(ask),
-        size=Decimal(min(Decimal(size), rfq.quantity)).quantize(QUANTITY_QUANTUM),
-        received_at=now,
-        valid_until=now + timedelta(seconds=validity_seconds),
-        replaces=previous,
+    ids = [a.invitation_id for a in answers]
+    if len(set(ids)) != len(ids):
+        raise DomainError("one answer per invitation in a batch: an update follows its quote")
+    answering = _lock_answering(ids)
+    rfq = next(iter(answering.values())).rfq
+    taken = [a for a in answers if _accepting(rfq, a.at)]
+    if len(taken) < len(answers):
+        late = sorted(set(ids) - {a.invitation_id for a in taken})
+        log.info("RFQ %s: late quotes from invitations %s ignored", rfq.pk, late)
+    if not taken:
+        return [None] * len(answers)
+    for a in taken:
+        why = answer_refusal(a)
+        if why:
+            raise DomainError(why)
+    first = _first_answers_record([(answering[a.invitation_id], a.at) for a in taken], passed=False)
+    previous = _live_quotes_end(
+        [a.invitation_id for a in taken if a.invitation_id not in first], QuoteEventType.REPLACE
     )
-    _quote_transition(quote, QuoteEventType.RECEIVE, now=now, reason="update" if previous else "quote", events=events)
+    quotes = [
+        Quote(
+            rfq=rfq,
+            invitation_id=a.invitation_id,
+            counterparty_id=answering[a.invitation_id].counterparty_id,
+            # At the columns' precision, so the quote held here (and pushed) is the one stored.
+            bid=None if a.bid is None else stored_price(a.bid),
+            ask=None if a.ask is None else stored_price(a.ask),
+            size=Decimal(min(Decimal(a.size), rfq.quantity)).quantize(QUANTITY_QUANTUM),
+            received_at=a.at,
+            valid_until=a.at + timedelta(seconds=a.validity_seconds),
+            status=apply_quote("", QuoteEventType.RECEIVE),
+            replaces_id=previous.get(a.invitation_id),
+        )
+        for a in taken
+    ]
+    Quote.objects.bulk_create(quotes)
+    replaced = apply_quote(QuoteStatus.LIVE, QuoteEventType.REPLACE)
+    events = []
+    for q in quotes:
+        if q.replaces_id is not None:
+            events.append(
+                _quote_event(
+                    rfq.pk,
+                    q.replaces_id,
+                    QuoteEventType.REPLACE,
+                    QuoteStatus.LIVE,
+                    replaced,
+                    now=q.received_at,
+                    reason="updated by the provider",
+                )
+            )
+        events.append(
+            _quote_event(
+                rfq.pk,
+                q.pk,
+                QuoteEventType.RECEIVE,
+                "",
+                q.status,
+                now=q.received_at,
+                reason="update" if q.replaces_id else "quote",
+            )
+        )
+    before = rfq.status
+    rfq.status = apply_rfq(before, RfqEventType.QUOTE)
+    if rfq.status != before:  # a further quote while quoting: the quote's own event is the audit
+        events.append(
+            RfqEvent(
+                rfq=rfq,
+                at=quotes[0].received_at,
+                event=RfqEventType.QUOTE,
+                from_status=before,
+                to_status=rfq.status,
+                reason=f"quote {quotes[0].pk}",
+            )
+        )
     RfqEvent.objects.bulk_create(events)
-    first = _first_response(inv, now)
-    _rfq_transition(rfq, RfqEventType.QUOTE, now=now, reason=f"quote {quote.pk}")
-    _push_ladder(rfq, now, [q for q in live if q is not previous] + [quote], counterparties=first)
-    return quote
+    _push_answers(
+        rfq,
+        now,
+        added=[(q, answering[q.invitation_id].provider) for q in quotes],
+        removed=[q.replaces_id for q in quotes if q.replaces_id is not None],
+        answered=[(answering[q.invitation_id].provider, False) for q in quotes if q.invitation_id in first],
+        also=("status",) if rfq.status != before else (),
+    )
+    by_invitation = {q.invitation_id: q for q in quotes}
+    return [by_invitation.get(i) for i in ids]
 
 
 @transaction.atomic
 def quote_withdraw(*, invitation_id: int, now: datetime | None = None) -> Quote | None:
     now = _now(now)
-    inv = Invitation.objects.get(pk=invitation_id)
-    rfq = _lock_quoted_rfq(inv.rfq_id)
-    live = _live_quotes(rfq)
-    quote = next((q for q in live if q.invitation_id == inv.pk), None)
-    if quote is None or not rfq.is_open:
+    rfq = _lock_answering([invitation_id])[invitation_id].rfq
+    if not rfq.is_open:
+        return None
+    quote = Quote.objects.filter(invitation_id=invitation_id, status=QuoteStatus.LIVE).first()
+    if quote is None:
         return None
     _quote_transition(quote, QuoteEventType.WITHDRAW, now=now, reason="withdrawn by the provider")
     _rfq_transition(rfq, RfqEventType.QUOTE, now=now, reason=f"quote {quote.pk} withdrawn")
-    _push_ladder(rfq, now, [q for q in live if q is not quote])
+    _push_answers(rfq, now, removed=[quote.pk])
     return quote
 
 
 @transaction.atomic
 def invitation_pass(*, invitation_id: int, now: datetime | None = None) -> None:
     now = _now(now)
-    inv = Invitation.objects.get(pk=invitation_id)
-    rfq = _lock_quoted_rfq(inv.rfq_id)
-    if not _accepting(rfq, now) or inv.first_response_at is not None:
+    a = _lock_answering([invitation_id])[invitation_id]
+    if not _accepting(a.rfq, now):
         return None
-    inv.passed = True
-    _first_response(inv, now)
-    _push_ladder(rfq, now, _live_quotes(rfq), counterparties=True)
+    if _first_answers_record([(a, now)], passed=True):
+        _push_answers(a.rfq, now, answered=[(a.provider, True)])
     return None
 
 

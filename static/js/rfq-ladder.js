@@ -1,7 +1,9 @@
 /* The live RFQ ladder: the GET /api/rfqs/{id}/ snapshot, then `rfq.ladder` pushes from
    /ws/rfqs/{id}/ through the shared live feed (each push carries the snapshot fields that
-   changed, the whole ladder among them: applying it replaces those fields), a countdown to
-   the window's end, one click to execute a row, and the outcome. */
+   changed and, for a quote, an update, a withdrawal or a pass, the ladder's delta:
+   applyPush in rfq-ladder-state.js), a countdown to the window's end, one click to execute
+   a row, and the outcome. */
+import { applyPush } from "./rfq-ladder-state.js";
 import { api, el, fmt, live } from "./shared.js";
 
 const OUTCOMES = {
@@ -74,6 +76,6 @@ export function rfqLadder(node) {
       draw(res.data);
       return res.data.seq === null ? {} : { [`rfq.${id}`]: res.data.seq };
     },
-    apply: (m) => draw({ ...state, ...m.rfq }),
+    apply: (m) => draw(applyPush(state, m)),
   });
 }

@@ -99,6 +99,7 @@ def test_execute_and_refusals(api_client, trader, order, counterparties):
         "price",
         "size",
         "time_left",
+        "received_at",
         "valid_until",
         "bps_from_mid",
     }

@@ -71,12 +71,13 @@ async def test_quotes_reach_the_trader_live_numbered_and_a_reconnect_gets_the_la
     q1 = await submit(rfq, "Apex Markets", "190.10")
     m1 = await ws.receive_json_from(timeout=TIMEOUT)
     assert (m1["type"], m1["stream"]) == ("rfq.ladder", stream)
-    assert [(r["quote"], r["price"]) for r in m1["rfq"]["ladder"]] == [(q1.pk, "190.10000000")]
+    # Each quote comes as the ladder's delta: its row added (rfq.push; test_push applies them).
+    assert [(r["quote"], r["price"]) for r in m1["delta"]["add"]] == [(q1.pk, "190.10000000")]
     assert m1["rfq"]["status"] == "QUOTING" and m1["rfq"]["seq"] == m1["seq"]
     q2 = await submit(rfq, "Birch Capital", "190.02")
     m2 = await ws.receive_json_from(timeout=TIMEOUT)
     assert m2["seq"] == m1["seq"] + 1
-    assert [r["quote"] for r in m2["rfq"]["ladder"]] == [q2.pk, q1.pk]
+    assert [r["quote"] for r in m2["delta"]["add"]] == [q2.pk] and m2["delta"]["remove"] == []
     await ws.disconnect()
 
     # Reconnect: the hello's number and the snapshot agree, and the snapshot is the current ladder.
