@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.bulk import save_rows
 from core.decimals import price as round_price
 from core.decimals import to_step
 from core.errors import Conflict, DomainError, IllegalTransition, NotFound
@@ -259,11 +260,7 @@ def _cancel_command(child: ChildOrder) -> dict:
 def _send(execution_id: int | None, new: list[dict], cancel: list[dict]) -> None:
     """After commit: hand the commands to the venue gateway, then mark the children SENT.
     A crash in between leaves them NEW, and the sweep resends them."""
-    port = gateway()
-    for command in new:
-        port.send(command)
-    for command in cancel:
-        port.cancel(command)
+    gateway().send_many(new, cancel)  # one round trip for the batch's commands
     if new:
         child_mark_sent(client_order_ids=[c["client_order_id"] for c in new])
 
@@ -289,31 +286,12 @@ def child_mark_sent(*, client_order_ids: list[str], now: datetime | None = None)
             others.append(child)
     # A batch of ticks sends many children at once: saved and audited in a few queries.
     if marked:
-        _save_rows(marked, ["status", "previous_status", "updated_at", "send_attempts", "sent_at"])
+        save_rows(marked, ["status", "previous_status", "updated_at", "send_attempts", "sent_at"])
         ChildOrderEvent.objects.bulk_create(events)
         with push.batched():
             push.children_changed(marked)
-    _save_rows(others, ["send_attempts", "sent_at"])
+    save_rows(others, ["send_attempts", "sent_at"])
     return len(marked)
-
-
-def _save_rows(rows: list, fields: list[str]) -> None:
-    """Save `fields` of many rows of one model: one UPDATE by primary key per row, sent with
-    executemany (psycopg pipelines them in one round trip). Django's bulk_update writes one
-    CASE per field and row instead, which cost more than the ticks themselves. Call with the
-    rows locked."""
-    if not rows:
-        return
-    meta = type(rows[0])._meta
-    quote = connection.ops.quote_name
-    columns = [meta.get_field(name) for name in fields]
-    sql = (
-        f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{quote(c.column)} = %s' for c in columns)} "
-        f"WHERE {quote(meta.pk.column)} = %s"
-    )
-    params = [[c.get_db_prep_save(getattr(row, c.attname), connection) for c in columns] + [row.pk] for row in rows]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
 
 
 def _open_children(execution: Execution) -> list[ChildOrder]:
@@ -843,7 +821,7 @@ def executions_tick_batch(
             )
             execution.updated_at = moment
         outbox.write()
-    _save_rows(executions, [*TICK_FIELDS, "updated_at"])
+    save_rows(executions, [*TICK_FIELDS, "updated_at"])
     outbox.flush_on_commit()
     return outcomes
 
@@ -1169,13 +1147,15 @@ def execution_fill_book(
     fee: Decimal,
     venue: str,
     executed_at: datetime,
+    batch: oms.FillBatch | None = None,
 ) -> bool:
     """Book one venue fill of `execution` to its parent order(s): the one place fills reach
     the OMS. Today the execution works one order, so the whole fill goes to it through
     `apply_fill` with the venue execution id as fill id. A block execution (issue "Blocks")
     will allocate here across its members, each with its own fill id derived from this one.
-    Call with the execution and the order locked."""
-    result = oms.apply_fill(
+    Call with the execution and the order locked. With `batch` (a batch of reports), the
+    fill goes through the OMS's FillBatch and the caller saves and pushes the execution."""
+    result = (batch.apply if batch is not None else oms.apply_fill)(
         order_id=order.pk,
         fill_id=fill_id,
         quantity=quantity,
@@ -1191,9 +1171,231 @@ def execution_fill_book(
     execution.average_price = round_price(
         ((execution.average_price or 0) * before + price * quantity) / execution.filled_quantity
     )
-    execution.save(update_fields=["filled_quantity", "average_price", "updated_at"])
-    push.execution_changed(execution)
+    if batch is None:
+        execution.save(update_fields=["filled_quantity", "average_price", "updated_at"])
+        push.execution_changed(execution)
     return True
+
+
+REPORT_ERRORS = (DomainError, IllegalTransition, KeyError, TypeError, ValueError, ArithmeticError)
+
+
+def reports_apply(*, raws: list[dict]) -> list[ExecutionReport]:
+    """`report_apply` for a batch of reports, in the order received, in one transaction:
+    the same outcome for each as applied alone (stored raw, applied once by its venue
+    execution id, every fill to the parent through `execution_fill_book`), for about a tenth
+    of the queries and one round of pushes. Should the batch fail as a whole (a concurrent
+    writer took a unique id first, the database refused something), it is rolled back and
+    its reports applied one at a time: each is idempotent. Returns the stored reports."""
+    try:
+        with transaction.atomic():
+            return _reports_apply_batch(raws)
+    except Exception:  # the bulkhead: whatever broke the batch, the reports are still applied
+        log.exception("a batch of %d venue reports failed: applying them one at a time", len(raws))
+    return [report_apply(raw=raw) for raw in raws if raw.get("exec_id")]
+
+
+@dataclass
+class _Touched:
+    """What a batch of reports changed, saved and pushed once each at the end."""
+
+    reports: list[ExecutionReport] = field(default_factory=list)
+    child_events: list[ChildOrderEvent] = field(default_factory=list)
+    children: dict[int, ChildOrder] = field(default_factory=dict)
+    executions: dict[int, Execution] = field(default_factory=dict)
+    tick_soon: set[int] = field(default_factory=set)
+
+
+def _reports_apply_batch(raws: list[dict]) -> list[ExecutionReport]:
+    now = timezone.now()
+    stored: dict[str, ExecutionReport] = {}  # by venue execution id: a duplicate in the batch is the first
+    batch: list[dict] = []
+    for raw in raws:
+        if not raw.get("exec_id"):
+            log.error("venue report without an exec_id dropped: %r", raw)  # it cannot be kept unique
+            continue
+        batch.append(raw)
+    found = {
+        coid: (child_id, execution_id, order_id)
+        for child_id, coid, execution_id, order_id in ChildOrder.objects.filter(
+            client_order_id__in={str(r.get("client_order_id", "")) for r in batch}
+        ).values_list("pk", "client_order_id", "execution_id", "execution__order_id")
+    }
+    # core.locks.LOCK_ORDER: executions, then their orders, then the children, then positions.
+    executions = {e.pk: e for e in lock_many(Execution, {f[1] for f in found.values()})}
+    orders = {
+        o.pk: o
+        for o in lock_all(
+            Order.objects.filter(pk__in={f[2] for f in found.values()}).select_related(
+                "instrument", "portfolio", "created_by"
+            )
+        )
+    }
+    children = {c.pk: c for c in lock_many(ChildOrder, {f[0] for f in found.values()})}
+    for execution in executions.values():
+        execution.order = orders[execution.order_id]
+    # Under the locks: a report another consumer applied meanwhile is found here.
+    stored.update(
+        (r.venue_execution_id, r)
+        for r in ExecutionReport.objects.filter(venue_execution_id__in={str(r["exec_id"])[:80] for r in batch})
+    )
+    filled = [r for r in batch if r.get("type") == "FILLED" and str(r.get("client_order_id", "")) in found]
+    fills = oms.FillBatch(orders.values(), now=now)
+    fills.prepare(
+        fill_ids=(str(r["exec_id"]) for r in filled),
+        order_ids=(found[str(r["client_order_id"])][2] for r in filled),
+    )
+    touched = _Touched()
+    out: list[ExecutionReport] = []
+    for raw in batch:
+        exec_id = str(raw["exec_id"])[:80]
+        if exec_id in stored:
+            out.append(stored[exec_id])
+            continue
+        ids = found.get(str(raw.get("client_order_id", "")))
+        if ids is None:
+            report = _report_row(raw, outcome="unknown client order id")
+        else:
+            child, execution = children[ids[0]], executions[ids[1]]
+            try:
+                report = _report_one(raw, execution, execution.order, child, fills, touched, now)
+            except REPORT_ERRORS as error:
+                # As report_apply keeps it: as received, with why; nothing of it was applied.
+                log.exception("venue report %s not applied", raw.get("exec_id"))
+                report = _report_row(raw, outcome=f"not applied: {type(error).__name__}: {error}")
+        stored[exec_id] = report
+        touched.reports.append(report)
+        out.append(report)
+
+    ExecutionReport.objects.bulk_create(touched.reports)
+    ChildOrderEvent.objects.bulk_create(touched.child_events)
+    changed_children = sorted(touched.children.values(), key=lambda c: c.pk)
+    for child in changed_children:
+        child.updated_at = now
+    save_rows(changed_children, ["status", "previous_status", "filled_quantity", "average_price", "fees", "updated_at"])
+    changed = sorted(touched.executions.values(), key=lambda e: e.pk)
+    for execution in changed:
+        execution.updated_at = now
+    save_rows(changed, ["filled_quantity", "average_price", "updated_at"])
+    if touched.tick_soon:  # something closed: the next beat round looks at these at once
+        Execution.objects.filter(pk__in=touched.tick_soon).update(next_tick_at=now)
+    with push.batched():
+        fills.write()
+        push.children_changed(changed_children)
+        for execution in changed:
+            push.execution_changed(execution)
+    return out
+
+
+def _report_row(raw: dict, *, child=None, applied=False, outcome="", quantity=None, price=None) -> ExecutionReport:
+    """An ExecutionReport as `_report_store` writes it, unsaved (the batch inserts them together)."""
+    return ExecutionReport(
+        venue_execution_id=str(raw["exec_id"])[:80],
+        client_order_id=str(raw.get("client_order_id", ""))[:40],
+        child=child,
+        kind=str(raw.get("type", ""))[:12],
+        raw=raw,
+        quantity=quantity,
+        price=price,
+        applied=applied,
+        outcome=outcome[:200],
+    )
+
+
+def _report_one(
+    raw: dict,
+    execution: Execution,
+    order: Order,
+    child: ChildOrder,
+    fills: oms.FillBatch,
+    touched: _Touched,
+    now: datetime,
+) -> ExecutionReport:
+    """One report of a batch, on the batch's locked rows, as `_report_apply` applies it. It
+    raises (REPORT_ERRORS) before changing anything, or changes everything it should."""
+    kind = raw.get("type")
+    if kind == "FILLED":
+        return _fill_one(raw, execution, order, child, fills, touched, now)
+    event = REPORT_EVENTS.get(kind)
+    if event is None:
+        return _report_row(raw, child=child, outcome=f"unknown report type {kind!r}")
+    try:
+        after = states.apply_child(states.ChildState(child.status, child.previous_status), event)
+    except IllegalTransition as error:
+        return _report_row(raw, child=child, outcome=f"ignored: {error}")
+    report = _report_row(raw, child=child, applied=True)
+    _child_changed(child, event, after, raw.get("reason") or kind.lower(), report, touched)
+    if not child.is_open:
+        touched.tick_soon.add(execution.pk)
+    return report
+
+
+def _fill_one(
+    raw: dict,
+    execution: Execution,
+    order: Order,
+    child: ChildOrder,
+    fills: oms.FillBatch,
+    touched: _Touched,
+    now: datetime,
+) -> ExecutionReport:
+    quantity = to_step(Decimal(str(raw["quantity"])), order.instrument.lot_size)
+    price = round_price(Decimal(str(raw["price"])))
+    fee = Decimal(str(raw.get("fee") or "0")).quantize(Decimal("0.0001"))
+    if quantity <= 0 or price <= 0:
+        return _report_row(raw, child=child, outcome="a fill needs a positive quantity and price")
+    if child.filled_quantity + quantity > child.quantity:
+        log.error(
+            "child %s: overfill refused (%s + %s > %s)", child.pk, child.filled_quantity, quantity, child.quantity
+        )
+        return _report_row(
+            raw,
+            child=child,
+            quantity=quantity,
+            price=price,
+            outcome=f"overfill refused: {child.filled_quantity} + {quantity} > {child.quantity}",
+        )
+    executed_at = datetime.fromtimestamp(float(raw["ts"]), tz=UTC) if raw.get("ts") else now
+    filled = child.filled_quantity + quantity
+    event = states.child_fill_event(filled, child.quantity)
+    after = states.apply_child(states.ChildState(child.status, child.previous_status), event)
+    # The last step that can refuse; FillBatch changes nothing when it does.
+    booked = execution_fill_book(
+        execution=execution,
+        order=order,
+        fill_id=raw["exec_id"],
+        quantity=quantity,
+        price=price,
+        fee=fee,
+        venue=child.venue,
+        executed_at=executed_at,
+        batch=fills,
+    )
+    report = _report_row(
+        raw, child=child, quantity=quantity, price=price, applied=booked, outcome="" if booked else "refused by the OMS"
+    )
+    before = child.filled_quantity
+    child.filled_quantity = filled
+    child.average_price = round_price(((child.average_price or 0) * before + price * quantity) / filled)
+    child.fees += fee
+    _child_changed(child, event, after, f"fill {quantity} @ {price}", report, touched)
+    if booked:
+        touched.executions[execution.pk] = execution
+    if not child.is_open or execution.filled_quantity >= execution.quantity:
+        touched.tick_soon.add(execution.pk)
+    return report
+
+
+def _child_changed(child: ChildOrder, event, after: states.ChildState, reason: str, report, touched: _Touched) -> None:
+    """A child's transition inside a batch of reports: assigned, audited, saved at the end."""
+    before = child.status
+    child.status, child.previous_status = after.status, after.previous_status
+    touched.child_events.append(
+        ChildOrderEvent(
+            child=child, event=event, from_status=before, to_status=child.status, reason=reason[:200], report=report
+        )
+    )
+    touched.children[child.pk] = child
 
 
 def _tick_soon(execution: Execution) -> None:

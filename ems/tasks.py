@@ -109,7 +109,8 @@ def reports_apply_pending(limit: int | None = None) -> int:
     total = 0
     while limit is None or total < limit:
         count = 500 if limit is None else min(500, limit - total)
-        n = port.consume(lambda raw: services.report_apply(raw=raw), consumer=consumer_name(), count=count)
+        # One transaction per read (services.reports_apply); acknowledged once it committed.
+        n = port.consume_many(lambda raws: services.reports_apply(raws=raws), consumer=consumer_name(), count=count)
         total += n
         if n == 0:
             break
