@@ -3,8 +3,13 @@ streams in parallel, each stream's messages in order (its sequence numbers must 
 increasing). The push modules (oms.push, ems.push) number and batch; this only sends."""
 
 import asyncio
+import os
+import threading
 
 from asgiref.sync import async_to_sync
+from channels.layers import InMemoryChannelLayer
+
+_local = threading.local()
 
 
 def group_send_all(layer, messages: list[tuple[str, dict]]) -> None:
@@ -20,4 +25,17 @@ def group_send_all(layer, messages: list[tuple[str, dict]]) -> None:
     async def send_all() -> None:
         await asyncio.gather(*(one_group(group, events) for group, events in by_group.items()))
 
-    async_to_sync(send_all)()
+    if isinstance(layer, InMemoryChannelLayer):
+        async_to_sync(send_all)()  # its queues belong to the loop of the consumers reading them
+    else:
+        # The same loop every time: the Redis layer keeps its connections per loop, and a new
+        # loop per round (async_to_sync) connected anew each time.
+        _thread_loop().run_until_complete(send_all())
+
+
+def _thread_loop() -> asyncio.AbstractEventLoop:
+    """This thread's loop for pushes; a new one in a forked child (a Celery prefork worker),
+    which must not share its parent's connections."""
+    if getattr(_local, "pid", None) != os.getpid():
+        _local.loop, _local.pid = asyncio.new_event_loop(), os.getpid()
+    return _local.loop

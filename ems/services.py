@@ -221,8 +221,25 @@ class Outbox:
     cancel: list[dict] = field(default_factory=list)
     execution_id: int | None = None
     children: list[ChildOrder] = field(default_factory=list)
+    # Cancels requested (the child already CANCEL_PENDING in memory): (child, status before,
+    # reason), saved and audited together by `write`, like the new children.
+    cancelled: list[tuple[ChildOrder, str, str]] = field(default_factory=list)
 
     def write(self) -> None:
+        if self.cancelled:
+            cancelled, self.cancelled = self.cancelled, []
+            now = timezone.now()
+            rows = [child for child, _, _ in cancelled]
+            for child in rows:
+                child.updated_at = now
+            save_rows(rows, ["status", "previous_status", "updated_at"])
+            ChildOrderEvent.objects.bulk_create(
+                ChildOrderEvent(
+                    child=child, event=C.CANCEL_REQUEST, from_status=before, to_status=child.status, reason=reason
+                )
+                for child, before, reason in cancelled
+            )
+            push.children_changed(rows)
         if not self.children:
             return
         children, self.children = self.children, []
@@ -476,9 +493,12 @@ def _child_create(execution: Execution, action: NewChild, outbox: Outbox) -> Chi
 
 
 def _child_cancel(child: ChildOrder, reason: str, outbox: Outbox) -> None:
+    """CANCEL_PENDING in memory; the outbox saves and audits it (Outbox.write, before the
+    open children are read again) and sends the cancel after commit."""
     if child.status == states.CANCEL_PENDING:
         return
-    _child_transition(child, C.CANCEL_REQUEST, reason=reason)
+    before = _child_apply(child, C.CANCEL_REQUEST)
+    outbox.cancelled.append((child, before, reason[:200]))
     outbox.cancel.append(_cancel_command(child))
 
 
