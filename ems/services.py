@@ -224,6 +224,7 @@ class Outbox:
     # Cancels requested (the child already CANCEL_PENDING in memory): (child, status before,
     # reason), saved and audited together by `write`, like the new children.
     cancelled: list[tuple[ChildOrder, str, str]] = field(default_factory=list)
+    senders: set[int] = field(default_factory=set)  # the executions of the new children
 
     def write(self) -> None:
         if self.cancelled:
@@ -249,12 +250,13 @@ class Outbox:
         )
         push.children_changed(children)
         self.new.extend(_command(child) for child in children)
+        self.senders.update(child.execution_id for child in children)
 
     def flush_on_commit(self) -> None:
         self.write()
         if self.new or self.cancel:
-            new, cancel, execution_id = list(self.new), list(self.cancel), self.execution_id
-            transaction.on_commit(lambda: _send(execution_id, new, cancel), robust=True)
+            new, cancel, senders = list(self.new), list(self.cancel), sorted(self.senders)
+            transaction.on_commit(lambda: _send(None, new, cancel, execution_ids=senders), robust=True)
 
 
 def _command(child: ChildOrder) -> dict:
@@ -274,21 +276,28 @@ def _cancel_command(child: ChildOrder) -> dict:
     return {"type": "CANCEL", "client_order_id": child.client_order_id, "venue": child.venue}
 
 
-def _send(execution_id: int | None, new: list[dict], cancel: list[dict]) -> None:
+def _send(
+    execution_id: int | None, new: list[dict], cancel: list[dict], *, execution_ids: list[int] | None = None
+) -> None:
     """After commit: hand the commands to the venue gateway, then mark the children SENT.
-    A crash in between leaves them NEW, and the sweep resends them."""
+    A crash in between leaves them NEW, and the sweep resends them. `execution_ids`: those
+    of the new children, when the caller knows them."""
     gateway().send_many(new, cancel)  # one round trip for the batch's commands
     if new:
-        child_mark_sent(client_order_ids=[c["client_order_id"] for c in new])
+        child_mark_sent(client_order_ids=[c["client_order_id"] for c in new], execution_ids=execution_ids)
 
 
 @transaction.atomic
-def child_mark_sent(*, client_order_ids: list[str], now: datetime | None = None) -> int:
-    """The children were handed to the gateway: NEW -> SENT (others only count the attempt)."""
+def child_mark_sent(
+    *, client_order_ids: list[str], execution_ids: list[int] | None = None, now: datetime | None = None
+) -> int:
+    """The children were handed to the gateway: NEW -> SENT (others only count the attempt).
+    `execution_ids` (those of the children) saves reading them first."""
     now = now or timezone.now()
-    execution_ids = sorted(
-        set(ChildOrder.objects.filter(client_order_id__in=client_order_ids).values_list("execution_id", flat=True))
-    )
+    if execution_ids is None:
+        execution_ids = sorted(
+            set(ChildOrder.objects.filter(client_order_id__in=client_order_ids).values_list("execution_id", flat=True))
+        )
     lock_all(Execution.objects.filter(pk__in=execution_ids))
     marked, others, events = [], [], []
     for child in lock_all(ChildOrder.objects.filter(client_order_id__in=client_order_ids)):
@@ -778,13 +787,14 @@ def _next_tick(due: datetime, now: datetime) -> datetime:
 
 
 @transaction.atomic
-def execution_tick(*, execution_id: int, now: datetime | None = None) -> TickOutcome:
+def execution_tick(*, execution_id: int, now: datetime | None = None, if_due: bool = False) -> TickOutcome:
     """One decision round of one execution, under its row lock: a second tick of the same
     execution waits for this one and then sees the children it wrote. (The beat ticks in
-    batches: `executions_tick_batch`; this serves a start, a resume and the tests.)"""
+    batches: `executions_tick_batch`; this serves a start, a resume and the tests.) With
+    `if_due`, an execution not due yet is left alone: a batch ticked it first."""
     now = now or timezone.now()
     execution = lock_one(Execution, execution_id, what="execution")
-    if not execution.is_active:
+    if not execution.is_active or (if_due and execution.next_tick_at > now):
         return TickOutcome(execution.pk, execution.status)
     if execution.memory.get("rfq"):
         # core.locks.LOCK_ORDER: the RFQ before the order it trades (as rfq_execute takes them).

@@ -97,7 +97,9 @@ def executions_tick_due() -> int:
 
 @shared_task(name="ems.tasks.execution_tick", time_limit=30, soft_time_limit=25, **TASK_OPTIONS)
 def execution_tick_task(execution_id: int) -> str:
-    return services.execution_tick(execution_id=execution_id).status
+    """The first tick after a start or a resume, at once; when the beat's batch got there
+    first, nothing (a burst of starts would otherwise tick each execution twice, alone)."""
+    return services.execution_tick(execution_id=execution_id, if_due=True).status
 
 
 @shared_task(name="ems.tasks.reports_apply", time_limit=30, soft_time_limit=25, **TASK_OPTIONS)
