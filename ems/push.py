@@ -70,6 +70,19 @@ def execution_changed(execution) -> None:
     order_work_changed(portfolio_id=execution.order.portfolio_id, execution=row)
 
 
+def executions_changed(executions) -> None:
+    """execution_changed for many executions, serialised in one pass."""
+    from ems.api.serializers import ExecutionSerializer
+
+    if not executions:
+        return
+    rows = _json(ExecutionSerializer(executions, many=True).data)
+    for execution, row in zip(executions, rows, strict=True):
+        _push(execution_group(execution.pk), {"execution": row})
+        _push(DESK_GROUP, {"execution": row})
+        order_work_changed(portfolio_id=execution.order.portfolio_id, execution=row)
+
+
 def child_changed(child) -> None:
     from ems.api.serializers import ChildOrderSerializer
 

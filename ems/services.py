@@ -48,7 +48,7 @@ from ems.domain import states
 from ems.gateways import gateway
 from ems.models import ChildOrder, ChildOrderEvent, Completion, Execution, ExecutionEvent, ExecutionReport
 from marketdata.models import Venue
-from marketdata.selectors import is_fresh, latest_snapshot, mid_price
+from marketdata.selectors import is_fresh, latest_snapshot, latest_snapshots, mid_price
 from oms import services as oms
 from oms.models import Order
 from rfq import services as rfq_services
@@ -349,6 +349,13 @@ class TickMarket:
     def __init__(self) -> None:
         self._views: dict[str, tuple[MarketView, dict | None]] = {}
         self._venues: list[Venue] | None = None
+        self._snapshots: dict[str, dict | None] = {}
+
+    def prefetch(self, instruments, now: datetime) -> None:
+        """Read the snapshots of these instruments in one round trip (a batch's orders)."""
+        symbols = {i.symbol for i in instruments} - set(self._snapshots)
+        found = latest_snapshots(symbols, now=now.timestamp()) if symbols else {}
+        self._snapshots.update({symbol: found.get(symbol) for symbol in symbols})
 
     def venues(self) -> list[Venue]:
         if self._venues is None:
@@ -358,7 +365,11 @@ class TickMarket:
     def view(self, instrument, now: datetime) -> tuple[MarketView, dict | None]:
         found = self._views.get(instrument.symbol)
         if found is None:
-            found = self._views[instrument.symbol] = _market_view(instrument, now, self.venues())
+            if instrument.symbol in self._snapshots:
+                snap = self._snapshots[instrument.symbol]
+            else:
+                snap = latest_snapshot(instrument.symbol, now=now.timestamp())
+            found = self._views[instrument.symbol] = _market_view(instrument, now, self.venues(), snap)
         return found
 
 
@@ -370,8 +381,9 @@ def market_view(
     return (market or TickMarket()).view(execution.order.instrument, now)
 
 
-def _market_view(instrument, now: datetime, enabled_venues: list[Venue]) -> tuple[MarketView, dict | None]:
-    snap = latest_snapshot(instrument.symbol, now=now.timestamp())
+def _market_view(
+    instrument, now: datetime, enabled_venues: list[Venue], snap: dict | None
+) -> tuple[MarketView, dict | None]:
     fresh = is_fresh(snap) and bool(snap.get("mid"))
     venues: list[VenueTop] = []
     if fresh:
@@ -841,6 +853,7 @@ def executions_tick_batch(
     ):
         open_children[child.execution_id].append(child)
     market = TickMarket()
+    market.prefetch((o.instrument for o in orders.values()), now or timezone.now())
     outbox = Outbox()
     outcomes = []
     with push.batched():
@@ -1312,8 +1325,7 @@ def _reports_apply_batch(raws: list[dict]) -> list[ExecutionReport]:
     with push.batched():
         fills.write()
         push.children_changed(changed_children)
-        for execution in changed:
-            push.execution_changed(execution)
+        push.executions_changed(changed)
     return out
 
 
