@@ -8,7 +8,9 @@ Order, then ChildOrder), with the audit row beside each transition.
   the same transaction (the outbox); they are sent after commit. A retried tick repeats the
   same client order ids (`{execution}-{seq}`), the venue refuses an id it has seen.
 - `report_apply` stores a venue report raw, applies it once by its venue execution id and
-  books every fill to the parent through `execution_fill_book` (oms.services.apply_fill).
+  books every fill to the parent through `execution_fill_book` (oms.services.apply_fill);
+  `reports_apply` does the same for a batch read from the stream, in one transaction
+  (oms.services.FillBatch), and falls back to `report_apply` one by one if the batch fails.
 - The parent's lifecycle goes through the OMS commands only: a CANCEL_PENDING parent has its
   open children cancelled, then `order_cancel_confirm`; the end time `order_expire`s it.
 """

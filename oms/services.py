@@ -4,7 +4,7 @@ transaction, under row locks (core.locks), with the audit event written beside t
 Each command applies one kind of event of the state table (oms.domain.states) and nothing
 else: the EMS works, confirms, rejects and expires orders through `order_work`,
 `order_cancel_confirm`, `order_cancel_reject` and `order_expire`, and fills reach an order
-only through `apply_fill`."""
+only through `apply_fill`, or `FillBatch` for many in one transaction (the same rules)."""
 
 import logging
 from collections.abc import Callable, Iterable
