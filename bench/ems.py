@@ -17,7 +17,10 @@ with a mix of TWAP, VWAP and POV over a three-hour horizon, so every one stays a
 Measured over `--seconds` after a warm-up in which every execution has ticked: ticks per
 second (in total and per worker, from the task results each worker logs), and the tick lag
 = when a tick ran (Execution.last_tick_at) minus when it was due (Execution.last_tick_due_at),
-sampled by polling the executions faster than they tick. Goal: 1,000 executions at 1 Hz on
+sampled by polling the executions faster than they tick; and the CPU time per tick of the
+workers, the market-data process, beat, Redis and the PostgreSQL backends of the bench
+database (from /proc: the machine is shared, this part does not depend on what else runs),
+with the ticks per second that cost would allow on all the cores. Goal: 1,000 executions at 1 Hz on
 two workers with lag p99 under 500 ms. Prints a table, then as its last line one JSON object.
 
 The Redis databases of REDIS_URL and REDIS_CACHE_URL must be the bench's own: it deletes the
@@ -143,7 +146,9 @@ def setup(executions: int) -> list[int]:
             raise RuntimeError(f"order {n} was not accepted: {order.rejection_reasons}")
         parameters = {"horizon_seconds": HORIZON_SECONDS}
         if strategy == "POV":
-            parameters["participation_rate"] = 0.01
+            # The lowest rate the API takes: at 1% of the simulator's volume a POV order filled
+            # within two minutes, and the bench ran with a third of its executions done.
+            parameters["participation_rate"] = 0.001
         ids.append(execution_start(actor=trader, order_id=order.pk, strategy=strategy, parameters=parameters).pk)
         if (n + 1) % 200 == 0:
             print(f"  {n + 1} executions started", flush=True)
@@ -185,10 +190,69 @@ def snapshot(ids: list[int]) -> dict[int, tuple[int, float | None]]:
     return out
 
 
-def measure(ids: list[int], seconds: float, poll: float) -> dict:
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (0 once it is gone), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (a prefork worker's pool child does the work)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            children = task / "children"
+            if children.exists():
+                todo.extend(int(c) for c in children.read_text().split())
+    return found
+
+
+def cpu_groups(processes: dict[str, subprocess.Popen]) -> dict[str, dict[int, float]]:
+    """CPU seconds so far, per pid, of each group of the bench's processes, and of the
+    PostgreSQL backends serving the bench database: what the machine spends on the EMS,
+    whatever else runs beside it (the machine is shared)."""
+    from django.db import connection
+
+    groups = {name: {pid: cpu_seconds(pid) for pid in process_tree(p.pid)} for name, p in processes.items()}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        groups["postgres"] = {pid: cpu_seconds(pid) for (pid,) in cursor.fetchall()}
+    groups["redis"] = {pid: cpu_seconds(pid) for pid in redis_pids()}
+    return groups
+
+
+def redis_pids() -> set[int]:
+    """The redis-server process(es) behind REDIS_URL and REDIS_CACHE_URL (the bench's own)."""
+    import redis
+
+    urls = {os.environ.get("REDIS_URL"), os.environ.get("REDIS_CACHE_URL")} - {None, ""}
+    return {int(redis.Redis.from_url(url).info("server")["process_id"]) for url in urls}
+
+
+def cpu_used(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
+    """CPU seconds each group used between two readings, counting the pids seen at both
+    (a backend or pool child that came or went in between is left out)."""
+    return {
+        name: sum(after[name][pid] - start for pid, start in pids.items() if pid in after.get(name, {}))
+        for name, pids in before.items()
+    }
+
+
+def measure(ids: list[int], seconds: float, poll: float, processes: dict[str, subprocess.Popen]) -> dict:
     from ems.domain import states
     from ems.models import Execution
 
+    cpu_before = cpu_groups(processes)
     before = snapshot(ids)
     lags: list[float] = []
     missed = 0
@@ -204,9 +268,18 @@ def measure(ids: list[int], seconds: float, poll: float) -> dict:
                 missed += delta - 1  # ticks between two polls: only the last one is seen
         last = now
     ended = time.time()
+    cpu = cpu_used(cpu_before, cpu_groups(processes))
     ticks = sum(last[pk][0] - before[pk][0] for pk in ids)
     active = Execution.objects.filter(pk__in=ids, status__in=states.EXECUTION_ACTIVE).count()
-    return {"started": started, "ended": ended, "ticks": ticks, "lags": lags, "missed": missed, "active_end": active}
+    return {
+        "started": started,
+        "ended": ended,
+        "ticks": ticks,
+        "lags": lags,
+        "missed": missed,
+        "active_end": active,
+        "cpu": cpu,
+    }
 
 
 def worker_ticks(log: Path, started: float, ended: float) -> int:
@@ -356,12 +429,14 @@ def main() -> None:
     from django.db import connection
 
     processes: list[subprocess.Popen] = []
+    named: dict[str, subprocess.Popen] = {}
     try:
         t0 = time.perf_counter()
         print(f"setting up {args.executions} executions on {urlsplit(url).path.lstrip('/')} ...", flush=True)
         seed()
         marketdata, _ = spawn("marketdata", [sys.executable, "manage.py", "run_marketdata"], env, logs)
         processes.append(marketdata)
+        named["marketdata"] = marketdata
         from marketdata.selectors import is_fresh, latest_snapshot
 
         wait_until("the first market snapshots", lambda: is_fresh(latest_snapshot(BOOK[0][0])), timeout=60)
@@ -386,11 +461,13 @@ def main() -> None:
             argv = [celery, "-A", "config", "worker", *pool, "-n", f"bench{n + 1}@%h", "-Q", "default", "-l", "INFO"]
             process, log = spawn(f"worker{n + 1}", argv, env, logs)
             processes.append(process)
+            named[f"worker{n + 1}"] = process
             worker_logs.append(log)
         beat, _ = spawn(
             "beat", [celery, "-A", "config", "beat", "-l", "INFO", "-s", str(logs / "beat-schedule")], env, logs
         )
         processes.append(beat)
+        named["beat"] = beat
 
         from ems.models import Execution
 
@@ -403,7 +480,7 @@ def main() -> None:
         for p in processes:
             if p.poll() is not None:
                 raise RuntimeError(f"a bench process exited early: {p.args}")
-        window = measure(ids, args.seconds, args.poll)
+        window = measure(ids, args.seconds, args.poll, named)
         per_worker = [worker_ticks(log, window["started"], window["ended"]) for log in worker_logs]
     except BaseException:
         print(f"failed: the processes' logs are in {logs}", file=sys.stderr)
@@ -441,6 +518,22 @@ def main() -> None:
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
     }
+    cpu = window["cpu"]
+    workers_cpu = sum(v for k, v in cpu.items() if k.startswith("worker"))
+    ticks = max(window["ticks"], 1)
+    figures["cpu_ms_per_tick"] = {
+        "workers": round(workers_cpu * 1000 / ticks, 2),
+        "postgres": round(cpu["postgres"] * 1000 / ticks, 2),
+        "marketdata": round(cpu["marketdata"] * 1000 / ticks, 2),
+        "beat": round(cpu["beat"] * 1000 / ticks, 2),
+        "redis": round(cpu["redis"] * 1000 / ticks, 2),
+    }
+    figures["cpu_ms_per_tick"]["total"] = round(sum(figures["cpu_ms_per_tick"].values()), 2)
+    # What the machine could tick with all its cores on the EMS, at this cost per tick.
+    figures["ticks_per_second_cpu_bound"] = round(os.cpu_count() * 1000 / figures["cpu_ms_per_tick"]["total"], 1)
+    # The share of the machine's cores the EMS got in the window (the rest went elsewhere).
+    figures["cpu_share_of_machine"] = round(sum(cpu.values()) / elapsed / os.cpu_count(), 3)
+    figures["load_average"] = [round(x, 2) for x in os.getloadavg()]
     figures["goal_met"] = figures["ticks_per_execution_per_second"] >= 0.95 and figures["lag_p99_ms"] < GOAL_LAG_P99_MS
 
     print(
@@ -461,6 +554,10 @@ def main() -> None:
         ("tick lag p99 (ms, goal < 500)", f"{figures['lag_p99_ms']:,.1f}"),
         ("tick lag max (ms)", f"{figures['lag_max_ms'] or 0:,.1f}"),
         ("lag samples (ticks unsampled)", f"{figures['lag_samples']:,} ({figures['ticks_not_sampled']:,})"),
+        *((f"CPU ms / tick: {name}", f"{value:,.2f}") for name, value in figures["cpu_ms_per_tick"].items()),
+        ("share of the machine's cores the EMS got", f"{figures['cpu_share_of_machine']:.3f}"),
+        ("ticks / s if the EMS had every core", f"{figures['ticks_per_second_cpu_bound']:,.1f}"),
+        ("load average (1, 5, 15 min)", " ".join(f"{x:.2f}" for x in figures["load_average"])),
         ("goal (1 Hz each, p99 < 500 ms)", "met" if figures["goal_met"] else "NOT met"),
     ]
     width = max(len(r[0]) for r in rows)

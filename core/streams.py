@@ -31,6 +31,9 @@ REPORTS = "venue.reports"
 class Streams(Protocol):
     def publish(self, stream: str, message: Message) -> str: ...
 
+    def publish_many(self, stream: str, messages: list[Message]) -> list[str]:
+        """`publish` for each message, in order (one round trip on Redis)."""
+
     def read(self, stream: str, group: str, consumer: str, *, count: int = 100, block_ms: int = 0) -> list[Entry]:
         """New messages for this group (each delivered to one consumer), pending until acked."""
 
@@ -70,6 +73,9 @@ class MemoryStreams:
             self._entries.setdefault(stream, []).append((entry_id, json.loads(json.dumps(message))))
             self._lock.notify_all()
             return entry_id
+
+    def publish_many(self, stream: str, messages: list[Message]) -> list[str]:
+        return [self.publish(stream, message) for message in messages]
 
     def read(self, stream: str, group: str, consumer: str, *, count: int = 100, block_ms: int = 0) -> list[Entry]:
         # Blocking is real waiting, on the real clock; the injected clock only dates entries
@@ -159,6 +165,14 @@ class RedisStreams:
 
     def publish(self, stream: str, message: Message) -> str:
         return self._redis.xadd(stream, {self.FIELD: json.dumps(message)}, maxlen=self._maxlen, approximate=True)
+
+    def publish_many(self, stream: str, messages: list[Message]) -> list[str]:
+        if not messages:
+            return []
+        pipe = self._redis.pipeline(transaction=False)
+        for message in messages:
+            pipe.xadd(stream, {self.FIELD: json.dumps(message)}, maxlen=self._maxlen, approximate=True)
+        return pipe.execute()
 
     def read(self, stream: str, group: str, consumer: str, *, count: int = 100, block_ms: int = 0) -> list[Entry]:
         self._ensure_group(stream, group)

@@ -21,7 +21,7 @@ def tick_poll_seconds() -> float:
 def tick_batch() -> int:
     """Executions claimed and ticked per transaction by the beat task: larger batches share
     more queries, smaller ones commit (and send) sooner."""
-    return int(_get("EMS_TICK_BATCH", 50))
+    return int(_get("EMS_TICK_BATCH", 100))
 
 
 def resend_after_seconds() -> float:

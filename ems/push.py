@@ -7,12 +7,13 @@ import logging
 import threading
 from contextlib import contextmanager
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 from rest_framework.renderers import JSONRenderer
 
-from core.sequence import next_sequence
+from core.pushes import group_send_all
+from core.sequence import next_sequence_list
+from oms import push as oms_push
 from oms.push import order_work_changed
 
 log = logging.getLogger(__name__)
@@ -32,13 +33,15 @@ _local = threading.local()
 def batched():
     """The pushes made inside are sent together once the transaction commits: one event loop
     and one round of channel-layer calls for all of them, instead of one each (a batch of
-    ticks pushes hundreds). Nested, the outermost sends."""
+    ticks pushes hundreds); the order pushes made inside (oms.push) are batched the same way.
+    Nested, the outermost sends."""
     if getattr(_local, "messages", None) is not None:
         yield
         return
     _local.messages = []
     try:
-        yield
+        with oms_push.batched():
+            yield
         messages = _local.messages
     finally:
         _local.messages = None
@@ -65,6 +68,19 @@ def execution_changed(execution) -> None:
     _push(execution_group(execution.pk), {"execution": row})
     _push(DESK_GROUP, {"execution": row})
     order_work_changed(portfolio_id=execution.order.portfolio_id, execution=row)
+
+
+def executions_changed(executions) -> None:
+    """execution_changed for many executions, serialised in one pass."""
+    from ems.api.serializers import ExecutionSerializer
+
+    if not executions:
+        return
+    rows = _json(ExecutionSerializer(executions, many=True).data)
+    for execution, row in zip(executions, rows, strict=True):
+        _push(execution_group(execution.pk), {"execution": row})
+        _push(DESK_GROUP, {"execution": row})
+        order_work_changed(portfolio_id=execution.order.portfolio_id, execution=row)
 
 
 def child_changed(child) -> None:
@@ -94,16 +110,13 @@ def _send_many(messages: list[tuple[str, dict]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    seqs = next_sequence_list([group for group, _ in messages])
     numbered = [
-        (group, {"type": EVENT, "stream": group, "seq": next_sequence(group), **body}) for group, body in messages
+        (group, {"type": EVENT, "message": {"type": EVENT, "stream": group, "seq": seq, **body}})
+        for (group, body), seq in zip(messages, seqs, strict=True)
     ]
-
-    async def send_all() -> None:
-        for group, message in numbered:  # in order: a stream's numbers arrive increasing
-            await layer.group_send(group, {"type": EVENT, "message": message})
-
     try:
-        async_to_sync(send_all)()
+        group_send_all(layer, numbered)
     except RuntimeError:
         # Called from inside a running event loop (sync ORM in async tests): cannot block on it.
         log.warning("%d pushes skipped inside an event loop", len(numbered))

@@ -97,7 +97,9 @@ def executions_tick_due() -> int:
 
 @shared_task(name="ems.tasks.execution_tick", time_limit=30, soft_time_limit=25, **TASK_OPTIONS)
 def execution_tick_task(execution_id: int) -> str:
-    return services.execution_tick(execution_id=execution_id).status
+    """The first tick after a start or a resume, at once; when the beat's batch got there
+    first, nothing (a burst of starts would otherwise tick each execution twice, alone)."""
+    return services.execution_tick(execution_id=execution_id, if_due=True).status
 
 
 @shared_task(name="ems.tasks.reports_apply", time_limit=30, soft_time_limit=25, **TASK_OPTIONS)
@@ -109,7 +111,8 @@ def reports_apply_pending(limit: int | None = None) -> int:
     total = 0
     while limit is None or total < limit:
         count = 500 if limit is None else min(500, limit - total)
-        n = port.consume(lambda raw: services.report_apply(raw=raw), consumer=consumer_name(), count=count)
+        # One transaction per read (services.reports_apply); acknowledged once it committed.
+        n = port.consume_many(lambda raws: services.reports_apply(raws=raws), consumer=consumer_name(), count=count)
         total += n
         if n == 0:
             break

@@ -28,6 +28,18 @@ def latest_snapshot(symbol: str, *, now: float | None = None) -> dict | None:
     return {**snap, "age_seconds": round(max(0.0, now - snap["published_at"]), 3)}
 
 
+def latest_snapshots(symbols, *, now: float | None = None) -> dict[str, dict]:
+    """`latest_snapshot` of several instruments in one cache round trip; those never
+    published are missing from the answer."""
+    keys = {snapshot_key(symbol): symbol for symbol in symbols}
+    found = cache.get_many(list(keys))
+    now = time.time() if now is None else now
+    return {
+        keys[key]: {**snap, "age_seconds": round(max(0.0, now - snap["published_at"]), 3)}
+        for key, snap in found.items()
+    }
+
+
 def is_fresh(snapshot: dict | None, max_age: float | None = None) -> bool:
     if snapshot is None:
         return False

@@ -93,8 +93,7 @@ class VenueService:
         """Read, execute, report, acknowledge. Returns the reports written."""
         entries = self.streams.read(COMMANDS, GROUP, self.consumer, count=self.batch)
         reports = self.execute([message for _, message in entries])
-        for report in reports:
-            self.streams.publish(REPORTS, report)
+        self.streams.publish_many(REPORTS, reports)  # in order, one round trip
         self.streams.ack(COMMANDS, GROUP, [entry_id for entry_id, _ in entries])
         return len(reports)
 
@@ -106,8 +105,7 @@ class VenueService:
         reports = self.execute([message for _, message in entries])
 
         def publish_and_ack():
-            for report in reports:
-                self.streams.publish(REPORTS, report)
+            self.streams.publish_many(REPORTS, reports)  # in order, one round trip
             self.streams.ack(COMMANDS, GROUP, [entry_id for entry_id, _ in entries])
 
         if entries or reports:

@@ -14,12 +14,14 @@ order; the client keeps the row with the later `updated_at`.
 
 import asyncio
 import logging
+import threading
+from contextlib import contextmanager
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from core.sequence import next_sequences
+from core.pushes import group_send_all
+from core.sequence import next_sequence_list
 from oms.api.serializers import OrderSerializer
 from oms.models import Order
 
@@ -35,6 +37,36 @@ def portfolio_group(portfolio_id: int) -> str:
     return f"orders.portfolio.{int(portfolio_id)}"
 
 
+_local = threading.local()
+
+
+@contextmanager
+def batched():
+    """The pushes made inside are sent together once the transaction commits, in one round
+    (a batch of venue reports changes hundreds of orders). Nested, the outermost sends."""
+    if getattr(_local, "messages", None) is not None:
+        yield
+        return
+    _local.messages = []
+    try:
+        yield
+        messages = _local.messages
+    finally:
+        _local.messages = None
+    if messages:
+        transaction.on_commit(lambda: _send_many(messages), robust=True)
+
+
+def _push(groups: tuple[str, ...], body: dict, kind: str = EVENT) -> None:
+    messages = getattr(_local, "messages", None)
+    if messages is not None:
+        messages.append((groups, body, kind))
+    else:
+        # robust: the write has committed; a channel layer that is down must not turn the
+        # request into an error. Clients resync from the snapshot on the next gap or reconnect.
+        transaction.on_commit(lambda: _send_many([(groups, body, kind)]), robust=True)
+
+
 def order_row(order: Order) -> dict:
     """The order as one item of the REST list `/api/orders/`, as plain JSON data (the
     serializer gives strings, numbers, None and the JSON field's own lists)."""
@@ -45,22 +77,18 @@ def order_changed(order: Order) -> None:
     """Push `order`'s current blotter row to the desk and to its portfolio's owner once the
     surrounding transaction commits. Call it after saving the change; several calls in one
     transaction send several updates, in call order."""
-    row = order_row(order)
-    groups = (DESK_GROUP, portfolio_group(order.portfolio_id))
-    # robust: the write has committed; a channel layer that is down must not turn the
-    # request into an error. Clients resync from the snapshot on the next gap or reconnect.
-    transaction.on_commit(lambda: _send(groups, {"order": row}), robust=True)
+    _push((DESK_GROUP, portfolio_group(order.portfolio_id)), {"order": order_row(order)})
 
 
 def order_work_changed(*, portfolio_id: int, execution: dict) -> None:
     """An execution working one of the portfolio's orders changed (the EMS calls this with
     its row): it goes on the order's own streams as an `execution.update`, so the blotters
     follow the work (strategy, state, progress) on the socket they already hold."""
-    groups = (DESK_GROUP, portfolio_group(portfolio_id))
-    transaction.on_commit(lambda: _send(groups, {"execution": execution}, kind=WORK_EVENT), robust=True)
+    _push((DESK_GROUP, portfolio_group(portfolio_id)), {"execution": execution}, WORK_EVENT)
 
 
-def _send(groups: tuple[str, ...], body: dict, *, kind: str = EVENT) -> None:
+def _send_many(pushes: list[tuple[tuple[str, ...], dict, str]]) -> None:
+    """Number every message on its stream, in push order, then send them in one round."""
     layer = get_channel_layer()
     if layer is None:
         return
@@ -71,16 +99,14 @@ def _send(groups: tuple[str, ...], body: dict, *, kind: str = EVENT) -> None:
     else:
         # Only reachable from sync ORM code run inside an event loop thread (tests with
         # DJANGO_ALLOW_ASYNC_UNSAFE): we cannot block on the loop we are running in.
-        log.warning("%s: push skipped, called from inside a running event loop", kind)
+        log.warning("%d pushes skipped, called from inside a running event loop", len(pushes))
         return
-    seqs = next_sequences(groups)
-    messages = [
-        (group, {"type": EVENT, "message": {"type": kind, "stream": group, "seq": seqs[group], **body}})
-        for group in groups
-    ]
-
-    async def send_all():
-        for group, message in messages:
-            await layer.group_send(group, message)
-
-    async_to_sync(send_all)()
+    flat = [(group, body, kind) for groups, body, kind in pushes for group in groups]
+    seqs = next_sequence_list([group for group, _, _ in flat])
+    group_send_all(
+        layer,
+        [
+            (group, {"type": EVENT, "message": {"type": kind, "stream": group, "seq": seq, **body}})
+            for (group, body, kind), seq in zip(flat, seqs, strict=True)
+        ],
+    )

@@ -4,7 +4,7 @@ transaction, under row locks (core.locks), with the audit event written beside t
 Each command applies one kind of event of the state table (oms.domain.states) and nothing
 else: the EMS works, confirms, rejects and expires orders through `order_work`,
 `order_cancel_confirm`, `order_cancel_reject` and `order_expire`, and fills reach an order
-only through `apply_fill`."""
+only through `apply_fill`, or `FillBatch` for many in one transaction (the same rules)."""
 
 import logging
 from collections.abc import Callable, Iterable
@@ -13,13 +13,13 @@ from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from core.decimals import PRICE_QUANTUM, QUANTITY_PLACES, money
 from core.decimals import price as round_price
 from core.errors import Conflict
-from core.locks import lock_one
+from core.locks import lock_all, lock_one
 from core.vocabulary import OrderEventType, Side
 from marketdata.models import Instrument
 from marketdata.selectors import mid_price
@@ -525,3 +525,149 @@ def order_amend(
         reason += "; confirmed by the user: " + "; ".join(b.message for b in soft)
     _transition(order, states.AMEND, actor=actor, reason=reason, payload=terms, also_saved=("quantity", "limit_price"))
     return AmendResult(order, amended=True, refusals=[])
+
+
+class FillBatch:
+    """`apply_fill` for many fills in one transaction (a batch of venue reports): the same
+    rules (idempotent by fill id, an overfill kept refused, the order's transitions audited,
+    position and cash moved), with the rows written together at the end (`write`) and each
+    changed order pushed once, as it stands after the batch.
+
+    The caller locks the orders (core.locks.LOCK_ORDER; `select_related` instrument,
+    portfolio and created_by for the push) and passes them in; `prepare` then reads the
+    fills already stored and locks the positions the batch moves. `apply` checks everything
+    that can refuse a fill before it changes anything, so a fill that raises leaves the batch
+    as it was and the caller can keep the report aside and go on with the others."""
+
+    def __init__(self, orders, *, actor=None, now: datetime | None = None):
+        self.orders: dict[int, Order] = {o.pk: o for o in orders}
+        self.actor = actor
+        self.now = now or timezone.now()
+        self._known: dict[str, OrderFill] = {}
+        self._positions: dict[tuple[int, int], Position] = {}
+        self._fills: list[OrderFill] = []
+        self._events: list[OrderEvent] = []
+        self._changed: dict[int, Order] = {}
+        self._moved: dict[tuple[int, int], Position] = {}
+        self._cash: dict[int, Decimal] = {}
+
+    def prepare(self, *, fill_ids: Iterable[str], order_ids: Iterable[int]) -> None:
+        """Read the stored fills among `fill_ids`, and lock (creating if need be) the
+        positions of `order_ids`: those the batch may fill."""
+        self._known.update((f.fill_id, f) for f in OrderFill.objects.filter(fill_id__in=set(fill_ids)))
+        keys = {(self.orders[pk].portfolio_id, self.orders[pk].instrument_id) for pk in set(order_ids)}
+        missing = keys - set(self._positions)
+        if not missing:
+            return
+        # Created beside a concurrent batch's creation: the unique constraint keeps one.
+        Position.objects.bulk_create(
+            [Position(portfolio_id=p, instrument_id=i) for p, i in missing], ignore_conflicts=True
+        )
+        match = Q()
+        for portfolio_id, instrument_id in missing:
+            match |= Q(portfolio_id=portfolio_id, instrument_id=instrument_id)
+        for position in lock_all(Position.objects.filter(match)):
+            self._positions[(position.portfolio_id, position.instrument_id)] = position
+
+    def apply(
+        self,
+        *,
+        order_id: int,
+        fill_id: str,
+        quantity: Decimal,
+        price: Decimal,
+        venue: str = "",
+        fee: Decimal = Decimal(0),
+        executed_at: datetime | None = None,
+    ) -> FillResult:
+        quantity, price, fee = Decimal(quantity), Decimal(price), Decimal(fee)
+        if quantity <= 0 or price <= 0:
+            raise Conflict("a fill needs a positive quantity and price")
+        _refuse_finer_than_stored(quantity=quantity, price=price)
+        order = self.orders[order_id]
+        existing = self._known.get(fill_id)
+        if existing is not None:
+            return _fill_replayed(existing, order, quantity=quantity, price=price, fee=fee, venue=venue)
+        refused = ""
+        if order.filled_quantity + quantity > order.quantity:
+            refused = f"overfill: {order.filled_quantity} filled + {quantity} > {order.quantity}"
+        fill = OrderFill(
+            order=order,
+            fill_id=fill_id,
+            quantity=quantity,
+            price=price,
+            fee=money(fee),
+            venue=venue,
+            executed_at=executed_at or self.now,
+            refused_reason=refused,
+        )
+        if refused:
+            log.error("overfill refused on order %s: fill %s", order.pk, fill_id)
+            self._known[fill_id] = fill
+            self._fills.append(fill)
+            return FillResult(fill, applied=False, duplicate=False)
+        # Everything that can refuse is computed before anything changes.
+        filled = order.filled_quantity + quantity
+        event = states.fill_event(filled, order.quantity)
+        after = states.apply(states.OrderState(order.status, order.previous_status), event)
+        average = round_price(positions.average_price(order.filled_quantity, order.average_fill_price, quantity, price))
+        key = (order.portfolio_id, order.instrument_id)
+        pos = self._positions[key]
+        instrument = order.instrument
+        trade = positions.apply_trade(
+            positions.PositionState(pos.quantity, pos.average_cost, pos.realised_pnl),
+            side=order.side,
+            quantity=quantity,
+            price=price,
+            multiplier=instrument.multiplier,
+        )
+        notional = quantity * price * instrument.multiplier
+        cash_delta = money(-(notional + fee) if order.side == Side.BUY else notional - fee)
+
+        before = order.status
+        order.status, order.previous_status = after.status, after.previous_status
+        order.filled_quantity, order.average_fill_price = filled, average
+        order.updated_at = self.now
+        self._events.append(
+            OrderEvent(
+                order=order,
+                actor=self.actor,
+                event=event,
+                from_status=before,
+                to_status=order.status,
+                reason=f"fill {quantity} @ {price} on {venue or 'venue'}"[:500],
+                payload={"fill_id": fill_id, "quantity": str(quantity), "price": str(price), "venue": venue},
+            )
+        )
+        pos.quantity, pos.average_cost, pos.realised_pnl = (
+            trade.quantity,
+            round_price(trade.average_cost),
+            money(trade.realised_pnl),
+        )
+        pos.updated_at = self.now
+        self._cash[order.portfolio_id] = self._cash.get(order.portfolio_id, Decimal(0)) + cash_delta
+        self._known[fill_id] = fill
+        self._fills.append(fill)
+        self._changed[order.pk] = order
+        self._moved[key] = pos
+        return FillResult(fill, applied=True, duplicate=False)
+
+    def write(self) -> None:
+        """Insert the fills and audit rows, save the orders, positions and cash, and push each
+        changed order once (after commit)."""
+        from core.bulk import save_rows
+
+        OrderFill.objects.bulk_create(self._fills)
+        OrderEvent.objects.bulk_create(self._events)
+        orders = sorted(self._changed.values(), key=lambda o: o.pk)
+        save_rows(orders, ["status", "previous_status", "filled_quantity", "average_fill_price", "updated_at"])
+        save_rows(
+            sorted(self._moved.values(), key=lambda p: p.pk),
+            ["quantity", "average_cost", "realised_pnl", "updated_at"],
+        )
+        for portfolio_id in sorted(self._cash):
+            Portfolio.objects.filter(pk=portfolio_id).update(cash=F("cash") + self._cash[portfolio_id])
+        with push.batched():
+            for order in orders:
+                push.order_changed(order)
+        self._fills, self._events, self._changed, self._moved, self._cash = [], [], {}, {}, {}

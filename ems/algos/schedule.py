@@ -146,6 +146,19 @@ def _session_volume_share(market: MarketView, t: float) -> float:
     return day + float(cumulative[k] + (position - k) * (cumulative[k + 1] - cumulative[k]))
 
 
+def _session_volume_shares(market: MarketView, times: np.ndarray) -> np.ndarray:
+    """`_session_volume_share` at each of `times`, element-wise with the same arithmetic (a
+    long horizon has hundreds of slice edges, and every tick builds its schedule)."""
+    profile = np.asarray(market.volume_profile, dtype=float)
+    total = float(profile.sum()) or 1.0
+    cumulative = np.concatenate(([0.0], np.cumsum(profile) / total))
+    x = (np.asarray(times, dtype=float) - market.session_start) / market.session_seconds
+    day = np.floor(x)
+    position = (x - day) * len(profile)
+    k = np.minimum(position.astype(int), len(profile) - 1)
+    return day + (cumulative[k] + (position - k) * (cumulative[k + 1] - cumulative[k]))
+
+
 def vwap_schedule(state: ExecutionState, market: MarketView) -> Schedule:
     """Equal time slices sized by the instrument's intraday volume profile."""
     origin, base = phase(state)
@@ -153,7 +166,7 @@ def vwap_schedule(state: ExecutionState, market: MarketView) -> Schedule:
     n = slice_count(state, origin, end, state.quantity - base)
     edges = np.linspace(origin, end, n + 1)
     if market.volume_profile:
-        shares = np.array([_session_volume_share(market, float(t)) for t in edges])
+        shares = _session_volume_shares(market, edges)
         weights = np.maximum(np.diff(shares), 0.0)
     else:
         weights = np.ones(n)

@@ -85,7 +85,9 @@ def _inputs(
         price=figures["mid"],
         adv=figures["adv"],
         daily_vol=figures["daily_vol"],
-        spread_bps=figures["spread_bps"],
+        # A consolidated book is crossed for a moment when one venue's touch overtakes
+        # another's (and a stored `at_start` may hold that): no spread to pay, not an error.
+        spread_bps=max(figures["spread_bps"], 0.0),
         displayed_depth=figures["depth"],
         urgency=state.urgency,
         asset_class=AssetClass(state.memory.get("asset_class", state.parameters.get("asset_class", AssetClass.EQUITY))),

@@ -23,6 +23,11 @@ class SimulatorGateway:
     def cancel(self, command: dict) -> None:
         self.streams.publish(COMMANDS, {**command, "type": "CANCEL"})
 
+    def send_many(self, new: list[dict], cancel: list[dict]) -> None:
+        self.streams.publish_many(
+            COMMANDS, [{**c, "type": "NEW"} for c in new] + [{**c, "type": "CANCEL"} for c in cancel]
+        )
+
     def replace(self, cancel: dict, new: dict) -> None:
         self.cancel(cancel)
         self.send(new)
@@ -33,4 +38,14 @@ class SimulatorGateway:
         for entry_id, message in entries:
             handle(message)
             self.streams.ack(REPORTS, GROUP, [entry_id])
+        return len(entries)
+
+    def consume_many(
+        self, handle: Callable[[list[dict]], object], *, consumer: str, count: int = 500, block_ms: int = 0
+    ) -> int:
+        entries = self.streams.claim_stale(REPORTS, GROUP, consumer, idle_ms=self.claim_idle_ms, count=count)
+        entries += self.streams.read(REPORTS, GROUP, consumer, count=count, block_ms=block_ms)
+        if entries:
+            handle([message for _, message in entries])
+            self.streams.ack(REPORTS, GROUP, [entry_id for entry_id, _ in entries])
         return len(entries)

@@ -154,6 +154,11 @@ def _position_writers() -> set[str]:
 
 
 def test_only_a_fill_or_the_opening_holdings_write_positions():
-    """The shell's services: apply_fill (through _position_apply) and the seed's opening
-    holdings are the only writers of positions in the whole product."""
-    assert _position_writers() == {"oms/services.py:_position_apply", "oms/services.py:portfolio_seed"}
+    """The shell's services: a fill, through apply_fill (_position_apply) or a batch of them
+    (oms.services.FillBatch: `prepare` creates the positions it will move), and the seed's
+    opening holdings are the only writers of positions in the whole product."""
+    assert _position_writers() == {
+        "oms/services.py:_position_apply",
+        "oms/services.py:prepare",
+        "oms/services.py:portfolio_seed",
+    }

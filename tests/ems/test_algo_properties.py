@@ -133,3 +133,22 @@ def test_reports_in_any_order_with_duplicates_and_late_fills(sizes, reports, rnd
     before = ledger.filled
     assert not any(ledger.apply_fill(f) for f in stream if f.execution_id not in ledger.refused)
     assert ledger.filled == before
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    st.floats(-1e6, 1e7, allow_nan=False),
+    st.floats(1.0, 1e5, allow_nan=False),
+    st.integers(1, 800),
+    st.floats(-1e5, 1e5, allow_nan=False),
+)
+def test_the_vectorised_volume_share_equals_the_one_at_a_time(start, span, slices, session_start):
+    import numpy as np
+
+    from ems.algos.schedule import _session_volume_share, _session_volume_shares
+    from tests.ems.algo_fixtures import market
+
+    view = market(volume_profile=(1.0, 3.0, 0.5, 0.0, 2.0, 7.0, 1.5), session_start=session_start)
+    edges = np.linspace(start, start + span, slices + 1)
+    one_at_a_time = np.array([_session_volume_share(view, float(t)) for t in edges])
+    assert np.array_equal(_session_volume_shares(view, edges), one_at_a_time)

@@ -33,3 +33,12 @@ def test_a_volatility_spike_switches_a_twap_to_is_with_the_reason():
 def test_run_tick_is_idempotent():
     s = state(strategy=Strategy.TWAP, parameters={"horizon_seconds": 600})
     assert run_tick(s, market(), 3.0) == run_tick(s, market(), 3.0)
+
+
+def test_a_crossed_consolidated_book_is_re_evaluated_as_no_spread_not_an_error():
+    # One venue's bid above another's ask: the consolidated spread is negative for a moment.
+    crossed = market(lit("XA", bid=100.02, ask=100.04), lit("XB", bid=99.98, ask=100.01), spread_bps=-1.0)
+    at_start = {"mid": 100.0, "adv": 1e6, "daily_vol": 0.02, "spread_bps": -1.0, "depth": 500.0}
+    s = state(strategy=Strategy.TWAP, memory={"at_start": at_start, "seed": 7}, parameters={"horizon_seconds": 600})
+    result = run_tick(s, crossed, 10.0)
+    assert result.reevaluation["action"] in ("KEEP", "SWITCH")
