@@ -49,6 +49,9 @@ def _django() -> None:
     import django
 
     django.setup()
+    from core.runtime import heap_settle
+
+    heap_settle()  # as the web and worker processes do once started
 
 
 def _worker_init(database_name: str) -> None:

@@ -4,6 +4,7 @@ import asyncio
 
 from django.core.management.base import BaseCommand
 
+from core.runtime import heap_settle
 from marketdata.publisher import publish_forever
 
 
@@ -22,4 +23,5 @@ class Command(BaseCommand):
             from marketdata.sim import WallClock
 
             feed = ReplayFeed(replay_trades, replay_quotes, WallClock(speed=speed))
+        heap_settle()
         asyncio.run(publish_forever(feed))
