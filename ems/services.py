@@ -25,6 +25,7 @@ from decimal import Decimal
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from core import metrics
 from core.decimals import price as round_price
 from core.decimals import to_step
 from core.errors import Conflict, DomainError, IllegalTransition, NotFound
@@ -919,6 +920,7 @@ def _tick_locked(
         _drive_completion(execution, order, _open_children(execution), outbox)
 
     due = min(execution.next_tick_at, now)  # ticked early (a start, a resume): no lag
+    metrics.tick_done(lag_seconds=(now - due).total_seconds())
     execution.tick_count += 1
     execution.last_tick_at = now
     execution.last_tick_due_at = due

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core import metrics
 from core.decimals import QUANTITY_PLACES, to_step
 from core.decimals import price as stored_price
 from core.errors import Conflict, DomainError, NotFound
@@ -367,6 +368,7 @@ def provider_act(*, invitation_id: int, index: int, now: datetime | None = None)
     )
 
 
+@metrics.timed_quote
 @transaction.atomic
 def quote_submit(
     *,

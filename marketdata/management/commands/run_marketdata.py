@@ -2,8 +2,10 @@
 
 import asyncio
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from core import metrics
 from marketdata.publisher import publish_forever
 
 
@@ -22,4 +24,6 @@ class Command(BaseCommand):
             from marketdata.sim import WallClock
 
             feed = ReplayFeed(replay_trades, replay_quotes, WallClock(speed=speed))
+        if settings.METRICS_PORT:
+            metrics.serve("marketdata")  # docs/operations.md: every process serves its figures
         asyncio.run(publish_forever(feed))
