@@ -43,6 +43,7 @@ from prometheus_client.exposition import ThreadingWSGIServer
 from core import logs
 
 log = logging.getLogger(__name__)
+intake_log = logging.getLogger("oms.intake")  # one line per order decided: the start of its story
 disable_created_metrics()  # the *_created series double every series and no panel reads them
 
 # Seconds, for latencies that are milliseconds when healthy and seconds when not.
@@ -93,7 +94,7 @@ def order_decided(order) -> None:
     outcome = "accepted" if order.status == "ACCEPTED" else "rejected"
     ORDERS.labels(outcome).inc()
     logs.bind(order_id=order.pk)
-    log.info(
+    intake_log.info(
         "order %s %s",
         order.pk,
         outcome,
