@@ -88,6 +88,13 @@ DB_POOL_MAX = Gauge(
     multiprocess_mode="livesum",
 )
 
+# Every label value present from the start: a rate over a series that appears only with its
+# first event is blank until then, and an alert on it cannot fire.
+for _outcome in ("accepted", "rejected"):
+    ORDERS.labels(_outcome)
+for _status in ("2xx", "3xx", "4xx", "5xx"):
+    HTTP_RESPONSES.labels(_status)
+
 
 def order_decided(order) -> None:
     """A new parent order was accepted or rejected at intake (not a replayed submission)."""

@@ -9,10 +9,13 @@ import os
 import secrets
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from structlog.contextvars import clear_contextvars
 
+from config.celery import app as celery_app
 from core import logs
 from tests.ops.metrics_helpers import scrape
 
@@ -124,3 +127,29 @@ def test_production_writes_json_and_the_embedded_default_readable_lines():
     assert "order 7 accepted" in embedded and "order_id=7" in embedded and "[oms.intake]" in embedded
     with pytest.raises(json.JSONDecodeError):
         json.loads(embedded)
+
+
+# A task of this test only, registered at import (before the worker starts, so it knows it):
+# it records the log context the worker ran it in.
+SEEN: list[dict] = []
+
+
+@celery_app.task(name="tests.ops.context_probe", ignore_result=True)
+def context_probe(order_id):
+    SEEN.append(logs.current())
+
+
+def test_a_task_on_the_real_worker_logs_with_the_request_id_of_its_sender(worker):
+    SEEN.clear()
+    logs.bind(request_id="req-through-the-broker")
+    try:
+        context_probe.delay(order_id=41)
+    finally:
+        clear_contextvars()
+    deadline = time.monotonic() + 60
+    while not SEEN and time.monotonic() < deadline:
+        time.sleep(0.05)  # waiting for the exact state asserted below
+    assert SEEN, "the worker did not run the task"
+    context = SEEN[0]
+    assert context["request_id"] == "req-through-the-broker"
+    assert context["order_id"] == 41 and context["task"] == "tests.ops.context_probe"
