@@ -24,7 +24,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from prometheus_client import (
@@ -331,9 +331,3 @@ def process_exited(pid: int | None = None) -> None:
 
 def task_finished(name: str, outcome: str) -> None:
     TASKS.labels(name, outcome).inc()
-
-
-def names(registry_: CollectorRegistry | None = None) -> Iterable[str]:
-    """The metric families a scrape answers (for tests and the docs)."""
-    for family in (registry_ or registry(system=True)).collect():
-        yield family.name
