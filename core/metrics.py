@@ -44,6 +44,8 @@ from core import logs
 
 log = logging.getLogger(__name__)
 intake_log = logging.getLogger("oms.intake")  # one line per order decided: the start of its story
+start_log = logging.getLogger("ems.start")  # one line per execution started
+rfq_log = logging.getLogger("rfq.open")  # one line per RFQ opened
 disable_created_metrics()  # the *_created series double every series and no panel reads them
 
 # Seconds, for latencies that are milliseconds when healthy and seconds when not.
@@ -55,6 +57,8 @@ ORDERS = Counter("smart_trading_orders", "Parent orders decided at intake", ["ou
 ORDER_INTAKE = Histogram(
     "smart_trading_order_intake_seconds", "order_submit, from the call to its commit", buckets=LATENCY_BUCKETS
 )
+EXECUTIONS_STARTED = Counter("smart_trading_executions_started", "Executions started, by strategy", ["strategy"])
+RFQS_OPENED = Counter("smart_trading_rfqs_opened", "RFQs opened")
 TICKS = Counter("smart_trading_execution_ticks", "Execution ticks run")
 TICK_LAG = Histogram(
     "smart_trading_tick_lag_seconds", "How long after it was due each execution tick ran", buckets=LAG_BUCKETS
@@ -114,6 +118,23 @@ def order_decided(order) -> None:
             "status": order.status,
         },
     )
+
+
+def execution_started(execution) -> None:
+    """A new execution of a parent order (not a repeated start)."""
+    EXECUTIONS_STARTED.labels(execution.strategy).inc()
+    logs.bind(execution_id=execution.pk, order_id=execution.order_id)
+    start_log.info(
+        "execution %s started",
+        execution.pk,
+        extra={"strategy": execution.strategy, "quantity": str(execution.quantity), "side": execution.side},
+    )
+
+
+def rfq_opened(rfq, *, invited: int) -> None:
+    RFQS_OPENED.inc()
+    logs.bind(rfq_id=rfq.pk, order_id=rfq.order_id)
+    rfq_log.info("RFQ %s opened", rfq.pk, extra={"invited": invited, "quantity": str(rfq.quantity)})
 
 
 def timed_intake(func: Callable) -> Callable:

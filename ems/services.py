@@ -170,6 +170,7 @@ def execution_start(
         market_volume_at_start=volume,
         started_by=actor,
     )
+    metrics.execution_started(execution)
     ExecutionEvent.objects.create(
         execution=execution,
         actor=actor,

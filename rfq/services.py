@@ -218,6 +218,7 @@ def rfq_open(
     RfqEvent.objects.create(
         rfq=rfq, actor=actor, at=now, event="OPEN", to_status=rfq.status, reason=f"{len(chosen)} counterparties"
     )
+    metrics.rfq_opened(rfq, invited=len(chosen))
     for rank, c in enumerate(chosen):
         Invitation.objects.create(rfq=rfq, counterparty_id=c.id, token=secrets.token_hex(12), rank=rank)
     from rfq.tasks import rfq_disseminate_task

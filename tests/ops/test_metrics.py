@@ -19,7 +19,7 @@ from oms import services as oms
 from oms.models import ComplianceRule, Portfolio
 from tests.conftest import postgres_only
 from tests.ems.fixtures import Market, demo, market, memory_streams, submit, users  # noqa: F401
-from tests.ops.metrics_helpers import NAMED, scrape
+from tests.ops.metrics_helpers import NAMED, Scrape, scrape
 
 pytestmark = pytest.mark.django_db
 
@@ -215,7 +215,9 @@ def test_a_process_serves_its_figures_on_its_own_port_to_the_same_rule(settings)
         with urllib.request.urlopen(url, timeout=10) as response:
             assert response.status == 200
             text = response.read().decode()
-        assert "smart_trading_fills_total" in text and "smart_trading_executions" not in text  # no state copy
+        families = set(Scrape(text).families)
+        assert "smart_trading_fills" in families
+        assert not {"smart_trading_executions", "smart_trading_rfqs_open"} & families  # no state copy
         settings.METRICS_ALLOWED_NETWORKS = ["10.0.0.0/8"]  # loopback is now outside
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(url, timeout=10)
