@@ -4,13 +4,17 @@ VENV   ?= .venv
 PORT   ?= 8000
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# Every package pinned with its hashes (tools/lock.py): two machines a month apart install the same code.
+LOCK   := requirements-test.lock
 
-.PHONY: run test lint format install migrate seed bench clean browser-deps soak vendor
+.PHONY: run test lint format install migrate seed bench clean browser-deps soak vendor lock lock-check
 
-$(STAMP): pyproject.toml
+# From the lock only: --require-hashes refuses anything unpinned or altered, --no-deps anything
+# the lock does not name; the project itself is built from the lock's setuptools, not a download.
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e '.[test]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -28,6 +32,15 @@ run: seed
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "chromium not installed: browser tests will skip outside CI"
 
+# After changing dependencies in pyproject.toml: recompile requirements.lock and requirements-test.lock
+# (UPGRADE=1 takes the newest versions the ranges allow; otherwise the current pins are kept).
+lock: install
+	$(PY) tools/lock.py $(if $(UPGRADE),--upgrade)
+
+# Fails when pyproject.toml and the locks disagree (run by `make test`, so CI).
+lock-check: install
+	$(PY) tools/lock.py --check
+
 # Layering (import-linter contracts in pyproject.toml) and ruff, before the suite.
 lint: install
 	$(VENV)/bin/lint-imports --no-cache
@@ -38,7 +51,7 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: install browser-deps lint
+test: install lock-check browser-deps lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The EMS property tests at 10,000 examples each; prints how many ran.

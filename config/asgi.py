@@ -18,6 +18,7 @@ from django.urls import re_path  # noqa: E402
 
 from config.consumers import NoRouteConsumer  # noqa: E402
 from config.overload import ConcurrencyLimit  # noqa: E402
+from core import metrics  # noqa: E402
 from ems.routing import websocket_urlpatterns as ems_ws  # noqa: E402
 from marketdata.routing import websocket_urlpatterns as marketdata_ws  # noqa: E402
 from oms.routing import websocket_urlpatterns as oms_ws  # noqa: E402
@@ -39,6 +40,8 @@ class Lifespan:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                # This web process's database pool, sampled for /metrics whichever process answers.
+                metrics.start_sampler()
                 if settings.MARKETDATA_EMBEDDED:
                     from marketdata.publisher import publish_forever
 
@@ -50,6 +53,7 @@ class Lifespan:
                 # Wait for them: shutdown is complete only once nothing publishes any more.
                 await asyncio.gather(*self.tasks, return_exceptions=True)
                 self.tasks.clear()
+                metrics.process_exited()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request carries its id (core.logs), the response names it.
+    "core.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -273,7 +275,7 @@ TLS_AT_PROXY = env.bool("TLS_AT_PROXY", default=False)
 if TLS_AT_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]  # the container health check and Prometheus, inside
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
@@ -290,7 +292,8 @@ WEB_WORKERS = env.int("WEB_WORKERS", default=1)
 OVERLOAD_RETRY_AFTER_SECONDS = 1
 
 # --- Domain settings --------------------------------------------------------------------
-DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo")
+# No demo password in production unless one is given (seed_demo refuses an empty one).
+DEMO_PASSWORD = env("DEMO_PASSWORD", default="" if PRODUCTION else "demo")
 MARKETDATA_STALE_SECONDS = env.float("MARKETDATA_STALE_SECONDS", default=5.0)
 # Where the simulator runs: inside `serve` (embedded) or as `run_marketdata` (production).
 MARKETDATA_EMBEDDED = env.bool("MARKETDATA_EMBEDDED", default=EMBEDDED)
@@ -328,11 +331,27 @@ STREAMS_URL = env("STREAMS_URL", default=REDIS_URL)
 # The simulated venue runs in the loop that owns the simulator (marketdata.publisher).
 EMS_VENUE_ENABLED = env.bool("EMS_VENUE_ENABLED", default=True)
 
+# --- Operations: logs and metrics (docs/operations.md) ----------------------------------
+# JSON lines in production (one object per line, with the request/order/execution/RFQ ids
+# bound in core.logs); readable lines with the same fields in the embedded default.
+LOG_FORMAT = env("LOG_FORMAT", default="json" if PRODUCTION else "console")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"default": {"()": "core.logs.formatter", "json": LOG_FORMAT == "json"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "default"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.request": {"level": "ERROR"}, "celery": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+# Celery keeps Django's logging (config.celery connects setup_logging), so its lines are JSON too.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# /metrics (web) and METRICS_ADDR:METRICS_PORT (worker, beat, market data) answer the internal
+# network, and anyone with the token (Authorization: Bearer ...). A request that came through a
+# proxy (X-Forwarded-For, Forwarded, X-Real-IP) counts as outside: it needs the token.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+# The worker, beat and market-data processes serve their figures here; 0 turns that off (the
+# default outside production: the web server's /metrics has the embedded processes' figures).
+METRICS_PORT = env.int("METRICS_PORT", default=9100 if PRODUCTION else 0)
+METRICS_ADDR = env("METRICS_ADDR", default="0.0.0.0" if PRODUCTION else "127.0.0.1")
+METRICS_SAMPLE_SECONDS = env.float("METRICS_SAMPLE_SECONDS", default=5.0)

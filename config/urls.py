@@ -7,9 +7,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.api import ObtainToken
 from config.health import healthz
+from config.metrics import metrics_view
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Prometheus: the internal network or METRICS_TOKEN only (config.metrics, docs/operations.md).
+    path("metrics", metrics_view, name="metrics"),
     # Browsers ask for /favicon.ico whatever the page's <link rel="icon"> says.
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True), name="favicon"),
     path("admin/", admin.site.urls),

@@ -27,6 +27,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core import metrics
 from core.bulk import save_rows
 from core.decimals import price as round_price
 from core.decimals import to_step
@@ -173,6 +174,7 @@ def execution_start(
         started_by=actor,
     )
     arrival.arrival_record(execution=execution, snapshot=snapshot, now=now)  # TCA's counterfactuals start here
+    metrics.execution_started(execution)
     ExecutionEvent.objects.create(
         execution=execution,
         actor=actor,
@@ -943,6 +945,7 @@ def _tick_locked(
         _drive_completion(execution, order, _open_children(execution), outbox)
 
     due = min(execution.next_tick_at, now)  # ticked early (a start, a resume): no lag
+    metrics.tick_done(lag_seconds=(now - due).total_seconds())
     execution.tick_count += 1
     execution.last_tick_at = now
     execution.last_tick_due_at = due

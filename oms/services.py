@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core import metrics
 from core.decimals import PRICE_QUANTUM, QUANTITY_PLACES, money
 from core.decimals import price as round_price
 from core.errors import Conflict
@@ -117,6 +118,7 @@ def order_preview(
     return compliance.evaluate(draft, selectors.compliance_rules_for(portfolio, instrument))
 
 
+@metrics.timed_intake
 @transaction.atomic
 def order_submit(
     *,
@@ -231,6 +233,7 @@ def order_submit(
     if order.status == states.ACCEPTED:
         for step in on_accepted:
             step(order=order, actor=actor)
+    metrics.order_decided(order)
     push.order_changed(order)
     return order
 
@@ -340,6 +343,7 @@ def apply_fill(
         return _fill_replayed(existing, order, quantity=quantity, price=price, fee=fee, venue=venue)
     if refused:
         log.error("overfill refused on order %s: fill %s", order.pk, fill_id)
+        metrics.overfill_refused(fill)
         return FillResult(fill, applied=False, duplicate=False)
 
     order.average_fill_price = round_price(
@@ -355,6 +359,7 @@ def apply_fill(
         also_saved=("filled_quantity", "average_fill_price"),
     )
     _position_apply(order, quantity=quantity, price=price, fee=fee)
+    metrics.fill_applied(fill)
     return FillResult(fill, applied=True, duplicate=False)
 
 

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core import metrics
 from core.decimals import QUANTITY_PLACES, to_step
 from core.decimals import price as stored_price
 from core.errors import Conflict, DomainError, NotFound
@@ -218,6 +219,7 @@ def rfq_open(
     RfqEvent.objects.create(
         rfq=rfq, actor=actor, at=now, event="OPEN", to_status=rfq.status, reason=f"{len(chosen)} counterparties"
     )
+    metrics.rfq_opened(rfq, invited=len(chosen))
     for rank, c in enumerate(chosen):
         Invitation.objects.create(rfq=rfq, counterparty_id=c.id, token=secrets.token_hex(12), rank=rank)
     from rfq.tasks import rfq_disseminate_task
@@ -505,6 +507,7 @@ def quote_submit(
     return quotes_submit(answers=[answer], now=answer.at)[0]
 
 
+@metrics.timed_quote
 @transaction.atomic
 def quotes_submit(*, answers: list[Answer], now: datetime | None = None) -> list[Quote | None]:
     """Quotes (or updates) of several providers for one RFQ, written together: those that

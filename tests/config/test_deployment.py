@@ -52,9 +52,9 @@ def test_app_services_use_production_settings():
         assert env["DEBUG"] == "false" and env["MARKETDATA_EMBEDDED"] == "false"
 
 
-def test_dockerfile_installs_the_project():
+def test_dockerfile_installs_the_lock_and_runs_the_project():
     text = (ROOT / "Dockerfile").read_text()
-    assert "pip install -e ." in text and "manage.py" in text
+    assert "pip install --require-hashes --no-deps -r /tmp/requirements.lock" in text and "manage.py" in text
 
 
 def test_production_compose_seeds_no_demo_users_by_default():

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal as D
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts import roles
@@ -139,6 +139,8 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, without_history=False, **options):
         password = settings.DEMO_PASSWORD
+        if not password:
+            raise CommandError("set DEMO_PASSWORD: production has no default demo password")
         users = {
             username: user_with_role_ensure(username=username, role=role, password=password) for username, role in USERS
         }

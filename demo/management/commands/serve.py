@@ -63,6 +63,8 @@ class Command(BaseCommand):
             port=port,
             lifespan="on",
             log_level="warning",
+            # Uvicorn's lines go through Django's LOGGING (JSON in production), not its own format.
+            log_config=None,
             # No line per request: at desk speed the access log alone costs a core's fraction;
             # the proxy in front logs requests in production.
             access_log=False,

@@ -2,8 +2,10 @@
 
 import asyncio
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from core import metrics
 from core.runtime import heap_settle
 from marketdata.publisher import publish_forever
 
@@ -24,4 +26,6 @@ class Command(BaseCommand):
 
             feed = ReplayFeed(replay_trades, replay_quotes, WallClock(speed=speed))
         heap_settle()
+        if settings.METRICS_PORT:
+            metrics.serve("marketdata")  # docs/operations.md: every process serves its figures
         asyncio.run(publish_forever(feed))
