@@ -116,7 +116,8 @@ class SystemCollector:
 
     def queues(self):
         depth = GaugeMetricFamily("smart_trading_celery_queue_depth", "Tasks waiting in a queue", labels=["queue"])
-        depth.add_metric([settings.CELERY_TASK_DEFAULT_QUEUE], queue_depth(settings.CELERY_TASK_DEFAULT_QUEUE))
+        for queue in settings.CELERY_QUEUES_WORKED:
+            depth.add_metric([queue], queue_depth(queue))
         return [depth]
 
     def books(self):

@@ -151,6 +151,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# default: ticks, reports, RFQs, short upkeep; analytics: the TCA's backtests (a worker of its own).
+CELERY_QUEUES_WORKED = ("default", "analytics")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {

@@ -664,6 +664,8 @@ class FillBatch:
 
         OrderFill.objects.bulk_create(self._fills)
         OrderEvent.objects.bulk_create(self._events)
+        for fill in self._fills:
+            (metrics.overfill_refused if fill.refused_reason else metrics.fill_applied)(fill)
         orders = sorted(self._changed.values(), key=lambda o: o.pk)
         save_rows(orders, ["status", "previous_status", "filled_quantity", "average_fill_price", "updated_at"])
         save_rows(

@@ -62,7 +62,8 @@ def impact_refit_all() -> int:
 
 @shared_task(
     name="tca.tasks.counterfactuals_compute_order",
-    queue="default",
+    # Seconds of backtest each: kept off the queue the ticks run on (docs/operations.md).
+    queue="analytics",
     time_limit=300,
     soft_time_limit=280,
     autoretry_for=(OperationalError,),

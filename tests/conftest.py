@@ -148,6 +148,13 @@ def worker(django_db_blocker):
     app.control.purge()  # tasks a killed run left on the broker belong to no row of this run
     with (
         django_db_blocker.unblock(),
-        start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30) as w,
+        start_worker(
+            app,
+            pool="solo",
+            queues=list(settings.CELERY_QUEUES_WORKED),
+            perform_ping_check=False,
+            loglevel="WARNING",
+            shutdown_timeout=30,
+        ) as w,
     ):
         yield w

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_SERVICES = {"migrate", "web", "worker", "beat", "marketdata"}
+APP_SERVICES = {"migrate", "web", "worker", "analytics-worker", "beat", "marketdata"}
 LONG_RUNNING = APP_SERVICES - {"migrate"}
 
 
@@ -80,7 +80,7 @@ def test_every_app_service_runs_the_image_with_a_command_and_health_check():
     for name in LONG_RUNNING:
         check = services[name]["healthcheck"]
         assert check["test"] == ["CMD", "python", "/app/deploy/healthcheck.py"], name
-    for name in {"worker", "beat", "marketdata"}:
+    for name in {"worker", "analytics-worker", "beat", "marketdata"}:
         env = services[name]["environment"]
         assert env["HEALTHCHECK_URL"] == "http://127.0.0.1:9100/metrics" and env["METRICS_PORT"] == "9100"
     assert "/var/lib/smart-trading/celerybeat-schedule" in services["beat"]["command"]

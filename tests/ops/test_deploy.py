@@ -57,7 +57,8 @@ def test_the_scrape_config_reaches_every_process():
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     assert set(jobs) == {"web", "worker", "beat", "marketdata"}
     assert jobs["web"]["static_configs"][0]["targets"] == ["web:8000"]
-    for name in ("worker", "beat", "marketdata"):
+    assert jobs["worker"]["static_configs"][0]["targets"] == ["worker:9100", "analytics-worker:9100"]
+    for name in ("beat", "marketdata"):
         assert jobs[name]["static_configs"][0]["targets"] == [f"{name}:9100"]
     for job in jobs.values():
         assert job["authorization"] == {"credentials_file": "/prometheus/metrics-token"}

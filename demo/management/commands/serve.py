@@ -23,6 +23,7 @@ def start_embedded_celery() -> None:
         hostname="embedded@localhost",
         pool_cls="threads",
         concurrency=2,
+        queues=list(settings.CELERY_QUEUES_WORKED),  # production gives analytics its own worker
         without_heartbeat=True,
         without_mingle=True,
         without_gossip=True,
