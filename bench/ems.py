@@ -68,7 +68,11 @@ REDIS_KEYS = (
 )
 # The line ems.tasks logs every EMS_TICK_REPORT_SECONDS per worker process (in Celery's log
 # format or Django's: the timestamp and the message are what both have).
-TICKED = re.compile(r"(?P<at>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+).*?ticked (?P<n>\d+) executions in (?P<s>[\d.]+) s")
+# The worker's log line: "2026-12-01T19:07:23.490291Z [info ] ticked 729 executions in 1.0 s"
+# (core.logs, UTC), or Celery's own "2026-12-01 19:07:23,490 ... ticked ..." (local time).
+TICKED = re.compile(
+    r"(?P<at>\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d[,.]\d+Z?).*?ticked (?P<n>\d+) executions in (?P<s>[\d.]+) s"
+)
 
 
 def bench_database_url(url: str) -> str:
@@ -291,7 +295,11 @@ def worker_ticks(log: Path, started: float, ended: float) -> int:
     for line in log.read_text(errors="replace").splitlines():
         match = TICKED.search(line)
         if match:
-            at = datetime.strptime(match["at"], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            stamp = match["at"]
+            if stamp.endswith("Z"):
+                at = datetime.fromisoformat(stamp).timestamp()
+            else:
+                at = datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").timestamp()
             if started < at <= ended:
                 seen.add((at, int(match["n"])))  # once, should two handlers print it
     return sum(n for _, n in seen)
