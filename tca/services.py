@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from core.locks import lock_one
 from core.vocabulary import Side, Strategy, Urgency
+from ems.domain.states import EXECUTION_TERMINAL
 from ems.models import Execution, ExecutionArrival
 from marketdata.models import Instrument
 from marketdata.services import instrument_impact_coefficient_set
@@ -103,10 +104,13 @@ def counterfactuals_request(order_id: int) -> None:
 
 
 def counterfactuals_pending(*, limit: int = 20) -> int:
-    """Queue the counterfactuals of executions recorded at arrival that have none yet
-    (working ones too: the rows depend on the arrival only). How many were looked at."""
+    """Queue the counterfactuals of finished executions recorded at arrival that have none
+    yet. Working ones wait (a TCA request still queues theirs): the backtests are post-trade
+    work and should not compete with the trading. How many were looked at."""
     order_ids = list(
-        ExecutionArrival.objects.filter(execution__order__counterfactuals__isnull=True)
+        ExecutionArrival.objects.filter(
+            execution__order__counterfactuals__isnull=True, execution__status__in=EXECUTION_TERMINAL
+        )
         .order_by("id")
         .values_list("execution__order_id", flat=True)[:limit]
     )

@@ -508,14 +508,17 @@ SHORT = [
     ("AAPL", "1500", "DIRECT", {"horizon_seconds": 15}),
     ("ETH-USD", "3", "DIRECT", {"horizon_seconds": 15}),
 ]
-# Long executions: still working when the kill switch stops them.
+# Long executions: still working when the kill switch stops them. Sized so that none can
+# fill within the run however slow a loaded machine makes it (a 20,000 MSFT dark order once
+# filled in the ten minutes a run took at load 7): the dark and POV ones fill as fast as the
+# market lets them, not on a schedule.
 LONG = [
-    ("MSFT", "20000", "DARK", {"horizon_seconds": 3600}),
+    ("MSFT", "200000", "DARK", {"horizon_seconds": 3600}),
     ("NVDA", "50000", "TWAP", {"horizon_seconds": 3600}),
-    ("AAPL", "30000", "ICEBERG", {"horizon_seconds": 3600, "display_quantity": 300}),
-    ("JPM", "10000", "POV", {"horizon_seconds": 3600, "participation_rate": 0.05}),
+    ("AAPL", "300000", "ICEBERG", {"horizon_seconds": 3600, "display_quantity": 300}),
+    ("JPM", "100000", "POV", {"horizon_seconds": 3600, "participation_rate": 0.05}),
     ("BTC-USD", "5", "VWAP", {"horizon_seconds": 3600}),
-    ("ETH-USD", "50", "DARK", {"horizon_seconds": 3600}),
+    ("ETH-USD", "500", "DARK", {"horizon_seconds": 3600}),
 ]
 
 
