@@ -218,6 +218,9 @@ def worker(url: str) -> None:
     for fn in ops.values():
         for _ in range(5):
             fn()
+    from core.runtime import heap_settle
+
+    heap_settle()  # as the web process does once started (config.asgi)
     print("ready", flush=True)
     for line in sys.stdin:
         fn = ops[line.strip()]
