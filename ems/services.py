@@ -1138,23 +1138,32 @@ def _report_apply(raw: dict) -> ExecutionReport:
     return report
 
 
-def _fill_apply(raw: dict, execution: Execution, order: Order, child: ChildOrder) -> ExecutionReport:
+def _fill_terms(raw: dict, order: Order, child: ChildOrder) -> tuple[Decimal, Decimal, Decimal, str]:
+    """A venue fill's quantity (on the lot grid), price and fee, and why it cannot be applied
+    ("" when it can): one rule for the report paths one at a time and in batches."""
     quantity = to_step(Decimal(str(raw["quantity"])), order.instrument.lot_size)
     price = round_price(Decimal(str(raw["price"])))
     fee = Decimal(str(raw.get("fee") or "0")).quantize(Decimal("0.0001"))
     if quantity <= 0 or price <= 0:
-        return _report_store(raw, child=child, outcome="a fill needs a positive quantity and price")
+        return quantity, price, fee, "a fill needs a positive quantity and price"
     if child.filled_quantity + quantity > child.quantity:
         log.error(
             "child %s: overfill refused (%s + %s > %s)", child.pk, child.filled_quantity, quantity, child.quantity
         )
-        return _report_store(
-            raw,
-            child=child,
-            quantity=quantity,
-            price=price,
-            outcome=f"overfill refused: {child.filled_quantity} + {quantity} > {child.quantity}",
-        )
+        return quantity, price, fee, f"overfill refused: {child.filled_quantity} + {quantity} > {child.quantity}"
+    return quantity, price, fee, ""
+
+
+def _fill_refused(raw: dict, child: ChildOrder, quantity: Decimal, price: Decimal, refusal: str, store):
+    if quantity <= 0 or price <= 0:
+        return store(raw, child=child, outcome=refusal)
+    return store(raw, child=child, quantity=quantity, price=price, outcome=refusal)
+
+
+def _fill_apply(raw: dict, execution: Execution, order: Order, child: ChildOrder) -> ExecutionReport:
+    quantity, price, fee, refusal = _fill_terms(raw, order, child)
+    if refusal:
+        return _fill_refused(raw, child, quantity, price, refusal, _report_store)
     report = _report_store(raw, child=child, quantity=quantity, price=price)
     before = child.filled_quantity
     child.filled_quantity = before + quantity
@@ -1318,13 +1327,16 @@ def _reports_apply_batch(raws: list[dict]) -> list[ExecutionReport]:
 
     ExecutionReport.objects.bulk_create(touched.reports)
     ChildOrderEvent.objects.bulk_create(touched.child_events)
+    # Read under the locks, not at the batch's start: updated_at orders a row's versions as
+    # their commits do, and the pages drop a pushed row older than the one they show.
+    written = timezone.now()
     changed_children = sorted(touched.children.values(), key=lambda c: c.pk)
     for child in changed_children:
-        child.updated_at = now
+        child.updated_at = written
     save_rows(changed_children, ["status", "previous_status", "filled_quantity", "average_price", "fees", "updated_at"])
     changed = sorted(touched.executions.values(), key=lambda e: e.pk)
     for execution in changed:
-        execution.updated_at = now
+        execution.updated_at = written
     save_rows(changed, ["filled_quantity", "average_price", "updated_at"])
     if touched.tick_soon:  # something closed: the next beat round looks at these at once
         Execution.objects.filter(pk__in=touched.tick_soon).update(next_tick_at=now)
@@ -1387,22 +1399,9 @@ def _fill_one(
     touched: _Touched,
     now: datetime,
 ) -> ExecutionReport:
-    quantity = to_step(Decimal(str(raw["quantity"])), order.instrument.lot_size)
-    price = round_price(Decimal(str(raw["price"])))
-    fee = Decimal(str(raw.get("fee") or "0")).quantize(Decimal("0.0001"))
-    if quantity <= 0 or price <= 0:
-        return _report_row(raw, child=child, outcome="a fill needs a positive quantity and price")
-    if child.filled_quantity + quantity > child.quantity:
-        log.error(
-            "child %s: overfill refused (%s + %s > %s)", child.pk, child.filled_quantity, quantity, child.quantity
-        )
-        return _report_row(
-            raw,
-            child=child,
-            quantity=quantity,
-            price=price,
-            outcome=f"overfill refused: {child.filled_quantity} + {quantity} > {child.quantity}",
-        )
+    quantity, price, fee, refusal = _fill_terms(raw, order, child)
+    if refusal:
+        return _fill_refused(raw, child, quantity, price, refusal, _report_row)
     executed_at = datetime.fromtimestamp(float(raw["ts"]), tz=UTC) if raw.get("ts") else now
     filled = child.filled_quantity + quantity
     event = states.child_fill_event(filled, child.quantity)

@@ -30,8 +30,12 @@ export function executionPage(root) {
   let execution = null, detail = null, priceChart = null, progressChart = null, refetching = null;
 
   const field = (name) => root.querySelector(`[data-field="${name}"]`);
+  // The pushes of two workers (a tick, a batch of venue reports) and a snapshot read may
+  // arrive out of commit order: a row older than the one shown is dropped, as the blotter does.
+  const newer = (x, shown) => !shown || x.updated_at >= shown.updated_at;
 
   function drawExecution(x) {
+    if (!newer(x, execution)) return;
     execution = x;
     field("status").textContent = x.status;
     field("status").className = `status s-${x.status}`;
@@ -63,8 +67,12 @@ export function executionPage(root) {
   function drawDetail(d) {
     detail = d;
     drawExecution(d);
+    const shown = new Map(children);
     children.clear();
-    for (const c of d.children) children.set(c.client_order_id, c);
+    for (const c of d.children) {
+      const before = shown.get(c.client_order_id);
+      children.set(c.client_order_id, newer(c, before) ? c : before);
+    }
     drawChildren();
     root.querySelector("#fills tbody").replaceChildren(...(d.fills.length ? d.fills.map((f) => el("tr", { "data-fill": f.fill_id },
       el("td", {}, f.fill_id), el("td", {}, f.venue), el("td", { class: "num" }, fmt(f.quantity)), el("td", { class: "num" }, fmt(f.price)),
@@ -124,7 +132,10 @@ export function executionPage(root) {
     snapshot: load,
     apply: (m) => {
       if (m.type !== "execution.update") return;
-      if (m.child) { children.set(m.child.client_order_id, m.child); drawChildren(); }
+      if (m.child && newer(m.child, children.get(m.child.client_order_id))) {
+        children.set(m.child.client_order_id, m.child);
+        drawChildren();
+      }
       if (m.execution) {
         const more = !detail || m.execution.filled_quantity !== detail.filled_quantity;
         drawExecution(m.execution);
