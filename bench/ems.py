@@ -369,6 +369,7 @@ def profile(ids: list[int], rounds: int) -> dict:
         seconds += elapsed
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
     print(out.getvalue())
     return {
         "ticked": ticked,
@@ -401,6 +402,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="the measured window")
     parser.add_argument("--warmup", type=float, default=15.0, help="seconds run before the window")
     parser.add_argument("--pool", default="prefork", choices=["prefork", "solo"])
+    parser.add_argument(
+        "--concurrency", type=int, default=1, help="pool processes per prefork worker (docker-compose runs 4)"
+    )
     parser.add_argument("--poll", type=float, default=0.2, help="seconds between two samples of the executions")
     parser.add_argument("--keep", action="store_true", help="keep the bench database and the logs")
     parser.add_argument(
@@ -465,7 +469,7 @@ def main() -> None:
         celery = str(Path(sys.executable).with_name("celery"))
         worker_logs = []
         for n in range(args.workers):
-            pool = ["-P", "solo"] if args.pool == "solo" else ["-P", "prefork", "-c", "1"]
+            pool = ["-P", "solo"] if args.pool == "solo" else ["-P", "prefork", "-c", str(args.concurrency)]
             argv = [celery, "-A", "config", "worker", *pool, "-n", f"bench{n + 1}@%h", "-Q", "default", "-l", "INFO"]
             process, log = spawn(f"worker{n + 1}", argv, env, logs)
             processes.append(process)
@@ -509,6 +513,7 @@ def main() -> None:
         "active_at_end": window["active_end"],
         "workers": args.workers,
         "pool": args.pool,
+        "concurrency": 1 if args.pool == "solo" else args.concurrency,
         "tick_seconds": settings.EMS_TICK_SECONDS,
         "tick_batch": settings.EMS_TICK_BATCH,
         "window_seconds": round(elapsed, 1),

@@ -33,6 +33,7 @@ ZERO = Decimal(0)
 # deviations inside the limit, and cancel it as soon as it is not.
 DARK_LIMIT_MARGIN_SIGMAS = 8.0
 DEFAULT_TICK_SECONDS = 1.0
+REPRICE_SECONDS = 5.0  # a passive child rests this long before it chases the touch
 
 
 def whole_lots(quantity: Decimal, lot_size: Decimal) -> Decimal:
@@ -168,16 +169,20 @@ def passive_quote(state: ExecutionState, market: MarketView) -> tuple[str, Decim
     return (best.venue, price) if price > 0 else None
 
 
-def stale_passive(state: ExecutionState, market: MarketView) -> list[OpenChild]:
+def stale_passive(state: ExecutionState, market: MarketView, now: float) -> list[OpenChild]:
     """Resting lit children now behind the touch (the market moved away) while the limit
-    would let them stand at it: cancelled so they can be re-posted."""
+    would let them stand at it: cancelled so they can be re-posted. A child rests at least
+    `reprice_seconds` (default REPRICE_SECONDS) first: chasing every tick of a jittering
+    touch turns one child into a cancel and a new order a second, and gives up the queue
+    place each time; falling behind schedule meanwhile is what the taking step is for."""
+    rested = parameter(state, "reprice_seconds", REPRICE_SECONDS)
     quote = passive_quote(state, market)
     if quote is None:
         return []
     _, wanted = quote
     stale = []
     for child in live_children(state, ChildType.LIMIT):
-        if child.limit_price is None:
+        if child.limit_price is None or now - child.sent_at < rested:
             continue
         behind = child.limit_price < wanted if buying(state) else child.limit_price > wanted
         touch = market.best_bid if buying(state) else market.best_ask

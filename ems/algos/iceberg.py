@@ -77,7 +77,7 @@ def decide_iceberg(state: ExecutionState, market: MarketView, now: float) -> lis
                 venue = _venue_at(market, touch, buying(state))
                 actions.append(NewChild(venue, ChildType.LIMIT, clip, price, "iceberg: behind schedule, take a clip"))
             return guard(state, actions)
-    actions += cancel_all(stale_passive(state, market), "iceberg: touch moved away")
+    actions += cancel_all(stale_passive(state, market, now), "iceberg: touch moved away")
     if room >= state.lot_size:
         actions += rest_lit(state, market, room, "iceberg: refill the clip")
     return guard(state, actions)

@@ -242,7 +242,7 @@ def work(state: ExecutionState, market: MarketView, now: float, schedule: Schedu
         actions += sweep(state, market, behind, f"{name}: behind schedule, take {behind}")
         return guard(state, actions)
 
-    actions += cancel_all(stale_passive(state, market), f"{name}: touch moved away")
+    actions += cancel_all(stale_passive(state, market, now), f"{name}: touch moved away")
     if released - state.filled >= state.lot_size:
         actions += cancel_all(live_children(state, ChildType.DARK), f"{name}: slice due, rest it lit")
         working = released - state.filled - open_of(state, ChildType.LIMIT, ChildType.MARKET)

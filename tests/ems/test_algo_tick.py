@@ -42,3 +42,18 @@ def test_a_crossed_consolidated_book_is_re_evaluated_as_no_spread_not_an_error()
     s = state(strategy=Strategy.TWAP, memory={"at_start": at_start, "seed": 7}, parameters={"horizon_seconds": 600})
     result = run_tick(s, crossed, 10.0)
     assert result.reevaluation["action"] in ("KEEP", "SWITCH")
+
+
+def test_a_resting_child_chases_the_touch_only_after_it_rested_reprice_seconds():
+    from dataclasses import replace
+
+    from ems.algos.common import REPRICE_SECONDS, stale_passive
+    from tests.ems.algo_fixtures import child
+
+    resting = replace(child("c1", limit="99.95"), sent_at=100.0)  # the bid has moved up to 99.99
+    s = state(strategy=Strategy.POV, open_children=(resting,))
+    moved = market(lit(bid=99.99, ask=100.03))
+    assert stale_passive(s, moved, now=100.0 + REPRICE_SECONDS - 0.5) == []
+    assert stale_passive(s, moved, now=100.0 + REPRICE_SECONDS) == [resting]
+    eager = replace(s, parameters={"reprice_seconds": 0})
+    assert stale_passive(eager, moved, now=100.5) == [resting]

@@ -101,6 +101,21 @@ def test_pov_rests_through_its_patience_before_taking_to_the_lower_bound():
     assert taken[1] < taken[0]
 
 
+def test_pov_at_a_low_rate_rests_clips_not_a_lot_every_tick():
+    # 0.2% of the volume is a few lots a second: topped up each tick, that was a child a second.
+    o = order(Strategy.POV, "20000", end=600.0, parameters={"participation_rate": 0.002})
+    result = backtest(o)
+    resting = [c for c in result.children if c.child_type is ChildType.LIMIT]
+    assert result.filled > 0 and resting
+    clip = D(20000) / 500
+    assert all(c.quantity >= clip for c in resting[:-1]), [c.quantity for c in resting if c.quantity < clip]
+    assert len(resting) <= float(result.filled) / float(clip) + 5
+    with_clip = backtest(
+        order(Strategy.POV, "20000", end=600.0, parameters={"participation_rate": 0.002, "min_clip": 1})
+    )
+    assert len([c for c in with_clip.children if c.child_type is ChildType.LIMIT]) > 2 * len(resting)
+
+
 @pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
 def test_is_front_loads_more_as_urgency_rises(side):
     halfway = []
