@@ -324,6 +324,7 @@ EMS_TICK_SECONDS = env.float("EMS_TICK_SECONDS", default=1.0)
 EMS_TICK_POLL_SECONDS = env.float("EMS_TICK_POLL_SECONDS", default=0.2)
 # Executions ticked per transaction: 100 cost 10% less CPU per tick than 50 in bench/ems.py.
 EMS_TICK_BATCH = env.int("EMS_TICK_BATCH", default=100)
+EMS_TICK_HELPERS = env.int("EMS_TICK_HELPERS", default=3)
 EMS_RESEND_AFTER_SECONDS = env.float("EMS_RESEND_AFTER_SECONDS", default=5.0)
 EMS_DEFAULT_HORIZON_SECONDS = env.float("EMS_DEFAULT_HORIZON_SECONDS", default=3600.0)
 EMS_REPORT_CLAIM_IDLE_MS = env.int("EMS_REPORT_CLAIM_IDLE_MS", default=10_000)

@@ -24,6 +24,12 @@ def tick_batch() -> int:
     return int(_get("EMS_TICK_BATCH", 100))
 
 
+def tick_helpers() -> int:
+    """At most this many helper tasks a beat round enqueues when several batches are due
+    (about the worker processes there are, less the round's own)."""
+    return int(_get("EMS_TICK_HELPERS", 3))
+
+
 def resend_after_seconds() -> float:
     """A NEW child order older than this was perhaps never sent: the sweep resends it."""
     return float(_get("EMS_RESEND_AFTER_SECONDS", 5.0))

@@ -783,16 +783,11 @@ class TickOutcome:
     cancelled: int = 0
 
 
-TICK_FIELDS = (
-    "tick_count",
-    "last_tick_at",
-    "last_tick_due_at",
-    "next_tick_at",
-    "child_seq",
-    "memory",
-    "parameters",
-    "market_path",
-)
+TICK_CLOCK_FIELDS = ("tick_count", "last_tick_at", "last_tick_due_at", "next_tick_at", "child_seq")
+# Rewritten only by the ticks that changed them (a batch saves the others without): the
+# price path is kilobytes of JSON, and PostgreSQL stores a new copy of whatever it is sent.
+TICK_DOCUMENT_FIELDS = ("memory", "parameters", "market_path")
+TICK_FIELDS = (*TICK_CLOCK_FIELDS, *TICK_DOCUMENT_FIELDS)
 
 
 def _next_tick(due: datetime, now: datetime) -> datetime:
@@ -823,6 +818,11 @@ def execution_tick(*, execution_id: int, now: datetime | None = None, if_due: bo
     execution.save(update_fields=[*TICK_FIELDS, "updated_at"])
     outbox.flush_on_commit()
     return outcome
+
+
+def executions_due_count(*, due_by: datetime) -> int:
+    """How many active executions are due by `due_by` (the beat round sizes its helpers)."""
+    return Execution.objects.filter(status__in=states.EXECUTION_ACTIVE, next_tick_at__lte=due_by).count()
 
 
 @transaction.atomic
@@ -861,6 +861,7 @@ def executions_tick_batch(
     market.prefetch((o.instrument for o in orders.values()), now or timezone.now())
     outbox = Outbox()
     outcomes = []
+    documents = {e.pk: _documents(e) for e in executions}
     with push.batched():
         for execution in executions:
             moment = now or timezone.now()
@@ -869,9 +870,26 @@ def executions_tick_batch(
             )
             execution.updated_at = moment
         outbox.write()
-    save_rows(executions, [*TICK_FIELDS, "updated_at"])
+    rewritten = [e for e in executions if _documents_changed(e, documents[e.pk])]
+    kept = [e for e in executions if not _documents_changed(e, documents[e.pk])]
+    save_rows(rewritten, [*TICK_FIELDS, "updated_at"])
+    save_rows(kept, [*TICK_CLOCK_FIELDS, "updated_at"])
     outbox.flush_on_commit()
     return outcomes
+
+
+def _documents(execution: Execution) -> tuple:
+    """The JSON documents an execution holds, as they were: the objects themselves (a tick
+    that changes memory or parameters assigns new ones) and the price path's length (it is
+    appended to)."""
+    return execution.memory, execution.parameters, len(execution.market_path)
+
+
+def _documents_changed(execution: Execution, before: tuple) -> bool:
+    memory, parameters, points = before
+    return (
+        execution.memory is not memory or execution.parameters is not parameters or len(execution.market_path) != points
+    )
 
 
 def executions_tick_each(*, due_by: datetime, limit: int | None = None) -> list[TickOutcome]:

@@ -10,9 +10,11 @@ transaction, so any number of workers share the work and none ticks the same exe
 at once."""
 
 import logging
+import math
 import os
 import socket
 import time
+from datetime import datetime
 
 from celery import shared_task
 from django.utils import timezone
@@ -66,17 +68,36 @@ REPORTS_PER_ROUND = 200
 
 @shared_task(name="ems.tasks.executions_tick_due", time_limit=60, soft_time_limit=50, **TASK_OPTIONS)
 def executions_tick_due() -> int:
-    """The beat's round (every EMS_TICK_POLL_SECONDS): apply waiting reports, resend what was
-    never sent, then tick in batches every execution due when the round began. A round that
-    finds a full batch enqueues one more round first, so an idle worker takes the next
-    batches beside this one (SKIP LOCKED keeps them apart). Executions falling due during
-    the round wait for the next one: a round always ends, however far behind the workers are."""
+    """The beat's round (every EMS_TICK_POLL_SECONDS): tick in batches every execution due
+    when the round began, then apply waiting reports and resend what was never sent. When
+    more than one batch is due, helpers (`executions_tick_help`, at most EMS_TICK_HELPERS)
+    are enqueued first, so idle worker processes take the other batches at once beside this
+    one (SKIP LOCKED keeps them apart) instead of after this one's first. Executions falling
+    due during the round wait for the next one: a round always ends, however far behind the
+    workers are.
+
+    Ticks first: they are what runs on a clock. Reports applied a round later change nothing
+    a tick could get wrong (an unconfirmed fill still counts as open quantity of its child),
+    while a burst of reports applied first made every tick of the round that much late."""
+    due_by = timezone.now()
+    batches = math.ceil(services.executions_due_count(due_by=due_by) / conf.tick_batch())
+    for _ in range(min(batches - 1, conf.tick_helpers())):
+        executions_tick_help.apply_async(args=[due_by.isoformat()], expires=conf.tick_poll_seconds() * 5)
+    ticked = _tick_batches(due_by)
     reports_apply_pending(limit=REPORTS_PER_ROUND)
     services.children_resend()
-    due_by = timezone.now()
+    return ticked
+
+
+@shared_task(name="ems.tasks.executions_tick_help", time_limit=60, soft_time_limit=50, **TASK_OPTIONS)
+def executions_tick_help(due_by: str) -> int:
+    """A round's helper: tick batches of the executions due by `due_by`, nothing else."""
+    return _tick_batches(datetime.fromisoformat(due_by))
+
+
+def _tick_batches(due_by: datetime) -> int:
     stop_at = time.monotonic() + ROUND_SECONDS
     ticked = 0
-    helped = False
     while time.monotonic() < stop_at:
         try:
             outcomes = services.executions_tick_batch(due_by=due_by)
@@ -89,9 +110,6 @@ def executions_tick_due() -> int:
         meter.add(len(outcomes))
         if len(outcomes) < conf.tick_batch():
             break
-        if not helped:
-            executions_tick_due.apply_async(expires=conf.tick_poll_seconds() * 5)
-            helped = True
     return ticked
 
 

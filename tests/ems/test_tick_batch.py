@@ -159,3 +159,49 @@ def test_an_execution_whose_tick_fails_does_not_stop_the_others(market, django_c
     assert rows[healthy.pk].tick_count == 1
     assert rows[broken.pk].tick_count == 0
     assert rows[broken.pk].next_tick_at > timezone.now()  # no longer heads every batch
+
+
+def test_a_batch_saves_the_documents_of_the_ticks_that_changed_them_and_keeps_the_others(
+    market, django_capture_on_commit_callbacks
+):
+    now = timezone.now()
+    sampled, quiet = (start(strategy="TWAP", parameters={"horizon_seconds": 3600}) for _ in range(2))
+    for execution in (sampled, quiet):
+        due_at(execution, now)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.executions_tick_batch(now=now)
+    first = {e.pk: e for e in Execution.objects.all()}
+    assert len(first[sampled.pk].market_path) == 1 and first[sampled.pk].memory.get("at_start")
+
+    # A tick later, `sampled`, whose last point of its price path is older than the spacing
+    # (3600/500 s), is due the next one; `quiet`, whose last point is a second old, is not.
+    later = now + timedelta(seconds=1)
+    recent = (later - first[quiet.pk].start_at).total_seconds() - 1.0
+    Execution.objects.filter(pk=sampled.pk).update(market_path=[[-10.0, "1.00"]])
+    Execution.objects.filter(pk=quiet.pk).update(market_path=[[recent, "1.00"]])
+    for execution in (sampled, quiet):
+        due_at(execution, later)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.executions_tick_batch(now=later)
+
+    rows = {e.pk: e for e in Execution.objects.all()}
+    assert rows[sampled.pk].tick_count == rows[quiet.pk].tick_count == 2
+    assert len(rows[sampled.pk].market_path) == 2 and rows[sampled.pk].market_path[0] == [-10.0, "1.00"]
+    assert rows[quiet.pk].market_path == [[recent, "1.00"]]  # kept as it was
+    assert rows[quiet.pk].memory == first[quiet.pk].memory
+    assert rows[quiet.pk].last_tick_at == later
+
+
+def test_a_rounds_helper_ticks_what_was_due_when_the_round_began_and_nothing_later(
+    market, django_capture_on_commit_callbacks
+):
+    from ems.tasks import executions_tick_help
+
+    now = timezone.now()
+    due, later = start(), start()
+    due_at(due, now - timedelta(milliseconds=100))
+    due_at(later, now + timedelta(milliseconds=1))  # fell due after the round began
+    with django_capture_on_commit_callbacks(execute=True):
+        assert executions_tick_help.run(now.isoformat()) == 1
+    rows = {e.pk: e for e in Execution.objects.all()}
+    assert rows[due.pk].tick_count == 1 and rows[later.pk].tick_count == 0
