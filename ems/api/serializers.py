@@ -144,7 +144,11 @@ class ExecutionStartInput(serializers.Serializer):
         "urgency": None,
         "dark_fraction": (0, 1),
         "slices": (1, 10_000),
+        "reprice_seconds": (0, 3600),  # a passive child's rest before it chases the touch
+        "min_clip": (0, None),  # POV's smallest resting child (a quantity)
     }
+
+    QUANTITIES = {"display_quantity", "min_clip"}  # kept exact, as decimal strings
 
     def validate_parameters(self, value):
         unknown = sorted(set(value) - set(self.ALLOWED))
@@ -167,7 +171,7 @@ class ExecutionStartInput(serializers.Serializer):
             low, high = bounds
             if number < low or (high is not None and number > high):
                 raise serializers.ValidationError(f"{name} must be between {low} and {high or 'any'}")
-            clean[name] = float(number) if name != "display_quantity" else str(number)
+            clean[name] = str(number) if name in self.QUANTITIES else float(number)
         return clean
 
 

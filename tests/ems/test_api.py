@@ -90,3 +90,23 @@ def test_kill_switch_answers_how_many_it_stopped(market):
     response = client_for(trader).post("/api/killswitch/")
     assert response.status_code == 200
     assert response.json() == {"stopped": 1}
+
+
+def test_the_child_order_pacing_parameters_are_taken_exactly_and_checked(market):
+    order = submit(quantity="5000")
+    _, trader = users()
+    api = client_for(trader)
+    bad = api.post(
+        "/api/executions/",
+        {"order": order.pk, "strategy": "POV", "parameters": {"reprice_seconds": -1}},
+        format="json",
+    )
+    assert bad.status_code == 400 and "reprice_seconds" in str(bad.json()["parameters"])
+    response = api.post(
+        "/api/executions/",
+        {"order": order.pk, "strategy": "POV", "parameters": {"reprice_seconds": 10, "min_clip": "250"}},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["parameters"]["reprice_seconds"] == 10.0
+    assert response.json()["parameters"]["min_clip"] == "250"
