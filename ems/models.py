@@ -42,9 +42,9 @@ class Execution(models.Model):
     order = models.OneToOneField("oms.Order", on_delete=models.PROTECT, related_name="execution")
     strategy = models.CharField(max_length=8, choices=Strategy.choices)
     parameters = models.JSONField(default=dict, blank=True)
-    status = models.CharField(
-        max_length=12, choices=ExecutionStatus.choices, default=ExecutionStatus.PENDING, db_index=True
-    )
+    # No index of its own: `execution_due` leads with it. Every tick rewrites the row, and
+    # each index is one more entry written per tick.
+    status = models.CharField(max_length=12, choices=ExecutionStatus.choices, default=ExecutionStatus.PENDING)
     completion = models.CharField(max_length=8, choices=Completion.choices, blank=True, default="")
     reason = models.CharField(max_length=500, blank=True)  # why it ended / is ending
     decision = models.ForeignKey(
@@ -57,7 +57,7 @@ class Execution(models.Model):
     arrival_price = PriceField(null=True, blank=True)
     start_at = models.DateTimeField()
     end_at = models.DateTimeField()
-    next_tick_at = models.DateTimeField(db_index=True)
+    next_tick_at = models.DateTimeField()  # indexed by `execution_due`
     last_tick_at = models.DateTimeField(null=True, blank=True)
     # When the last tick was due: last_tick_at - last_tick_due_at is its lag behind schedule
     # (what the desk and bench/ems.py watch to know the workers keep up).
