@@ -406,8 +406,8 @@ def block_follow(execution: Execution, block: Block, children, outbox, now: date
                 oms.order_cancel_confirm(
                     order_id=order.pk, reason="left the block", payload={"execution": execution.pk, "block": block.pk}
                 )
-        elif order.status in CLOSED_ORDER_STATUSES:
-            _leave(member, f"order {order.status.lower()}", now)
+        elif order.status in CLOSED_ORDER_STATUSES and order.status != OrderStatus.FILLED:
+            _leave(member, f"order {order.status.lower()}", now)  # a filled member stays, with nothing left
         else:
             continue
         block.active.remove(member)
