@@ -248,8 +248,8 @@ def block_member_remove(*, actor, block_id: int, order_id: int, reason: str = "r
     return member
 
 
-def _leave(member: BlockMember, reason: str, now: datetime | None = None) -> None:
-    member.left_at = now or timezone.now()
+def _leave(member: BlockMember, reason: str) -> None:
+    member.left_at = timezone.now()
     member.left_reason = reason[:300]
     member.save(update_fields=["left_at", "left_reason"])
 
@@ -401,13 +401,13 @@ def block_follow(execution: Execution, block: Block, children, outbox, now: date
         order = block.orders[member.order_id]
         pending = member.allocated_quantity > member.booked_quantity
         if order.status == OrderStatus.CANCEL_PENDING:
-            _leave(member, "cancel requested on the order", now)
+            _leave(member, "cancel requested on the order")  # the wall clock, under the lock: after every fill it saw
             if not pending:  # nothing of it is out: the block's children are the block's
                 oms.order_cancel_confirm(
                     order_id=order.pk, reason="left the block", payload={"execution": execution.pk, "block": block.pk}
                 )
         elif order.status in CLOSED_ORDER_STATUSES and order.status != OrderStatus.FILLED:
-            _leave(member, f"order {order.status.lower()}", now)  # a filled member stays, with nothing left
+            _leave(member, f"order {order.status.lower()}")  # a filled member stays, with nothing left
         else:
             continue
         block.active.remove(member)
