@@ -77,9 +77,8 @@ def _remaining(block: Block, member: BlockMember, order: Order) -> Decimal:
 
 
 def _in_active_block(order_ids) -> set[int]:
-    return set(
-        BlockMember.objects.filter(order_id__in=list(order_ids), left_at__isnull=True).values_list("order_id", flat=True)
-    )
+    members = BlockMember.objects.filter(order_id__in=list(order_ids), left_at__isnull=True)
+    return set(members.values_list("order_id", flat=True))
 
 
 # --------------------------------------------------------------------------- forming and joining

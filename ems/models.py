@@ -147,9 +147,7 @@ class BlockAllocation(models.Model):
 class Execution(models.Model):
     # One parent order, or one block of them (`block`; `order` then null). An RFQ-driven
     # one links its RFQ through its memory.
-    order = models.OneToOneField(
-        "oms.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="execution"
-    )
+    order = models.OneToOneField("oms.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="execution")
     block = models.OneToOneField(Block, null=True, blank=True, on_delete=models.PROTECT, related_name="execution")
     strategy = models.CharField(max_length=8, choices=Strategy.choices)
     parameters = models.JSONField(default=dict, blank=True)

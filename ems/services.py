@@ -73,6 +73,14 @@ def _blocks():
     return blocks
 
 
+def _lock_subject(execution):
+    """What a locked execution works, locked: its parent order, or its block with the
+    members' orders (ems.blocks.block_lock)."""
+    if execution.block_id is None:
+        return lock_one(Order, execution.order_id, what="order")
+    return _blocks().block_lock(execution)
+
+
 # --------------------------------------------------------------------------- audit
 
 
@@ -828,7 +836,7 @@ def execution_tick(*, execution_id: int, now: datetime | None = None, if_due: bo
     if execution.memory.get("rfq"):
         # core.locks.LOCK_ORDER: the RFQ before the order it trades (as rfq_execute takes them).
         lock_one(Rfq, execution.memory["rfq"], what="RFQ")
-    order = lock_one(Order, execution.order_id, what="order") if execution.block_id is None else _blocks().block_lock(execution)
+    order = _lock_subject(execution)
     outbox = Outbox(execution_id=execution.pk)
     outcome = _tick_locked(execution, order, _open_children(execution), TickMarket(), now, outbox)
     execution.updated_at = now
@@ -879,7 +887,7 @@ def executions_tick_batch(
     with push.batched():
         for execution in executions:
             moment = now or timezone.now()
-            subject = orders[execution.order_id] if execution.block_id is None else _blocks().subject(execution, orders)
+            subject = _blocks().subject(execution, orders) if execution.block_id else orders[execution.order_id]
             outcomes.append(_tick_locked(execution, subject, open_children[execution.pk], market, moment, outbox))
             execution.updated_at = moment
         outbox.write()
@@ -1011,7 +1019,7 @@ def execution_pause(*, actor, execution_id: int) -> Execution:
     execution = _locked_active(execution_id)
     if execution.status == states.PAUSED:
         return execution
-    order = lock_one(Order, execution.order_id, what="order") if execution.block_id is None else _blocks().block_lock(execution)
+    order = _lock_subject(execution)
     _transition(execution, E.PAUSE, actor=actor, reason="paused by the trader")
     outbox = Outbox(execution_id=execution.pk)
     for child in _open_children(execution):
@@ -1060,7 +1068,7 @@ def killswitch_engage(*, actor, reason: str = "kill switch") -> int:
     text = f"{reason} engaged by {getattr(actor, 'username', 'system')}"
     executions = lock_all(Execution.objects.filter(status__in=states.EXECUTION_ACTIVE))
     for execution in executions:
-        order = lock_one(Order, execution.order_id, what="order") if execution.block_id is None else _blocks().block_lock(execution)
+        order = _lock_subject(execution)
         if execution.status == states.COMPLETING:
             execution.completion = Completion.KILL
             execution.reason = text

@@ -37,4 +37,4 @@ def blocks_page(request):
 @role_required(*roles.DESK_ROLES)
 def block_page(request, pk: int):
     block = get_object_or_404(Block.objects.select_related("instrument"), pk=pk)
-    return render(request, "ems/block_detail.html", {"block": block})
+    return render(request, "ems/block_detail.html", {"worked_block": block})

@@ -38,7 +38,17 @@ class AllocationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = BlockAllocation
-        fields = ["fill_id", "block_fill", "quantity", "price", "fee", "booked_price", "booked_at", "applied", "executed_at"]
+        fields = [
+            "fill_id",
+            "block_fill",
+            "quantity",
+            "price",
+            "fee",
+            "booked_price",
+            "booked_at",
+            "applied",
+            "executed_at",
+        ]
 
 
 class MemberSerializer(serializers.ModelSerializer):
@@ -222,7 +232,8 @@ class BlockViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         data = BlockJoinInput(data=request.data)
         data.is_valid(raise_exception=True)
         block = self.get_object()
-        formed = blocks.block_members_add(actor=request.user, block_id=block.pk, order_ids=data.validated_data["orders"])
+        orders = data.validated_data["orders"]
+        formed = blocks.block_members_add(actor=request.user, block_id=block.pk, order_ids=orders)
         block = Block.objects.select_related("instrument", "decision").get(pk=formed.block.pk)
         return Response(block_desk_view(block, formed.refused))
 

@@ -8,139 +8,202 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ems', '0006_execution_arrival'),
-        ('marketdata', '0004_market_samples'),
-        ('oms', '0010_audit_archive_delete'),
-        ('sor', '0003_routingdecision_history_index'),
+        ("ems", "0006_execution_arrival"),
+        ("marketdata", "0004_market_samples"),
+        ("oms", "0010_audit_archive_delete"),
+        ("sor", "0003_routingdecision_history_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BlockAllocation',
+            name="BlockAllocation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fill_id', models.CharField(max_length=80, unique=True)),
-                ('quantity', models.DecimalField(decimal_places=8, max_digits=24)),
-                ('price', models.DecimalField(decimal_places=8, max_digits=24)),
-                ('fee', models.DecimalField(decimal_places=4, default=Decimal('0'), max_digits=28)),
-                ('booked_price', models.DecimalField(blank=True, decimal_places=8, max_digits=24, null=True)),
-                ('booked_at', models.DateTimeField(blank=True, null=True)),
-                ('applied', models.BooleanField(default=False)),
-                ('outcome', models.CharField(blank=True, max_length=200)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("fill_id", models.CharField(max_length=80, unique=True)),
+                ("quantity", models.DecimalField(decimal_places=8, max_digits=24)),
+                ("price", models.DecimalField(decimal_places=8, max_digits=24)),
+                ("fee", models.DecimalField(decimal_places=4, default=Decimal("0"), max_digits=28)),
+                ("booked_price", models.DecimalField(blank=True, decimal_places=8, max_digits=24, null=True)),
+                ("booked_at", models.DateTimeField(blank=True, null=True)),
+                ("applied", models.BooleanField(default=False)),
+                ("outcome", models.CharField(blank=True, max_length=200)),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='BlockFill',
+            name="BlockFill",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fill_id', models.CharField(max_length=80, unique=True)),
-                ('quantity', models.DecimalField(decimal_places=8, max_digits=24)),
-                ('price', models.DecimalField(decimal_places=8, max_digits=24)),
-                ('fee', models.DecimalField(decimal_places=4, default=Decimal('0'), max_digits=28)),
-                ('venue', models.CharField(blank=True, max_length=32)),
-                ('executed_at', models.DateTimeField()),
-                ('rule', models.CharField(max_length=40)),
-                ('inputs', models.JSONField(default=dict)),
-                ('unallocated_quantity', models.DecimalField(decimal_places=8, default=Decimal('0'), max_digits=24)),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("fill_id", models.CharField(max_length=80, unique=True)),
+                ("quantity", models.DecimalField(decimal_places=8, max_digits=24)),
+                ("price", models.DecimalField(decimal_places=8, max_digits=24)),
+                ("fee", models.DecimalField(decimal_places=4, default=Decimal("0"), max_digits=28)),
+                ("venue", models.CharField(blank=True, max_length=32)),
+                ("executed_at", models.DateTimeField()),
+                ("rule", models.CharField(max_length=40)),
+                ("inputs", models.JSONField(default=dict)),
+                ("unallocated_quantity", models.DecimalField(decimal_places=8, default=Decimal("0"), max_digits=24)),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='BlockMember',
+            name="BlockMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('joined_at', models.DateTimeField(auto_now_add=True)),
-                ('quantity_at_join', models.DecimalField(decimal_places=8, max_digits=24)),
-                ('allocated_quantity', models.DecimalField(decimal_places=8, default=Decimal('0'), max_digits=24)),
-                ('booked_quantity', models.DecimalField(decimal_places=8, default=Decimal('0'), max_digits=24)),
-                ('left_at', models.DateTimeField(blank=True, null=True)),
-                ('left_reason', models.CharField(blank=True, max_length=300)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("joined_at", models.DateTimeField(auto_now_add=True)),
+                ("quantity_at_join", models.DecimalField(decimal_places=8, max_digits=24)),
+                ("allocated_quantity", models.DecimalField(decimal_places=8, default=Decimal("0"), max_digits=24)),
+                ("booked_quantity", models.DecimalField(decimal_places=8, default=Decimal("0"), max_digits=24)),
+                ("left_at", models.DateTimeField(blank=True, null=True)),
+                ("left_reason", models.CharField(blank=True, max_length=300)),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.AlterField(
-            model_name='execution',
-            name='order',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='execution', to='oms.order'),
+            model_name="execution",
+            name="order",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="execution",
+                to="oms.order",
+            ),
         ),
         migrations.CreateModel(
-            name='Block',
+            name="Block",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('side', models.CharField(choices=[('BUY', 'Buy'), ('SELL', 'Sell')], max_length=4)),
-                ('allocation', models.CharField(choices=[('PRO_RATA', 'Pro rata'), ('AVERAGE_PRICE', 'Average price')], default='PRO_RATA', max_length=16)),
-                ('status', models.CharField(choices=[('FORMED', 'Formed'), ('WORKING', 'Working'), ('CLOSED', 'Closed')], default='FORMED', max_length=8)),
-                ('limit_price', models.DecimalField(blank=True, decimal_places=8, max_digits=24, null=True)),
-                ('limit_note', models.CharField(blank=True, max_length=300)),
-                ('urgency', models.CharField(default='MEDIUM', max_length=6)),
-                ('end_time', models.DateTimeField(blank=True, null=True)),
-                ('unallocated_quantity', models.DecimalField(decimal_places=8, default=Decimal('0'), max_digits=24)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('decision', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sor.routingdecision')),
-                ('instrument', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='marketdata.instrument')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("side", models.CharField(choices=[("BUY", "Buy"), ("SELL", "Sell")], max_length=4)),
+                (
+                    "allocation",
+                    models.CharField(
+                        choices=[("PRO_RATA", "Pro rata"), ("AVERAGE_PRICE", "Average price")],
+                        default="PRO_RATA",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("FORMED", "Formed"), ("WORKING", "Working"), ("CLOSED", "Closed")],
+                        default="FORMED",
+                        max_length=8,
+                    ),
+                ),
+                ("limit_price", models.DecimalField(blank=True, decimal_places=8, max_digits=24, null=True)),
+                ("limit_note", models.CharField(blank=True, max_length=300)),
+                ("urgency", models.CharField(default="MEDIUM", max_length=6)),
+                ("end_time", models.DateTimeField(blank=True, null=True)),
+                ("unallocated_quantity", models.DecimalField(decimal_places=8, default=Decimal("0"), max_digits=24)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "decision",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="sor.routingdecision",
+                    ),
+                ),
+                (
+                    "instrument",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="marketdata.instrument"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='execution',
-            name='block',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='execution', to='ems.block'),
+            model_name="execution",
+            name="block",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="execution",
+                to="ems.block",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='execution',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('block__isnull', True), ('order__isnull', False)), models.Q(('block__isnull', False), ('order__isnull', True)), _connector='OR'), name='execution_order_or_block'),
+            model_name="execution",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("block__isnull", True), ("order__isnull", False)),
+                    models.Q(("block__isnull", False), ("order__isnull", True)),
+                    _connector="OR",
+                ),
+                name="execution_order_or_block",
+            ),
         ),
         migrations.AddField(
-            model_name='blockallocation',
-            name='order',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='block_allocations', to='oms.order'),
+            model_name="blockallocation",
+            name="order",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="block_allocations", to="oms.order"
+            ),
         ),
         migrations.AddField(
-            model_name='blockfill',
-            name='block',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='fills', to='ems.block'),
+            model_name="blockfill",
+            name="block",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="fills", to="ems.block"),
         ),
         migrations.AddField(
-            model_name='blockallocation',
-            name='block_fill',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='allocations', to='ems.blockfill'),
+            model_name="blockallocation",
+            name="block_fill",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="allocations", to="ems.blockfill"
+            ),
         ),
         migrations.AddField(
-            model_name='blockmember',
-            name='block',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='members', to='ems.block'),
+            model_name="blockmember",
+            name="block",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="members", to="ems.block"
+            ),
         ),
         migrations.AddField(
-            model_name='blockmember',
-            name='order',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='block_memberships', to='oms.order'),
+            model_name="blockmember",
+            name="order",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="block_memberships", to="oms.order"
+            ),
         ),
         migrations.AddField(
-            model_name='blockallocation',
-            name='member',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='allocations', to='ems.blockmember'),
+            model_name="blockallocation",
+            name="member",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="allocations", to="ems.blockmember"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='blockmember',
-            constraint=models.UniqueConstraint(condition=models.Q(('left_at__isnull', True)), fields=('order',), name='blockmember_one_active_block'),
+            model_name="blockmember",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("left_at__isnull", True)), fields=("order",), name="blockmember_one_active_block"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='blockallocation',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gt', 0)), name='blockallocation_positive'),
+            model_name="blockallocation",
+            constraint=models.CheckConstraint(condition=models.Q(("quantity__gt", 0)), name="blockallocation_positive"),
         ),
     ]

@@ -74,9 +74,7 @@ def check_books(block):
         assert sum((f.quantity for f in booked), D(0)) == order.filled_quantity == member.booked_quantity
 
 
-def test_a_block_of_three_orders_from_two_pms_fills_and_allocates_pro_rata(
-    market, django_capture_on_commit_callbacks
-):
+def test_a_block_of_three_orders_from_two_pms_fills_and_allocates_pro_rata(market, django_capture_on_commit_callbacks):
     a = submit_as("pm", quantity="300")
     b = submit_as("pm", quantity="100", limit_price="205.00")
     c = submit_as("pm2", quantity="200")
@@ -163,7 +161,8 @@ def test_a_member_leaves_and_another_joins_while_the_block_works(market, django_
     execution.refresh_from_db()
     b.refresh_from_db()
     assert execution.quantity == execution.filled_quantity + (b.quantity - b.filled_quantity)
-    assert ExecutionEvent.objects.filter(execution=execution, event="AMEND", reason__startswith="block resized").exists()
+    resized = ExecutionEvent.objects.filter(execution=execution, event="AMEND", reason__startswith="block resized")
+    assert resized.exists()
     # A new order joins the working block.
     c = submit_as("pm", quantity="1000", urgency="LOW")
     joined = blocks.block_members_add(actor=people()["trader"], block_id=block.pk, order_ids=[c.pk])
@@ -249,5 +248,6 @@ def test_the_same_fills_give_the_same_allocations(market, django_capture_on_comm
             )
             for m in fill.inputs["members"]
         ]
-        again = pro_rata(quantity=fill.quantity, price=fill.price, side="BUY", lot=D(fill.inputs["lot"]), members=members)
+        lot = D(fill.inputs["lot"])
+        again = pro_rata(quantity=fill.quantity, price=fill.price, side="BUY", lot=lot, members=members)
         assert again.by_key() == {a.member_id: a.quantity for a in fill.allocations.all()}

@@ -63,7 +63,7 @@ def test_a_member_cancelled_mid_fills_is_never_overfilled(demo, memory_streams):
                     if applied["n"] == cancel_at:
                         cancelled.set()
                 services.report_apply(raw=raw)
-        except Exception as error:  # surfaced below
+        except Exception as error:  # noqa: BLE001  (surfaced below, whatever it is)
             errors.append(error)
         finally:
             connection.close()
@@ -74,7 +74,7 @@ def test_a_member_cancelled_mid_fills_is_never_overfilled(demo, memory_streams):
             order_cancel(actor=people()["pm"], order_id=a.pk)
             for _ in range(5):
                 services.execution_tick(execution_id=execution.pk)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001
             errors.append(error)
         finally:
             connection.close()
