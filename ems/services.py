@@ -1237,9 +1237,9 @@ def execution_fill_book(
     batch: oms.FillBatch | None = None,
 ) -> bool:
     """Book one venue fill of `execution` to its parent order(s): the one place fills reach
-    the OMS. Today the execution works one order, so the whole fill goes to it through
-    `apply_fill` with the venue execution id as fill id. A block execution (issue "Blocks")
-    will allocate here across its members, each with its own fill id derived from this one.
+    the OMS. An order's execution books the whole fill to it through
+    `apply_fill` with the venue execution id as fill id. A block's execution allocates it
+    across the block's members (ems.blocks), each with its own fill id derived from this one.
     Call with the execution and the order locked. With `batch` (a batch of reports), the
     fill goes through the OMS's FillBatch and the caller saves and pushes the execution."""
     if execution.block_id is not None:  # `order` is the block: allocated across its members

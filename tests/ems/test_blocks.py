@@ -7,7 +7,7 @@ import pytest
 
 from core.errors import Conflict
 from ems import blocks, services
-from ems.models import Block, BlockAllocation, BlockFill, BlockMember, ChildOrder, ExecutionEvent
+from ems.models import Block, BlockAllocation, BlockFill, BlockMember, ChildOrder, Execution, ExecutionEvent
 from oms.models import OrderFill, Position
 from tests.ems.fixtures import Market, demo, market, memory_streams, users  # noqa: F401
 
@@ -251,3 +251,86 @@ def test_the_same_fills_give_the_same_allocations(market, django_capture_on_comm
         lot = D(fill.inputs["lot"])
         again = pro_rata(quantity=fill.quantity, price=fill.price, side="BUY", lot=lot, members=members)
         assert again.by_key() == {a.member_id: a.quantity for a in fill.allocations.all()}
+
+
+def test_the_beats_batch_ticks_a_block_beside_single_orders(market, django_capture_on_commit_callbacks):
+    from django.utils import timezone
+
+    from tests.ems.fixtures import submit
+
+    single = submit(quantity="200")
+    alone = services.execution_start(actor=people()["trader"], order_id=single.pk, strategy="DIRECT")
+    a, b = submit_as("pm", quantity="300"), submit_as("pm2", quantity="200")
+    execution = start(form([a, b]).block)
+    with django_capture_on_commit_callbacks(execute=True):
+        outcomes = services.executions_tick_batch(now=timezone.now())
+    assert {o.execution_id for o in outcomes} == {alone.pk, execution.pk}
+    assert all(o.sent >= 1 for o in outcomes)
+    round_(market, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.executions_tick_batch(now=timezone.now())
+    for order in (single, a, b):
+        order.refresh_from_db()
+        assert order.status == "FILLED"
+    assert {e.status for e in Execution.objects.all()} == {"DONE"}
+    check_books(execution.block)
+
+
+def test_pause_resume_and_the_kill_switch_work_a_block(market, django_capture_on_commit_callbacks):
+    a, b = submit_as("pm", quantity="5000", urgency="LOW"), submit_as("pm2", quantity="3000", urgency="LOW")
+    block = form([a, b]).block
+    execution = start(block, strategy="DARK")
+    tick(execution, django_capture_on_commit_callbacks)
+    trader = people()["trader"]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.execution_pause(actor=trader, execution_id=execution.pk)
+    round_(market, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.execution_resume(actor=trader, execution_id=execution.pk)
+    tick(execution, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.killswitch_engage(actor=trader) == 1
+    round_(market, django_capture_on_commit_callbacks)
+    tick(execution, django_capture_on_commit_callbacks)
+    execution.refresh_from_db()
+    block.refresh_from_db()
+    assert execution.status == "CANCELLED"
+    assert block.status == "CLOSED"
+    for order in (a, b):
+        order.refresh_from_db()
+        assert order.status in ("CANCELLED", "FILLED")
+    assert not ChildOrder.objects.filter(status__in=["NEW", "SENT", "ACKED", "PARTIALLY_FILLED", "CANCEL_PENDING"])
+    check_books(block)
+
+
+def test_the_blocks_api_is_the_desks(market, django_capture_on_commit_callbacks):
+    from rest_framework.test import APIClient
+
+    a, b = submit_as("pm", quantity="300"), submit_as("pm2", quantity="200")
+    late = submit_as("pm2", quantity="100")
+    desk, pm = APIClient(), APIClient()
+    desk.force_authenticate(people()["trader"])
+    pm.force_authenticate(people()["pm"])
+    assert pm.post("/api/blocks/", {"orders": [a.pk, b.pk]}, format="json").status_code == 403
+    bad = desk.post("/api/blocks/", {"orders": [a.pk], "allocation": "BEST"}, format="json")
+    assert bad.status_code == 400 and set(bad.json()) >= {"orders", "allocation"}
+    assert not Block.objects.exists()
+    formed = desk.post("/api/blocks/", {"orders": [a.pk, b.pk], "allocation": "AVERAGE_PRICE"}, format="json")
+    assert formed.status_code == 201, formed.json()
+    body = formed.json()
+    assert body["allocation"] == "AVERAGE_PRICE" and body["status"] == "FORMED"
+    assert [m["order"] for m in body["members"]] == [a.pk, b.pk]
+    assert body["decision"]["strategy"] and body["decision"]["rationale"]
+    joined = desk.post(f"/api/blocks/{body['id']}/members/", {"orders": [late.pk]}, format="json")
+    assert joined.status_code == 200 and len(joined.json()["members"]) == 3
+    removed = desk.post(f"/api/blocks/{body['id']}/remove/", {"order": late.pk}, format="json")
+    assert [m["active"] for m in removed.json()["members"]] == [True, True, False]
+    assert desk.post("/api/executions/", {}, format="json").status_code == 400
+    with django_capture_on_commit_callbacks(execute=True):
+        started = desk.post("/api/executions/", {"block": body["id"], "strategy": "DIRECT"}, format="json")
+    assert started.status_code == 201, started.json()
+    assert (started.json()["block"], started.json()["order"]) == (body["id"], None)
+    assert started.json()["instrument"] == "AAPL"
+    listed = desk.get("/api/executions/").json()["results"]
+    assert started.json()["id"] in [x["id"] for x in listed]
+    assert desk.get(f"/api/executions/{started.json()['id']}/").status_code == 200
