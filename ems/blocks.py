@@ -86,9 +86,7 @@ def _in_active_block(order_ids) -> set[int]:
 
 def _screen(block_side: str, instrument_id: int, orders: list[Order], limits: list) -> tuple[list, list[Refusal]]:
     """The orders that may join (in entry order) and the refused ones with why."""
-    from ems.models import Execution as ExecutionModel
-
-    worked = set(ExecutionModel.objects.filter(order_id__in=[o.pk for o in orders]).values_list("order_id", flat=True))
+    worked = set(Execution.objects.filter(order_id__in=[o.pk for o in orders]).values_list("order_id", flat=True))
     blocked = _in_active_block(o.pk for o in orders)
     taken, refused = [], []
     limits = list(limits)

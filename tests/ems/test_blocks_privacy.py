@@ -137,6 +137,9 @@ def test_pm2_sees_only_their_own_allocation_on_the_pages(client, market):
         assert client.get(f"/orders/{order.pk}/").status_code == 404
     client.force_login(people()["trader"])
     assert client.get(f"/trader/blocks/{block.pk}/").status_code == 200
+    desk_page = client.get(f"/executions/{execution.pk}/")
+    assert desk_page.status_code == 200
+    assert f'href="/trader/blocks/{block.pk}/"'.encode() in desk_page.content
 
 
 async def test_pm2_hears_nothing_of_pm_on_the_websockets(market):
