@@ -18,6 +18,7 @@ from core.errors import NotFound
 # of them takes them top to bottom.
 LOCK_ORDER = (
     "ems.Execution",
+    "ems.Block",  # a block's members and allocations are guarded by its execution and its row
     "rfq.Rfq",  # an RFQ's quotes and its fills (apply_fill) come after it
     "rfq.Quote",
     "oms.Order",

@@ -157,6 +157,22 @@ class ExecutionEventType(StrEnum):
     AMEND = "AMEND"  # the parent's quantity or limit changed: the execution follows
 
 
+class BlockStatus(StrEnum):
+    FORMED = "FORMED"  # members chosen, not worked yet
+    WORKING = "WORKING"  # one execution works it
+    CLOSED = "CLOSED"  # its execution ended (or it was dissolved before one started)
+
+
+class BlockEventType(StrEnum):
+    WORK = "WORK"
+    CLOSE = "CLOSE"
+
+
+class BlockAllocationMode(StrEnum):
+    PRO_RATA = "PRO_RATA"  # every fill allocated as it arrives, pro rata to remaining quantity
+    AVERAGE_PRICE = "AVERAGE_PRICE"  # allocated at the end of the execution at the block's average price
+
+
 class ChildOrderStatus(StrEnum):
     NEW = "NEW"  # written by the tick (outbox), maybe not sent yet
     SENT = "SENT"

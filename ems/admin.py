@@ -4,7 +4,16 @@ are the only writers)."""
 from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
-from ems.models import ChildOrder, ChildOrderEvent, Execution, ExecutionEvent, ExecutionReport
+from ems.models import (
+    Block,
+    BlockAllocation,
+    BlockFill,
+    ChildOrder,
+    ChildOrderEvent,
+    Execution,
+    ExecutionEvent,
+    ExecutionReport,
+)
 
 
 class ExecutionEventInline(admin.TabularInline):
@@ -19,7 +28,7 @@ class ExecutionEventInline(admin.TabularInline):
 
 @admin.register(Execution)
 class ExecutionAdmin(ReadOnlyAdmin):
-    list_display = ["id", "order", "strategy", "status", "quantity", "filled_quantity", "next_tick_at"]
+    list_display = ["id", "order", "block", "strategy", "status", "quantity", "filled_quantity", "next_tick_at"]
     list_filter = ["status", "strategy"]
     inlines = [ExecutionEventInline]
 
@@ -47,3 +56,23 @@ class ExecutionReportAdmin(ReadOnlyAdmin):
     list_display = ["venue_execution_id", "client_order_id", "kind", "quantity", "price", "applied", "outcome"]
     list_filter = ["kind", "applied"]
     search_fields = ["venue_execution_id", "client_order_id"]
+
+
+@admin.register(Block)
+class BlockAdmin(ReadOnlyAdmin):
+    list_display = ["id", "instrument", "side", "allocation", "status", "limit_price", "unallocated_quantity"]
+    list_filter = ["status", "allocation"]
+
+
+@admin.register(BlockFill)
+class BlockFillAdmin(ReadOnlyAdmin):
+    """Each block fill with the allocation rule and the inputs it was allocated from."""
+
+    list_display = ["fill_id", "block", "quantity", "price", "rule", "unallocated_quantity", "executed_at"]
+    search_fields = ["fill_id"]
+
+
+@admin.register(BlockAllocation)
+class BlockAllocationAdmin(ReadOnlyAdmin):
+    list_display = ["fill_id", "order", "quantity", "price", "booked_price", "applied", "outcome"]
+    search_fields = ["fill_id"]

@@ -48,3 +48,11 @@ def report_claim_idle_ms() -> int:
 def tick_report_seconds() -> float:
     """Each worker process logs how many executions it ticked, at most this often."""
     return float(_get("EMS_TICK_REPORT_SECONDS", 10.0))
+
+
+def block_limit_collar_bps():
+    """How far apart (bps) the limits of a block's members may be: the block works at the most
+    conservative of them, so a member whose limit is further from the others' is refused."""
+    from decimal import Decimal
+
+    return Decimal(str(_get("EMS_BLOCK_LIMIT_COLLAR_BPS", "100")))

@@ -2,9 +2,9 @@
 execution reports venues send back, and the append-only audit of every transition.
 
 Statuses change only through ems.services, each applying one event of the tables in
-ems.domain.states. An execution works one parent order today; a block (several parent
-orders worked as one, issue "Blocks") will hang off the same row, and fills reach parent
-orders only through `ems.services.execution_fill_book`, which a block will allocate."""
+ems.domain.states. An execution works one parent order, or one block (several parent
+orders of the same instrument and side worked as one: ems.blocks); fills reach parent
+orders only through `ems.services.execution_fill_book`, which allocates a block's."""
 
 from decimal import Decimal
 
@@ -36,10 +36,119 @@ class Completion(models.TextChoices):
     KILL = "KILL", "Kill switch"
 
 
+BlockStatus = text_choices(vocabulary.BlockStatus)
+BlockAllocationMode = text_choices(vocabulary.BlockAllocationMode)
+
+
+class Block(models.Model):
+    """Open orders of one instrument and side, from one or several portfolios, worked as one
+    by one execution (ems.blocks). Its members keep their own orders (compliance, limit,
+    urgency, deadline); every fill of the block is allocated to them (BlockAllocation)."""
+
+    instrument = models.ForeignKey("marketdata.Instrument", on_delete=models.PROTECT, related_name="+")
+    side = models.CharField(max_length=4, choices=Side.choices)
+    allocation = models.CharField(
+        max_length=16, choices=BlockAllocationMode.choices, default=BlockAllocationMode.PRO_RATA
+    )
+    status = models.CharField(max_length=8, choices=BlockStatus.choices, default=BlockStatus.FORMED)
+    # What the block works at: the most conservative of its members' limits (None: all market).
+    limit_price = PriceField(null=True, blank=True)
+    limit_note = models.CharField(max_length=300, blank=True)
+    urgency = models.CharField(max_length=6, default="MEDIUM")  # the most urgent member's
+    end_time = models.DateTimeField(null=True, blank=True)  # the earliest member deadline
+    # The router's decision on the block's total, with its rationale.
+    decision = models.ForeignKey(
+        "sor.RoutingDecision", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Fill quantity no member could take (fills after members left for more than was left).
+    unallocated_quantity = QuantityField(default=Decimal("0"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"block {self.pk} {self.side} {self.instrument_id} {self.status}"
+
+
+class BlockMember(models.Model):
+    """One order's membership of a block: active until `left_at` (its PM cancelled, the
+    trader removed it, it closed). What it was allocated stays its own after it leaves."""
+
+    block = models.ForeignKey(Block, on_delete=models.PROTECT, related_name="members")
+    order = models.ForeignKey("oms.Order", on_delete=models.PROTECT, related_name="block_memberships")
+    joined_at = models.DateTimeField(auto_now_add=True)
+    quantity_at_join = QuantityField()  # the order's remaining quantity when it joined
+    allocated_quantity = QuantityField(default=Decimal("0"))  # allocated so far (booked or pending)
+    booked_quantity = QuantityField(default=Decimal("0"))  # of which booked to the order (apply_fill)
+    left_at = models.DateTimeField(null=True, blank=True)
+    left_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"], condition=models.Q(left_at__isnull=True), name="blockmember_one_active_block"
+            ),
+        ]
+
+    def __str__(self):
+        return f"block {self.block_id} member order {self.order_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.left_at is None
+
+
+class BlockFill(models.Model):
+    """One venue fill of a block's execution and how it was allocated: the rule, its inputs
+    (each member's remaining quantity, entry time and limit as they were) and what was left."""
+
+    block = models.ForeignKey(Block, on_delete=models.PROTECT, related_name="fills")
+    fill_id = models.CharField(max_length=80, unique=True)  # the venue execution id
+    quantity = QuantityField()
+    price = PriceField()
+    fee = MoneyField(default=Decimal("0"))
+    venue = models.CharField(max_length=32, blank=True)
+    executed_at = models.DateTimeField()
+    rule = models.CharField(max_length=40)
+    inputs = models.JSONField(default=dict)
+    unallocated_quantity = QuantityField(default=Decimal("0"))
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class BlockAllocation(models.Model):
+    """A member's share of one block fill. Booked to the member's order through
+    oms.services.apply_fill with `fill_id` (derived from the block fill's): at once (pro
+    rata), or when the execution ends at the block's average price (`booked_price`)."""
+
+    block_fill = models.ForeignKey(BlockFill, on_delete=models.PROTECT, related_name="allocations")
+    member = models.ForeignKey(BlockMember, on_delete=models.PROTECT, related_name="allocations")
+    order = models.ForeignKey("oms.Order", on_delete=models.PROTECT, related_name="block_allocations")
+    fill_id = models.CharField(max_length=80, unique=True)
+    quantity = QuantityField()
+    price = PriceField()  # the block fill's price
+    fee = MoneyField(default=Decimal("0"))
+    booked_price = PriceField(null=True, blank=True)  # the price apply_fill booked
+    booked_at = models.DateTimeField(null=True, blank=True)
+    applied = models.BooleanField(default=False)
+    outcome = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=models.Q(quantity__gt=0), name="blockallocation_positive")]
+
+
 class Execution(models.Model):
-    # One parent order today. A block execution (later) keeps `order` as its lead member
-    # or leaves it null with a `block` link; an RFQ-driven one links its RFQ the same way.
-    order = models.OneToOneField("oms.Order", on_delete=models.PROTECT, related_name="execution")
+    # One parent order, or one block of them (`block`; `order` then null). An RFQ-driven
+    # one links its RFQ through its memory.
+    order = models.OneToOneField("oms.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="execution")
+    block = models.OneToOneField(Block, null=True, blank=True, on_delete=models.PROTECT, related_name="execution")
     strategy = models.CharField(max_length=8, choices=Strategy.choices)
     parameters = models.JSONField(default=dict, blank=True)
     # No index of its own: `execution_due` leads with it. Every tick rewrites the row, and
@@ -85,11 +194,23 @@ class Execution(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(filled_quantity__lte=models.F("quantity")), name="execution_no_overfill"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(order__isnull=False, block__isnull=True)
+                | models.Q(order__isnull=True, block__isnull=False),
+                name="execution_order_or_block",
+            ),
         ]
 
     def __str__(self):
+        if self.block_id is not None:
+            return f"execution {self.pk} {self.strategy} block {self.block_id} {self.status}"
         return f"execution {self.pk} {self.strategy} order {self.order_id} {self.status}"
+
+    @property
+    def subject(self):
+        """What it works: its order, or its block (both have instrument, limit_price, urgency)."""
+        return self.block if self.block_id is not None else self.order
 
     @property
     def is_active(self) -> bool:

@@ -67,7 +67,8 @@ def execution_changed(execution) -> None:
     row = _json(ExecutionSerializer(execution).data)
     _push(execution_group(execution.pk), {"execution": row})
     _push(DESK_GROUP, {"execution": row})
-    order_work_changed(portfolio_id=execution.order.portfolio_id, execution=row)
+    if execution.block_id is None:  # a block's is the desk's alone: its members' PMs see their orders
+        order_work_changed(portfolio_id=execution.order.portfolio_id, execution=row)
 
 
 def executions_changed(executions) -> None:
@@ -80,7 +81,8 @@ def executions_changed(executions) -> None:
     for execution, row in zip(executions, rows, strict=True):
         _push(execution_group(execution.pk), {"execution": row})
         _push(DESK_GROUP, {"execution": row})
-        order_work_changed(portfolio_id=execution.order.portfolio_id, execution=row)
+        if execution.block_id is None:
+            order_work_changed(portfolio_id=execution.order.portfolio_id, execution=row)
 
 
 def child_changed(child) -> None:

@@ -16,10 +16,11 @@ IMMEDIATE = frozenset({Strategy.DIRECT})
 
 def executions_visible_to(user) -> QuerySet[Execution]:
     """The executions of the orders `user` may see (a PM: their portfolios'; the desk: all)."""
-    qs = Execution.objects.select_related("order__instrument")
+    qs = Execution.objects.select_related("order__instrument", "block__instrument")
     if roles.is_desk(user):
         return qs  # not `order IN (every order)`: that reads the whole order table per page
     if roles.is_pm(user):
+        # A block's execution is the desk's: a PM sees their own order's share (blocks_visible_to).
         return qs.filter(order__portfolio_id__in=visible_portfolio_ids(user))
     return qs.none()
 
@@ -53,3 +54,24 @@ def schedule_points(execution: Execution, points: int = 11) -> list[dict]:
         at = execution.start_at + span * n / (points - 1)
         rows.append({"at": at.isoformat(), "quantity": str(execution.quantity * schedule_fraction(execution, at))})
     return rows
+
+
+def blocks_visible_to(user):
+    """The blocks `user` may see: the desk every block; a PM the blocks holding one of their
+    portfolios' orders (and of each only their own members: `block_members_of`)."""
+    from ems.models import Block
+
+    qs = Block.objects.select_related("instrument", "decision", "execution")
+    if roles.is_desk(user):
+        return qs
+    if roles.is_pm(user):
+        return qs.filter(members__order__portfolio_id__in=visible_portfolio_ids(user)).distinct()
+    return qs.none()
+
+
+def block_members_of(block, user) -> list:
+    """The members of `block` that `user` may see: all for the desk, their own for a PM."""
+    members = block.members.select_related("order__portfolio").order_by("pk")
+    if roles.is_desk(user):
+        return list(members)
+    return list(members.filter(order__portfolio_id__in=visible_portfolio_ids(user)))

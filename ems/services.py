@@ -64,6 +64,21 @@ STARTABLE_ORDER_STATUSES = frozenset({OrderStatus.ACCEPTED, OrderStatus.WORKING,
 CLOSED_ORDER_STATUSES = frozenset({OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.EXPIRED})
 E = states.E
 C = states.C
+BLOCK_CHILD_PREFIX = "B"  # a block execution's child order ids: B{execution}-{seq}
+
+
+def _blocks():
+    from ems import blocks  # it builds on this module
+
+    return blocks
+
+
+def _lock_subject(execution):
+    """What a locked execution works, locked: its parent order, or its block with the
+    members' orders (ems.blocks.block_lock)."""
+    if execution.block_id is None:
+        return lock_one(Order, execution.order_id, what="order")
+    return _blocks().block_lock(execution)
 
 
 # --------------------------------------------------------------------------- audit
@@ -140,6 +155,8 @@ def execution_start(
         return existing
     if order.status not in STARTABLE_ORDER_STATUSES:
         raise Conflict(f"order {order.pk} is {order.status}: only an accepted or working order can be worked")
+    if order.block_memberships.filter(left_at__isnull=True).exists():
+        raise Conflict(f"order {order.pk} is in a block: the block's execution works it")
     # The decision stored when the order was accepted is the record of why; a new one only
     # for an order that has none (or has traded since, so the old one sized another quantity).
     decision = order_decision(order) if order.filled_quantity == 0 else None
@@ -383,7 +400,7 @@ def market_view(
 ) -> tuple[MarketView, dict | None]:
     """The algorithm's view of the market from the latest published consolidated book; with
     no fresh book, no venue is offered (nothing is sent on stale data)."""
-    return (market or TickMarket()).view(execution.order.instrument, now)
+    return (market or TickMarket()).view(execution.subject.instrument, now)
 
 
 def _market_view(
@@ -457,7 +474,7 @@ def _volume_profile() -> tuple[float, ...]:  # a constant of the simulator's par
 
 
 def execution_state(execution: Execution, children: list[ChildOrder], snap: dict | None) -> ExecutionState:
-    order = execution.order
+    order = execution.subject  # the order, or the block (ems.blocks) it works
     instrument = order.instrument
     volume = 0.0
     if snap and snap.get("volume") and execution.market_volume_at_start is not None:
@@ -505,8 +522,8 @@ def _child_create(execution: Execution, action: NewChild, outbox: Outbox) -> Chi
     child = ChildOrder(
         execution=execution,
         seq=execution.child_seq,
-        client_order_id=f"{execution.pk}-{execution.child_seq}",
-        symbol=execution.order.instrument.symbol,
+        client_order_id=f"{BLOCK_CHILD_PREFIX if execution.block_id else ''}{execution.pk}-{execution.child_seq}",
+        symbol=execution.subject.instrument.symbol,
         venue=action.venue,
         side=execution.side,
         child_type=action.child_type,
@@ -533,7 +550,7 @@ def _apply_actions(
 ) -> str | None:
     """Persist the algorithm's actions after checking them again (defence in depth). Returns
     the reason of a Done, if any."""
-    instrument = execution.order.instrument
+    instrument = execution.subject.instrument
     by_id = {c.client_order_id: c for c in children}
     free = execution.quantity - execution.filled_quantity - sum((c.open_quantity for c in children), Decimal(0))
     done: str | None = None
@@ -630,6 +647,9 @@ def _drive_completion(
     for child in open_children:
         _child_cancel(child, execution.reason or "execution ending", outbox)
     if open_children:
+        return
+    if execution.block_id is not None:  # its members close through ems.blocks
+        _blocks().block_close(execution, order, actor=actor)
         return
     order.refresh_from_db()
     completion, reason = execution.completion, execution.reason
@@ -811,7 +831,7 @@ def execution_tick(*, execution_id: int, now: datetime | None = None, if_due: bo
     if execution.memory.get("rfq"):
         # core.locks.LOCK_ORDER: the RFQ before the order it trades (as rfq_execute takes them).
         lock_one(Rfq, execution.memory["rfq"], what="RFQ")
-    order = lock_one(Order, execution.order_id, what="order")
+    order = _lock_subject(execution)
     outbox = Outbox(execution_id=execution.pk)
     outcome = _tick_locked(execution, order, _open_children(execution), TickMarket(), now, outbox)
     execution.updated_at = now
@@ -846,11 +866,14 @@ def executions_tick_batch(
     )
     if not executions:
         return []
+    members = _blocks().member_order_ids(executions)  # the block executions' member orders
     # core.locks.LOCK_ORDER: the RFQs of RFQ executions before the orders they trade.
     lock_many(Rfq, [e.memory["rfq"] for e in executions if e.memory.get("rfq")])
     orders = {
         o.pk: o
-        for o in lock_all(Order.objects.filter(pk__in={e.order_id for e in executions}).select_related("instrument"))
+        for o in lock_all(
+            Order.objects.filter(pk__in={e.order_id for e in executions} | members).select_related("instrument")
+        )
     }
     open_children: dict[int, list[ChildOrder]] = {e.pk: [] for e in executions}
     for child in lock_all(
@@ -865,9 +888,8 @@ def executions_tick_batch(
     with push.batched():
         for execution in executions:
             moment = now or timezone.now()
-            outcomes.append(
-                _tick_locked(execution, orders[execution.order_id], open_children[execution.pk], market, moment, outbox)
-            )
+            subject = _blocks().subject(execution, orders) if execution.block_id else orders[execution.order_id]
+            outcomes.append(_tick_locked(execution, subject, open_children[execution.pk], market, moment, outbox))
             execution.updated_at = moment
         outbox.write()
     rewritten = [e for e in executions if _documents_changed(e, documents[e.pk])]
@@ -923,14 +945,18 @@ def _tick_locked(
     outbox: Outbox,
 ) -> TickOutcome:
     """The tick of one execution whose row, parent order and open children are locked. Sets
-    the tick fields (TICK_FIELDS) for the caller to save; transitions save themselves."""
-    execution.order = order
+    the tick fields (TICK_FIELDS) for the caller to save; transitions save themselves. For
+    a block's execution, `order` is its Block (ems.blocks), with its members' orders."""
+    if execution.block_id is None:
+        execution.order = order
     sent, cancelled = len(outbox.new) + len(outbox.children), len(outbox.cancel)
     if execution.status == states.PENDING:
         _transition(execution, E.START, reason="started")
     if execution.strategy == Strategy.RFQ:
         _rfq_book(execution)
-    if execution.status != states.COMPLETING:
+    if execution.status != states.COMPLETING and execution.block_id is not None:
+        _blocks().block_follow(execution, order, children, outbox, now)
+    elif execution.status != states.COMPLETING:
         _follow_amendment(execution, order, children, outbox)
         if order.status == OrderStatus.CANCEL_PENDING:
             _begin_completion(execution, Completion.CANCEL, "cancel requested on the parent order")
@@ -1011,7 +1037,7 @@ def execution_pause(*, actor, execution_id: int) -> Execution:
     execution = _locked_active(execution_id)
     if execution.status == states.PAUSED:
         return execution
-    order = lock_one(Order, execution.order_id, what="order")
+    order = _lock_subject(execution)
     _transition(execution, E.PAUSE, actor=actor, reason="paused by the trader")
     outbox = Outbox(execution_id=execution.pk)
     for child in _open_children(execution):
@@ -1039,8 +1065,11 @@ def execution_cancel(*, actor, execution_id: int, reason: str = "cancelled by th
     execution = _locked_active(execution_id)
     if not execution.is_active:
         raise Conflict(f"execution {execution.pk} is {execution.status}")
-    order = lock_one(Order, execution.order_id, what="order")
-    if order.status not in CLOSED_ORDER_STATUSES:
+    if execution.block_id is not None:  # its members are cancelled as it closes (ems.blocks.block_close)
+        order = _blocks().block_lock(execution)
+    else:
+        order = lock_one(Order, execution.order_id, what="order")
+    if execution.block_id is None and order.status not in CLOSED_ORDER_STATUSES:
         order = oms.order_cancel(actor=actor, order_id=order.pk, reason=reason)
     _begin_completion(execution, Completion.CANCEL, reason, actor=actor)
     outbox = Outbox(execution_id=execution.pk)
@@ -1057,7 +1086,7 @@ def killswitch_engage(*, actor, reason: str = "kill switch") -> int:
     text = f"{reason} engaged by {getattr(actor, 'username', 'system')}"
     executions = lock_all(Execution.objects.filter(status__in=states.EXECUTION_ACTIVE))
     for execution in executions:
-        order = lock_one(Order, execution.order_id, what="order")
+        order = _lock_subject(execution)
         if execution.status == states.COMPLETING:
             execution.completion = Completion.KILL
             execution.reason = text
@@ -1131,7 +1160,7 @@ def _report_apply(raw: dict) -> ExecutionReport:
         return _report_store(raw, outcome="unknown client order id")
     child_id, execution_id, order_id = found
     execution = lock_one(Execution, execution_id, what="execution")
-    order = lock_one(Order, order_id, what="order")
+    order = lock_one(Order, order_id, what="order") if order_id is not None else _blocks().block_lock(execution)
     child = lock_one(ChildOrder, child_id, what="child order")
     existing = ExecutionReport.objects.filter(venue_execution_id=raw["exec_id"]).first()
     if existing is not None:
@@ -1226,11 +1255,22 @@ def execution_fill_book(
     batch: oms.FillBatch | None = None,
 ) -> bool:
     """Book one venue fill of `execution` to its parent order(s): the one place fills reach
-    the OMS. Today the execution works one order, so the whole fill goes to it through
-    `apply_fill` with the venue execution id as fill id. A block execution (issue "Blocks")
-    will allocate here across its members, each with its own fill id derived from this one.
+    the OMS. An order's execution books the whole fill to it through
+    `apply_fill` with the venue execution id as fill id. A block's execution allocates it
+    across the block's members (ems.blocks), each with its own fill id derived from this one.
     Call with the execution and the order locked. With `batch` (a batch of reports), the
     fill goes through the OMS's FillBatch and the caller saves and pushes the execution."""
+    if execution.block_id is not None:  # `order` is the block: allocated across its members
+        return _blocks().block_fill_allocate(
+            execution=execution,
+            block=order,
+            fill_id=fill_id,
+            quantity=quantity,
+            price=price,
+            fee=fee,
+            venue=venue,
+            executed_at=executed_at,
+        )
     result = (batch.apply if batch is not None else oms.apply_fill)(
         order_id=order.pk,
         fill_id=fill_id,
@@ -1262,7 +1302,13 @@ def reports_apply(*, raws: list[dict]) -> list[ExecutionReport]:
     execution id, every fill to the parent through `execution_fill_book`), for about a tenth
     of the queries and one round of pushes. Should the batch fail as a whole (a concurrent
     writer took a unique id first, the database refused something), it is rolled back and
-    its reports applied one at a time: each is idempotent. Returns the stored reports."""
+    its reports applied one at a time: each is idempotent. Returns the stored reports.
+    A block's reports (their fills allocated across its members, ems.blocks) are applied
+    one at a time after the others: their children's ids say so (BLOCK_CHILD_PREFIX)."""
+    if any(str(r.get("client_order_id", "")).startswith(BLOCK_CHILD_PREFIX) for r in raws):
+        ours = [r for r in raws if not str(r.get("client_order_id", "")).startswith(BLOCK_CHILD_PREFIX)]
+        theirs = [r for r in raws if str(r.get("client_order_id", "")).startswith(BLOCK_CHILD_PREFIX)]
+        return [*(reports_apply(raws=ours) if ours else []), *(report_apply(raw=r) for r in theirs if r.get("exec_id"))]
     try:
         with transaction.atomic():
             return _reports_apply_batch(raws)

@@ -42,8 +42,8 @@ class ExecutionEventSerializer(serializers.ModelSerializer):
 class ExecutionSerializer(serializers.ModelSerializer):
     """One row of the execution blotter (also the `execution` of every pushed update)."""
 
-    instrument = serializers.CharField(source="order.instrument.symbol")
-    order_status = serializers.CharField(source="order.status")
+    instrument = serializers.CharField(source="subject.instrument.symbol")
+    order_status = serializers.CharField(source="order.status", default=None)
     progress = serializers.SerializerMethodField()
     schedule_progress = serializers.SerializerMethodField()
     slippage_bps = serializers.SerializerMethodField()
@@ -54,6 +54,7 @@ class ExecutionSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "order",
+            "block",
             "order_status",
             "instrument",
             "side",
@@ -118,6 +119,19 @@ class ExecutionDetailSerializer(ExecutionSerializer):
         return selectors.schedule_points(obj)
 
     def get_fills(self, obj) -> list[dict]:
+        if obj.block_id is not None:  # the block's venue fills (their allocations: /api/blocks/{id}/)
+            return [
+                {
+                    "fill_id": f.fill_id,
+                    "quantity": str(f.quantity),
+                    "price": str(f.price),
+                    "fee": str(f.fee),
+                    "venue": f.venue,
+                    "executed_at": f.executed_at.isoformat(),
+                    "applied": True,
+                }
+                for f in obj.block.fills.all()
+            ]
         return [
             {
                 "fill_id": f.fill_id,
@@ -133,7 +147,8 @@ class ExecutionDetailSerializer(ExecutionSerializer):
 
 
 class ExecutionStartInput(serializers.Serializer):
-    order = serializers.IntegerField(min_value=1)
+    order = serializers.IntegerField(min_value=1, required=False)
+    block = serializers.IntegerField(min_value=1, required=False)
     strategy = serializers.ChoiceField(choices=Strategy.choices, required=False)
     parameters = serializers.DictField(required=False)
 
@@ -149,6 +164,11 @@ class ExecutionStartInput(serializers.Serializer):
     }
 
     QUANTITIES = {"display_quantity", "min_clip"}  # kept exact, as decimal strings
+
+    def validate(self, attrs):
+        if ("order" in attrs) == ("block" in attrs):
+            raise serializers.ValidationError({"order": "give an order or a block (one of them)"})
+        return attrs
 
     def validate_parameters(self, value):
         unknown = sorted(set(value) - set(self.ALLOWED))

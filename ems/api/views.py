@@ -9,7 +9,7 @@ from accounts.permissions import HasRole, IsDesk
 from core.api import KeysetPagination
 from core.choices import Strategy
 from core.errors import NotFound
-from ems import selectors, services
+from ems import blocks, selectors, services
 from ems.api.serializers import ExecutionDetailSerializer, ExecutionSerializer, ExecutionStartInput
 from ems.models import Execution, ExecutionStatus
 from oms.selectors import orders_visible_to
@@ -55,6 +55,14 @@ class ExecutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def create(self, request):
         data = ExecutionStartInput(data=request.data)
         data.is_valid(raise_exception=True)
+        if "block" in data.validated_data:
+            execution = blocks.block_execution_start(
+                actor=request.user,
+                block_id=data.validated_data["block"],
+                strategy=data.validated_data.get("strategy"),
+                parameters=data.validated_data.get("parameters"),
+            )
+            return self._detail(execution, status.HTTP_201_CREATED)
         order_id = data.validated_data["order"]
         if not orders_visible_to(request.user).filter(pk=order_id).exists():
             raise NotFound(f"order {order_id} does not exist")

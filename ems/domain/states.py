@@ -14,7 +14,14 @@ from decimal import Decimal
 from typing import Final
 
 from core.errors import IllegalTransition
-from core.vocabulary import ChildOrderEventType, ChildOrderStatus, ExecutionEventType, ExecutionStatus
+from core.vocabulary import (
+    BlockEventType,
+    BlockStatus,
+    ChildOrderEventType,
+    ChildOrderStatus,
+    ExecutionEventType,
+    ExecutionStatus,
+)
 
 # --------------------------------------------------------------------------- executions
 
@@ -156,3 +163,19 @@ def child_fill_event(filled_after: Decimal, quantity: Decimal) -> ChildOrderEven
 
 def child_is_open(status: str) -> bool:
     return status in CHILD_OPEN
+
+
+# --------------------------------------------------------------------------- blocks
+
+BLOCK_TRANSITIONS: Final[dict[tuple[BlockStatus, BlockEventType], BlockStatus]] = {
+    (BlockStatus.FORMED, BlockEventType.WORK): BlockStatus.WORKING,
+    (BlockStatus.FORMED, BlockEventType.CLOSE): BlockStatus.CLOSED,
+    (BlockStatus.WORKING, BlockEventType.CLOSE): BlockStatus.CLOSED,
+}
+
+
+def apply_block(status: str, event: BlockEventType) -> BlockStatus:
+    target = BLOCK_TRANSITIONS.get((status, event))
+    if target is None:
+        raise IllegalTransition(status, event, "block")
+    return target

@@ -23,10 +23,15 @@ const instant = (s) => (s || "").replace(/(\.\d+)?(Z|[+-]\d\d:\d\d)$/, (_, frac,
 // The execution working an order, as a badge under its status: "TWAP · RUNNING".
 const workBadge = (x) => el("div", { class: "work muted", "data-execution": x.id }, `${x.strategy} · ${x.status}`);
 
-function orderRow(o, work) {
+// The trader's blotter: a box to pick the open orders to form a block with.
+const BLOCKABLE = new Set(["ACCEPTED", "WORKING", "PARTIALLY_FILLED"]);
+const pick = (o, select) => (select && BLOCKABLE.has(o.status)
+  ? [el("input", { type: "checkbox", class: "pick", "data-pick": o.id, title: "select for a block" }), " "] : []);
+
+function orderRow(o, work, select) {
   const pct = Number(o.filled_percent || 0);
   return el("tr", { "data-order": o.id, "data-created": instant(o.created_at), "data-updated": instant(o.updated_at) },
-    el("td", {}, el("a", { href: `/orders/${o.id}/` }, String(o.id))),
+    el("td", {}, ...pick(o, select), el("a", { href: `/orders/${o.id}/` }, String(o.id))),
     el("td", {}, new Date(o.created_at).toISOString().slice(11, 19)),
     el("td", {}, o.portfolio_name), el("td", {}, o.instrument),
     el("td", { class: `side-${o.side}` }, o.side), el("td", { class: "num" }, exact(o.quantity)),
@@ -44,10 +49,22 @@ function orderRow(o, work) {
 
 const emptyRow = () => el("tr", { class: "empty" }, el("td", { colspan: 13, class: "muted" }, "No orders yet."));
 
-export function liveBlotter(table) {
+export function liveBlotter(table, { select = false } = {}) {
   const body = table.tBodies[0];
   const work = new Map();  // order id -> its execution's latest row (execution.update on the same socket)
-  const rowOf = (o) => orderRow(o, work.get(o.id));
+  const picked = new Set();  // the order ids ticked for a block (kept across redraws)
+  const rowOf = (o) => {
+    const row = orderRow(o, work.get(o.id), select);
+    const box = row.querySelector("input.pick");
+    if (box) box.checked = picked.has(o.id);
+    return row;
+  };
+  table.addEventListener("change", (ev) => {
+    const id = ev.target.dataset && ev.target.dataset.pick;
+    if (!id) return;
+    if (ev.target.checked) picked.add(Number(id)); else picked.delete(Number(id));
+  });
+  table.picked = () => [...picked];
 
   const follow = (x) => {
     const known = work.get(x.order);

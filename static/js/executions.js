@@ -27,14 +27,15 @@ function executionRow(x) {
   const slip = x.slippage_bps === null || x.slippage_bps === undefined ? "–" : fmt(x.slippage_bps, 1);
   return el("tr", { "data-execution": x.id },
     el("td", {}, el("a", { href: `/executions/${x.id}/` }, String(x.id))),
-    el("td", {}, el("a", { href: `/orders/${x.order}/` }, `#${x.order}`)),
+    el("td", {}, x.block ? el("a", { href: `/trader/blocks/${x.block}/` }, `block #${x.block}`)
+      : el("a", { href: `/orders/${x.order}/` }, `#${x.order}`)),
     el("td", {}, x.instrument), el("td", { class: `side-${x.side}` }, x.side), el("td", {}, x.strategy),
     el("td", { class: "cell-status" }, el("span", { class: `status s-${x.status}` }, x.status)),
     el("td", { class: "cell-progress" }, progressBar(x)),
     el("td", { class: "num" }, x.average_price ? fmt(x.average_price) : "–"),
     el("td", { class: "num" }, x.arrival_price ? fmt(x.arrival_price) : "–"),
     el("td", { class: `num ${Number(x.slippage_bps) > 0 ? "neg" : ""}` }, slip),
-    el("td", {}, controls(x), " ", el("a", { class: "small", href: `/orders/${x.order}/tca/`, "data-tca": x.order }, "TCA")));
+    el("td", {}, controls(x), " ", x.block ? "" : el("a", { class: "small", href: `/orders/${x.order}/tca/`, "data-tca": x.order }, "TCA")));
 }
 
 export function executionBlotter(table) {

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("ems", "0006_execution_arrival"),
+        ("ems", "0007_blocks"),
     ]
 
     operations = [
