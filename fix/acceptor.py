@@ -87,6 +87,9 @@ def _store_reported(row: FixOrder, reported: mapping.Reported, *, at: datetime) 
     row.pending_cl_ord_id = reported.pending_cl_ord_id
     row.pending_orig_cl_ord_id = reported.pending_orig_cl_ord_id
     row.done = reported.status in mapping.TERMINAL and not reported.pending_cl_ord_id
+    # The order's own stamp of the version reported (never our clock): a change committed
+    # after it was read has a later updated_at (the order's row lock orders them), so the
+    # report loop's `order__updated_at > reported_at` sees it.
     row.reported_at = at
     row.save()
 
@@ -96,6 +99,7 @@ class SessionState:
     config: FixSession
     session_id: qf.SessionID
     authenticated: bool = False
+    refused_seqs: tuple[int, int] | None = None  # (sender, target) before a refused logon
     messages: int = 0
     last_message_at: datetime | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -127,7 +131,15 @@ class OrderEntry:
     def on_logon(self, session_id) -> None:
         state = self._state(session_id)
         if state is None or not state.authenticated:
-            # The engine may still call onLogon after we refused (disconnected) in fromAdmin.
+            # The engine goes on with a logon we refused (disconnected) in fromAdmin: it counts
+            # the client's Logon and its own answer. Put the sequence numbers back as they were
+            # before the refused logon, so the session's real client is not told it is out of step.
+            session = qf.Session.lookupSession(session_id)
+            if state is not None and state.refused_seqs and session is not None:
+                sender, target = state.refused_seqs
+                session.setNextSenderMsgSeqNum(sender)
+                session.setNextTargetMsgSeqNum(target)
+                state.refused_seqs = None
             engine.disconnect(session_id)
             return
         log.info("FIX session %s logged on", session_id)
@@ -153,6 +165,9 @@ class OrderEntry:
         if refusal:
             state.authenticated = False
             log.warning("FIX logon refused for %s: %s", session_id, refusal)
+            session = qf.Session.lookupSession(session_id)
+            if session is not None:
+                state.refused_seqs = (session.getExpectedSenderNum(), session.getExpectedTargetNum())
             engine.disconnect(session_id)
             return
         state.authenticated = True
@@ -256,14 +271,13 @@ class OrderEntry:
                     client_order_id=f"{config.sender_comp_id}:{request.cl_ord_id}"[:64],
                     on_accepted=self.on_accepted,
                 )
-                now = timezone.now()
                 FixClOrdId.objects.create(
                     session=config, cl_ord_id=request.cl_ord_id, msg_type=mapping.NEW_ORDER_SINGLE, order=order
                 )
                 snap = snapshot(order)
                 reported = mapping.reported_now(snap, cl_ord_id=request.cl_ord_id)
                 row = FixOrder(session=config, order=order)
-                _store_reported(row, reported, at=now)
+                _store_reported(row, reported, at=order.updated_at)
                 # Hidden from the report loop (done) until the New is out, so the client hears
                 # New (or Rejected) first, once the order is committed, and then its fills.
                 FixOrder.objects.filter(pk=row.pk).update(done=True)
@@ -466,7 +480,7 @@ class OrderEntry:
                 limit_price=snap.limit_price,
                 status=snap.status,
             )
-            _store_reported(row, reported, at=timezone.now())
+            _store_reported(row, reported, at=order.updated_at)
 
     # ------------------------------------------------------------------ reports
 
@@ -474,7 +488,7 @@ class OrderEntry:
         due = mapping.reports_due(reported, snapshot(order), fills, exec_id_prefix=str(order.pk))
         for msg_type, fields in due.messages:
             _send(state.session_id, msg_type, fields)
-        _store_reported(row, due.reported, at=timezone.now())
+        _store_reported(row, due.reported, at=order.updated_at)
 
     def _flush(self, state: SessionState, row: FixOrder) -> None:
         """Bring the client up to date on one locked FixOrder."""

@@ -4,6 +4,7 @@ own service as the EMS applies them, and the blotters' REST view of the same ord
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal as D
 
 import pytest
@@ -156,6 +157,7 @@ def test_resend_after_a_dropped_connection_brings_every_missed_report_once(clien
     row = FixOrder.objects.get(order_id=order_id)
     deadline = timezone.now() + timezone.timedelta(seconds=15)
     while row.reported_cum_qty != 30 and timezone.now() < deadline:
+        time.sleep(0.05)  # waiting for the state asserted below
         row.refresh_from_db()
     assert row.reported_cum_qty == 30  # sent (stored by the engine) while the client was away
 
@@ -176,7 +178,6 @@ def test_malformed_garbled_and_out_of_sequence_messages_never_crash(client_of, a
     assert client.logon("pm", PASSWORD) is not None
     # A NewOrderSingle without its required Side: a session-level Reject from the data dictionary.
     client.send("D", [(11, "M1"), (55, "AAPL"), (60, "20261201-20:00:00"), (38, "1"), (40, "1")])
-    reject = client.wait_for(lambda m: True, 5, "anything") if client.received else None
     msg = client.pump(5)
     while msg is not None and msg.type not in ("3", "8", "j"):
         msg = client.pump(5)
@@ -197,4 +198,17 @@ def test_malformed_garbled_and_out_of_sequence_messages_never_crash(client_of, a
         deadline -= 1
     assert client.closed
     assert acceptor_process.alive()
-    assert reject is None
+
+
+def test_a_callback_that_fails_is_answered_and_the_session_lives(client_of, acceptor_process):
+    """An order the database cannot store (a quantity beyond its precision) raises inside
+    fromApp: the wrapper logs it and answers with a BusinessMessageReject, and the same
+    session goes on taking orders."""
+    client = client_of()
+    assert client.logon("pm", PASSWORD) is not None
+    client.new_order("H1", "AAPL", "BUY", "1" + "0" * 30, "190.00")
+    answer = client.wait_for(lambda m: m.type in ("j", "8"), 10, "an answer to H1")
+    assert answer.type == "j" or answer[150] == "8", answer
+    client.new_order("H2", "AAPL", "BUY", 1, "190.00")
+    assert client.report("H2", "0")[39] == "0"
+    assert acceptor_process.alive()
