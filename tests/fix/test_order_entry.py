@@ -212,3 +212,57 @@ def test_a_callback_that_fails_is_answered_and_the_session_lives(client_of, acce
     client.new_order("H2", "AAPL", "BUY", 1, "190.00")
     assert client.report("H2", "0")[39] == "0"
     assert acceptor_process.alive()
+
+
+def wait_until(predicate, timeout: float = 15.0, what: str = "the state"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)  # polling for the state asserted, not proving an absence
+    raise AssertionError(f"{what} not reached within {timeout}s")
+
+
+def test_console_lists_sessions_and_disabling_one_logs_it_out(client_of, acceptor_process, desk, client, admin_user):
+    from accounts.services import user_role_set
+    from core.models import ConsoleChange
+
+    fix_client = client_of()
+    assert fix_client.logon("pm", PASSWORD) is not None
+    fix_client.new_order("S1", "AAPL", "BUY", 1, "190.00")
+    fix_client.report("S1", "0")
+    row = wait_until(
+        lambda: FixSession.objects.filter(pk=desk.pk, logged_on=True, next_target_seq=3).first(),
+        what="the session shown logged on after Logon and an order",
+    )
+    assert (row.next_sender_seq, row.messages_today) == (3, 2)
+    assert row.last_message_at is not None
+
+    user_role_set(user=admin_user, role="Admin")
+    client.force_login(admin_user)
+    page = client.get("/admin/fix/fixsession/")
+    assert page.status_code == 200 and b"DEMOCLIENT" in page.content
+    answer = client.post(
+        "/admin/fix/fixsession/", {"action": "disable_sessions", "_selected_action": [desk.pk]}, follow=True
+    )
+    assert answer.status_code == 200
+    desk.refresh_from_db()
+    assert not desk.enabled
+    change = ConsoleChange.objects.get(object_id=str(desk.pk), action="DISABLE")
+    assert change.actor == admin_user and "disabled FIX session" in change.summary
+
+    # The acceptor logs the session out, and refuses it from then on.
+    deadline = time.monotonic() + 15
+    logout = None
+    while time.monotonic() < deadline and not fix_client.closed:
+        msg = fix_client.pump(1)
+        if msg is not None and msg.type == "5":
+            logout = msg
+            break
+    assert logout is not None and "disabled" in logout.get(58, "")
+    fix_client.close()
+    again = client_of()
+    assert again.logon("pm", PASSWORD) is None
+    wait_until(lambda: FixSession.objects.filter(pk=desk.pk, logged_on=False).exists(), what="shown logged out")
+    assert acceptor_process.alive()
