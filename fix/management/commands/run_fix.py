@@ -4,8 +4,10 @@ the embedded mode runs it inside `serve` instead."""
 import signal
 import threading
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from core import metrics
 from core.runtime import heap_settle
 from fix.acceptor import ClientAcceptor
 
@@ -20,6 +22,8 @@ class Command(BaseCommand):
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
+        if settings.METRICS_PORT:
+            metrics.serve("fix")  # docs/operations.md: every process serves its figures
         acceptor = ClientAcceptor(port=port)
         acceptor.start()
         heap_settle()
