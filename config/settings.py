@@ -366,3 +366,9 @@ FIX_ENABLED = env.bool("FIX_ENABLED", default=True)  # `serve` starts the accept
 FIX_STORE_DIR = env("FIX_STORE_DIR", default=str(BASE_DIR / "var" / "fix"))
 FIX_HEARTBEAT_SECONDS = env.int("FIX_HEARTBEAT_SECONDS", default=30)
 FIX_REPORT_POLL_SECONDS = env.float("FIX_REPORT_POLL_SECONDS", default=0.02)
+# The EMS's venue gateway (ems.gateways): "simulator", or "fix" (run_fix_venue owns the FIX
+# sessions to the venues; run_fix_simulator is the simulator's FIX acceptor front).
+EMS_GATEWAY = env("EMS_GATEWAY", default="simulator")
+FIX_VENUE_HOST = env("FIX_VENUE_HOST", default="127.0.0.1")
+FIX_VENUE_PORT = env.int("FIX_VENUE_PORT", default=9879)
+FIX_VENUE_PASSWORD = env("FIX_VENUE_PASSWORD", default="" if PRODUCTION else "simulator")

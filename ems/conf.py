@@ -42,3 +42,9 @@ def report_claim_idle_ms() -> int:
 def tick_report_seconds() -> float:
     """Each worker process logs how many executions it ticked, at most this often."""
     return float(_get("EMS_TICK_REPORT_SECONDS", 10.0))
+
+
+def gateway_name() -> str:
+    """Which venue gateway the EMS uses: "simulator" (core.streams to the simulator) or "fix"
+    (FIX sessions owned by `run_fix_venue`)."""
+    return str(_get("EMS_GATEWAY", "simulator"))

@@ -594,7 +594,7 @@ class ClientAcceptor:
                 if time.monotonic() - last_refresh >= 1.0:
                     self.entry.refresh_sessions()
                     last_refresh = time.monotonic()
-            except Exception:  # noqa: BLE001 - the loop outlives a failed pass (the database away)
+            except Exception:
                 log.exception("FIX report loop pass failed")
                 sent = 0
                 connection.close()
