@@ -164,6 +164,7 @@ def session_settings(
     port: int,
     host: str = "127.0.0.1",
     heartbeat_seconds: int = 30,
+    without_dictionary: frozenset[str] = frozenset(),
 ) -> qf.SessionSettings:
     """Sessions (SenderCompID, TargetCompID) as we are the sender, 24-hour, FIX 4.4 with the
     data dictionary validating every message (a malformed one gets a session-level Reject),
@@ -198,7 +199,11 @@ def session_settings(
         defaults.setString(key, value)
     settings.set(defaults)
     for sender, target in sessions:
-        settings.set(qf.SessionID(BEGIN_STRING, sender, target), qf.Dictionary())
+        own = qf.Dictionary()
+        if target in without_dictionary or sender in without_dictionary:
+            # The RFQ sessions carry repeating groups our flat builder does not order: no validation there.
+            own.setString("UseDataDictionary", "N")
+        settings.set(qf.SessionID(BEGIN_STRING, sender, target), own)
     return settings
 
 

@@ -149,3 +149,53 @@ def test_an_execution_trades_with_the_simulator_over_fix(fix_stack):
     for row in Order.objects.filter(pk__in=[first["id"], second["id"]]):
         fills = sum(f.quantity for f in OrderFill.objects.filter(order=row, refused_reason=""))
         assert fills == row.filled_quantity <= row.quantity
+
+
+def test_an_rfq_is_answered_and_executed_by_a_liquidity_provider_over_fix(fix_stack):
+    """QuoteRequest (R) out; the FIX LP's Quote (S) on the ladder; execution as NewOrderSingle
+    with OrdType D and its QuoteID, filled by the LP's ExecutionReport; a request above its limit
+    answered with QuoteRequestReject (AG)."""
+    from rfq import services as rfq_services
+    from rfq.models import Counterparty, Invitation, RfqExecution
+
+    stack = fix_stack
+    stack.start_worker()
+    lp = rfq_services.counterparty_save(
+        actor=None,
+        counterparty=Counterparty(
+            name="FIX LP", asset_classes=["EQUITY"], tier=1, max_notional=D("100000000"), connection="fix:LPFIX"
+        ),
+        action="create",
+    )
+    order = stack.order("AAPL", "500", urgency="LOW")
+    code, rfq = stack.request(
+        "POST", "/api/rfqs/", {"order": order["id"], "counterparties": [lp.pk], "window_seconds": 20}, user="trader"
+    )
+    assert code == 201, rfq
+
+    def quoted():
+        code, body = stack.request("GET", f"/api/rfqs/{rfq['id']}/", user="trader")
+        return body["ladder"] if code == 200 and body.get("ladder") else None
+
+    ladder = wait_for(quoted, DEADLINE, "the FIX LP's quote on the ladder")
+    [row] = ladder
+    assert row["provider"] == "FIX LP"
+    code, body = stack.request("POST", f"/api/rfqs/{rfq['id']}/execute/", {"quote": row["quote"]}, user="trader")
+    assert code == 200, body
+    assert body["attempt"]["accepted"] is True, body
+    execution = RfqExecution.objects.get(rfq_id=rfq["id"])
+    filled = Order.objects.get(pk=order["id"])
+    assert (filled.status, filled.filled_quantity) == ("FILLED", D("500"))
+    assert filled.average_fill_price == execution.price == D(row["price"])
+
+    # Far above the LP's limit: it rejects the request, and the invitation shows it passed.
+    big = stack.order("AAPL", "200000", urgency="LOW")
+    code, rfq = stack.request(
+        "POST", "/api/rfqs/", {"order": big["id"], "counterparties": [lp.pk], "window_seconds": 20}, user="trader"
+    )
+    assert code == 201, rfq
+    wait_for(
+        lambda: Invitation.objects.filter(rfq_id=rfq["id"], counterparty=lp, passed=True).exists(),
+        DEADLINE,
+        "the FIX LP's QuoteRequestReject",
+    )
