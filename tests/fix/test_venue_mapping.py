@@ -6,7 +6,7 @@ from fix import venue_mapping as vm
 
 
 def as_dict(fields):
-    return {tag: value for tag, value in fields}
+    return dict(fields)
 
 
 @pytest.mark.parametrize(

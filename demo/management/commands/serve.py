@@ -42,7 +42,7 @@ def start_embedded_fix() -> None:
 
     try:
         ClientAcceptor().start()
-    except Exception:  # noqa: BLE001 - QuickFIX raises its own RuntimeError kinds; the web still serves
+    except Exception:  # QuickFIX raises its own RuntimeError kinds; the web still serves without it
         log.exception("FIX acceptor not started (FIX_PORT=%s)", settings.FIX_PORT)
 
 
