@@ -76,7 +76,7 @@ def reported_of(row: FixOrder) -> mapping.Reported:
     )
 
 
-def _store_reported(row: FixOrder, reported: mapping.Reported, *, at: datetime) -> None:
+def _store_reported(row: FixOrder, reported: mapping.Reported, *, at: datetime, hidden: bool = False) -> None:
     row.cl_ord_id = reported.cl_ord_id
     row.reported_status = reported.status
     row.reported_cum_qty = reported.cum_qty
@@ -86,7 +86,8 @@ def _store_reported(row: FixOrder, reported: mapping.Reported, *, at: datetime) 
     row.reported_fill_row_id = reported.last_fill_row_id
     row.pending_cl_ord_id = reported.pending_cl_ord_id
     row.pending_orig_cl_ord_id = reported.pending_orig_cl_ord_id
-    row.done = reported.status in mapping.TERMINAL and not reported.pending_cl_ord_id
+    done = reported.status in mapping.TERMINAL and not reported.pending_cl_ord_id
+    row.done = done or hidden
     # The order's own stamp of the version reported (never our clock): a change committed
     # after it was read has a later updated_at (the order's row lock orders them), so the
     # report loop's `order__updated_at > reported_at` sees it.
@@ -277,10 +278,9 @@ class OrderEntry:
                 snap = snapshot(order)
                 reported = mapping.reported_now(snap, cl_ord_id=request.cl_ord_id)
                 row = FixOrder(session=config, order=order)
-                _store_reported(row, reported, at=order.updated_at)
                 # Hidden from the report loop (done) until the New is out, so the client hears
                 # New (or Rejected) first, once the order is committed, and then its fills.
-                FixOrder.objects.filter(pk=row.pk).update(done=True)
+                _store_reported(row, reported, at=order.updated_at, hidden=True)
             if order.status == "REJECTED":
                 text = "; ".join(r.get("message", "") for r in order.rejection_reasons) or "rejected"
                 er = mapping.execution_report(
@@ -296,7 +296,7 @@ class OrderEntry:
                     snap, cl_ord_id=request.cl_ord_id, exec_id=f"{order.pk}-N", exec_type=mapping.EXEC_NEW
                 )
             _send(state.session_id, mapping.EXECUTION_REPORT, er)
-            if not row.done:
+            if order.status not in mapping.TERMINAL:
                 FixOrder.objects.filter(pk=row.pk).update(done=False)
         except compliance.ConfirmationRequired as exc:
             self._reject_new(state, fields, f"needs a confirmation FIX cannot give: {exc}", mapping.REJ_EXCEEDS_LIMIT)
