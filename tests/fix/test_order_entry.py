@@ -266,3 +266,34 @@ def test_console_lists_sessions_and_disabling_one_logs_it_out(client_of, accepto
     assert again.logon("pm", PASSWORD) is None
     wait_until(lambda: FixSession.objects.filter(pk=desk.pk, logged_on=False).exists(), what="shown logged out")
     assert acceptor_process.alive()
+
+
+def test_a_worked_order_cancel_pends_until_the_ems_answers(client_of, acceptor_process):
+    """A cancel of an order the EMS is working: Pending Cancel, then Canceled when the EMS
+    confirms; a second one refused by the EMS is an OrderCancelReject, the order working on."""
+    client = client_of()
+    assert client.logon("pm", PASSWORD) is not None
+    client.new_order("P1", "AAPL", "BUY", 100, "190.00")
+    order_id = int(client.report("P1", "0")[37])
+    services.order_work(order_id=order_id)
+    fill(order_id, "30", "190", 1)
+    assert client.report("P1", "F")[14] == "30"
+    client.cancel("P2", "P1", "AAPL", "BUY", 100)
+    pending = client.report("P2", "6")
+    assert (pending[41], pending[39], pending[14], pending[151]) == ("P1", "6", "30", "70")
+    services.order_cancel_confirm(order_id=order_id)
+    canceled = client.report("P2", "4")
+    assert (canceled[39], canceled[14], canceled[151]) == ("4", "30", "0")
+
+    client.new_order("Q1", "AAPL", "BUY", 100, "190.00")
+    other = int(client.report("Q1", "0")[37])
+    services.order_work(order_id=other)
+    client.cancel("Q2", "Q1", "AAPL", "BUY", 100)
+    client.report("Q2", "6")
+    services.order_cancel_reject(order_id=other, reason="venue refused")
+    refused = client.wait_for(lambda m: m.type == "9" and m[11] == "Q2", what="OrderCancelReject from the EMS")
+    assert (refused[41], refused[39], refused[434]) == ("Q1", "0", "1")
+    assert Order.objects.get(pk=other).status == "WORKING"
+    # Still the order's ClOrdID: a fill now is reported on Q1.
+    fill(other, "100", "190", 2)
+    assert client.report("Q1", "F")[39] == "2"
