@@ -366,6 +366,7 @@ FIX_ENABLED = env.bool("FIX_ENABLED", default=True)  # `serve` starts the accept
 FIX_STORE_DIR = env("FIX_STORE_DIR", default=str(BASE_DIR / "var" / "fix"))
 FIX_HEARTBEAT_SECONDS = env.int("FIX_HEARTBEAT_SECONDS", default=30)
 FIX_REPORT_POLL_SECONDS = env.float("FIX_REPORT_POLL_SECONDS", default=0.02)
+FIX_REPORT_IDLE_SECONDS = env.float("FIX_REPORT_IDLE_SECONDS", default=0.2)
 # The EMS's venue gateway (ems.gateways): "simulator", or "fix" (run_fix_venue owns the FIX
 # sessions to the venues; run_fix_simulator is the simulator's FIX acceptor front).
 EMS_GATEWAY = env("EMS_GATEWAY", default="simulator")

@@ -586,7 +586,10 @@ class ClientAcceptor:
         self._thread.start()
 
     def _loop(self) -> None:
-        interval = settings.FIX_REPORT_POLL_SECONDS
+        # Every pass reads the open FIX orders: at FIX_REPORT_POLL_SECONDS while reports flow,
+        # backing off to FIX_REPORT_IDLE_SECONDS when nothing changed (an idle desk costs little).
+        base, idle = settings.FIX_REPORT_POLL_SECONDS, max(settings.FIX_REPORT_IDLE_SECONDS, 0.0)
+        interval = base
         last_refresh = 0.0
         while not self._stop.is_set():
             try:
@@ -598,8 +601,11 @@ class ClientAcceptor:
                 log.exception("FIX report loop pass failed")
                 sent = 0
                 connection.close()
-            if not sent:
+            if sent:
+                interval = base
+            else:
                 self._stop.wait(interval)
+                interval = min(max(interval * 2, base), max(idle, base))
 
     def stop(self) -> None:
         self._stop.set()
