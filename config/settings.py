@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "ems",
     "rfq",
     "tca",
+    "fix",
     "demo",
 ]
 
@@ -358,3 +359,18 @@ METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.
 METRICS_PORT = env.int("METRICS_PORT", default=9100 if PRODUCTION else 0)
 METRICS_ADDR = env("METRICS_ADDR", default="0.0.0.0" if PRODUCTION else "127.0.0.1")
 METRICS_SAMPLE_SECONDS = env.float("METRICS_SAMPLE_SECONDS", default=5.0)
+
+# FIX (fix/): the client acceptor. QuickFIX's acceptor listens on every interface (it has no
+# listen-address setting), so every logon authenticates (Username 553 / Password 554).
+FIX_PORT = env.int("FIX_PORT", default=9878)
+FIX_ENABLED = env.bool("FIX_ENABLED", default=True)  # `serve` starts the acceptor in the embedded mode
+FIX_STORE_DIR = env("FIX_STORE_DIR", default=str(BASE_DIR / "var" / "fix"))
+FIX_HEARTBEAT_SECONDS = env.int("FIX_HEARTBEAT_SECONDS", default=30)
+FIX_REPORT_POLL_SECONDS = env.float("FIX_REPORT_POLL_SECONDS", default=0.02)
+FIX_REPORT_IDLE_SECONDS = env.float("FIX_REPORT_IDLE_SECONDS", default=0.2)
+# The EMS's venue gateway (ems.gateways): "simulator", or "fix" (run_fix_venue owns the FIX
+# sessions to the venues; run_fix_simulator is the simulator's FIX acceptor front).
+EMS_GATEWAY = env("EMS_GATEWAY", default="simulator")
+FIX_VENUE_HOST = env("FIX_VENUE_HOST", default="127.0.0.1")
+FIX_VENUE_PORT = env.int("FIX_VENUE_PORT", default=9879)
+FIX_VENUE_PASSWORD = env("FIX_VENUE_PASSWORD", default="" if PRODUCTION else "simulator")

@@ -56,3 +56,9 @@ def block_limit_collar_bps():
     from decimal import Decimal
 
     return Decimal(str(_get("EMS_BLOCK_LIMIT_COLLAR_BPS", "100")))
+
+
+def gateway_name() -> str:
+    """Which venue gateway the EMS uses: "simulator" (core.streams to the simulator) or "fix"
+    (FIX sessions owned by `run_fix_venue`)."""
+    return str(_get("EMS_GATEWAY", "simulator"))

@@ -28,7 +28,7 @@ from marketdata.sim import liquidity_providers as lps
 from oms.domain import states as order_states
 from oms.models import Order
 from oms.services import apply_fill
-from rfq import push, selectors
+from rfq import fix_lp, push, selectors
 from rfq.domain import ladder as ladder_domain
 from rfq.domain import legs as legs_domain
 from rfq.domain import selection
@@ -59,7 +59,11 @@ def _value(v):
 @transaction.atomic
 def counterparty_save(*, actor, counterparty: Counterparty, action: str = "update") -> Counterparty:
     """Create or change a counterparty, auditing every field that changed (old and new)."""
-    if counterparty.connection and counterparty.connection not in lps.PROFILES:
+    if (
+        counterparty.connection
+        and counterparty.connection not in lps.PROFILES
+        and not fix_lp.is_fix(counterparty.connection)
+    ):
         raise DomainError(f"unknown connection {counterparty.connection!r}: one of {', '.join(lps.PROFILES)}")
     found = lock_many(Counterparty, [counterparty.pk]) if counterparty.pk else []
     before = found[0] if found else None
@@ -283,7 +287,14 @@ def rfq_disseminate(*, rfq_id: int, now: datetime | None = None) -> list[Schedul
             daily_volatility=float(instrument.daily_volatility or 0),
             window_seconds=float(rfq.window_seconds),
         )
-        plan = lps.provider(inv.counterparty.connection, PROVIDER_SEED).plan(request)
+        if fix_lp.is_fix(inv.counterparty.connection):
+            # The provider is asked over its FIX session (rfq.fix_lp) and answers on its own.
+            fix_lp.quote_request_send(
+                connection=inv.counterparty.connection, token=inv.token, invitation_id=inv.pk, message=inv.message
+            )
+            plan = []
+        else:
+            plan = lps.provider(inv.counterparty.connection, PROVIDER_SEED).plan(request)
         inv.plan = [
             {
                 "at": a.at,
@@ -677,7 +688,16 @@ def rfq_execute(
     if price is None:
         raise Conflict(f"quote {quote.pk} has no {'ask' if rfq.side == 'BUY' else 'bid'}")
     quantity = min(quote.size, rfq.quantity)
-    provider = lps.provider(quote.counterparty.connection, PROVIDER_SEED)
+    if fix_lp.is_fix(quote.counterparty.connection):
+        provider = fix_lp.FixProvider(
+            quote.counterparty.connection,
+            token=quote.invitation.token,
+            symbol=legs[0].instrument.symbol,
+            quantity=quantity,
+            cl_ord_id=f"rfq{rfq.pk}-q{quote.pk}",
+        )
+    else:
+        provider = lps.provider(quote.counterparty.connection, PROVIDER_SEED)
     if not provider.last_look(key=str(quote.pk), client_side=rfq.side, quoted_price=float(price), mid_now=float(mid)):
         _quote_transition(quote, QuoteEventType.LAST_LOOK_REJECT, now=now, actor=actor, reason="rejected on last look")
         rfq.last_attempt_rejected = True

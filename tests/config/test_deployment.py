@@ -7,7 +7,7 @@ import yaml
 from django.core.management import get_commands
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_SERVICES = {"web", "worker", "beat", "marketdata", "migrate"}
+APP_SERVICES = {"web", "worker", "beat", "marketdata", "migrate", "fix"}
 
 
 def compose():

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_SERVICES = {"migrate", "web", "worker", "analytics-worker", "beat", "marketdata"}
+APP_SERVICES = {"migrate", "web", "worker", "analytics-worker", "beat", "marketdata", "fix"}
 LONG_RUNNING = APP_SERVICES - {"migrate"}
 
 

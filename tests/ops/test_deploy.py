@@ -55,10 +55,10 @@ def test_a_broken_expression_is_caught():
 def test_the_scrape_config_reaches_every_process():
     config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
-    assert set(jobs) == {"web", "worker", "beat", "marketdata"}
+    assert set(jobs) == {"web", "worker", "beat", "marketdata", "fix"}
     assert jobs["web"]["static_configs"][0]["targets"] == ["web:8000"]
     assert jobs["worker"]["static_configs"][0]["targets"] == ["worker:9100", "analytics-worker:9100"]
-    for name in ("beat", "marketdata"):
+    for name in ("beat", "marketdata", "fix"):
         assert jobs[name]["static_configs"][0]["targets"] == [f"{name}:9100"]
     for job in jobs.values():
         assert job["authorization"] == {"credentials_file": "/prometheus/metrics-token"}

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from accounts import roles
 from accounts.services import user_with_role_ensure
+from fix.services import DEMO_SENDER, fix_session_ensure
 from marketdata.services import instruments_seed, market_history_seed, option_reference_prices_refresh, venues_seed
 from oms.domain import compliance
 from oms.services import compliance_rule_ensure, portfolio_seed
@@ -186,6 +187,9 @@ class Command(BaseCommand):
                 kind=compliance.RESTRICTED, instrument=instruments[symbol], name=f"{symbol} restricted"
             )
         selection_rules_seed()
+        # The demo FIX session (README: FIX): DEMOCLIENT logs on as pm, into pm's first portfolio.
+        pm_first = next(p for p in portfolios if p.owner == users["pm"])
+        fix_session_ensure(sender_comp_id=DEMO_SENDER, user=users["pm"], portfolio=pm_first)
         counterparties_seed(rows=[dict(zip(COUNTERPARTY_COLUMNS, row, strict=True)) for row in COUNTERPARTIES])
 
         # Analytics come from data: simulated sessions for the days that have none, then a refresh;

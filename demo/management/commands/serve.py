@@ -36,6 +36,16 @@ def start_embedded_celery() -> None:
     beat.start()
 
 
+def start_embedded_fix() -> None:
+    """The FIX acceptor (FIX_PORT, every interface) in this process; a port taken is logged, not fatal."""
+    from fix.acceptor import ClientAcceptor
+
+    try:
+        ClientAcceptor().start()
+    except Exception:  # QuickFIX raises its own RuntimeError kinds; the web still serves without it
+        log.exception("FIX acceptor not started (FIX_PORT=%s)", settings.FIX_PORT)
+
+
 class Command(BaseCommand):
     help = "Serve HTTP and websockets; in the embedded mode also the Celery worker, beat and simulator."
 
@@ -54,6 +64,8 @@ class Command(BaseCommand):
         if settings.EMBEDDED:
             start_embedded_celery()
             workers = 1  # the in-process worker, beat and simulator live in this one process
+            if settings.FIX_ENABLED:
+                start_embedded_fix()
         self.stdout.write(
             f"Smart Trading on http://{host}:{port}/ (embedded={settings.EMBEDDED}, workers={workers}, "
             f"{settings.WEB_MAX_INFLIGHT} requests at once per worker)"
