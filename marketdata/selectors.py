@@ -111,4 +111,8 @@ def model_value(instrument: Instrument, *, spot: Decimal | None = None, today=No
         SimParams().trading_days_per_year,
     )
     places = Decimal("0.00000001")
-    return Decimal(repr(price)).quantize(places), Decimal(repr(delta)).quantize(places), Decimal(repr(vega)).quantize(places)
+    return (
+        Decimal(repr(price)).quantize(places),
+        Decimal(repr(delta)).quantize(places),
+        Decimal(repr(vega)).quantize(places),
+    )

@@ -176,7 +176,9 @@ def _extras(rows, hard, package_breaches, force: bool = False) -> list[list[comp
         return [[] for _ in rows]
     out = []
     for i, _row in enumerate(rows):
-        others = [domain.with_package(rows[j].instrument.symbol, hard[j]) for j in range(len(rows)) if j != i and hard[j]]
+        others = [
+            domain.with_package(rows[j].instrument.symbol, hard[j]) for j in range(len(rows)) if j != i and hard[j]
+        ]
         extra = list(package_breaches) + others
         if not extra and not hard[i]:
             extra = [compliance.Breach(domain.WITH_PACKAGE, "rejected with its package", "every leg passes", "")]

@@ -111,7 +111,12 @@ def _absorb(legs: list[Leg], prices: dict[int, Decimal], ticks: int, package_sid
 
 
 def leg_fills(
-    legs: list[Leg], *, quantity: Decimal, net_price: Decimal, package_side: str | None = None, tick: Decimal | None = None
+    legs: list[Leg],
+    *,
+    quantity: Decimal,
+    net_price: Decimal,
+    package_side: str | None = None,
+    tick: Decimal | None = None,
 ) -> list[LegFill]:
     """What each leg fills when `quantity` package units trade at `net_price`: every leg its
     ratio times the quantity, at the implied leg prices."""

@@ -5,46 +5,76 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('oms', '0011_packages'),
-        ('rfq', '0004_rfq_seq'),
+        ("oms", "0011_packages"),
+        ("rfq", "0004_rfq_seq"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='quote',
-            name='hedge_price',
-            field=models.DecimalField(blank=True, decimal_places=8, help_text='Package: the reference price of the underlying the hedge trades at (taken).', max_digits=24, null=True),
+            model_name="quote",
+            name="hedge_price",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=8,
+                help_text="Package: the reference price of the underlying the hedge trades at (taken).",
+                max_digits=24,
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='rfq',
-            name='package',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='rfqs', to='oms.package'),
+            model_name="rfq",
+            name="package",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="rfqs",
+                to="oms.package",
+            ),
         ),
         migrations.AddField(
-            model_name='rfqleg',
-            name='is_hedge',
-            field=models.BooleanField(default=False, help_text='The delta hedge: outside the net price.'),
+            model_name="rfqleg",
+            name="is_hedge",
+            field=models.BooleanField(default=False, help_text="The delta hedge: outside the net price."),
         ),
         migrations.AddField(
-            model_name='rfqleg',
-            name='model_price',
-            field=models.DecimalField(blank=True, decimal_places=8, help_text="The leg's model value per unit when the RFQ opened.", max_digits=24, null=True),
+            model_name="rfqleg",
+            name="model_price",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=8,
+                help_text="The leg's model value per unit when the RFQ opened.",
+                max_digits=24,
+                null=True,
+            ),
         ),
         migrations.CreateModel(
-            name='RfqExecutionPart',
+            name="RfqExecutionPart",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quantity', models.DecimalField(decimal_places=8, max_digits=24)),
-                ('price', models.DecimalField(decimal_places=8, max_digits=24)),
-                ('hedge_price', models.DecimalField(blank=True, decimal_places=8, max_digits=24, null=True)),
-                ('leg_prices', models.JSONField(default=dict, help_text='Leg index -> the implied price it filled at.')),
-                ('execution', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='parts', to='rfq.rfqexecution')),
-                ('quote', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='part', to='rfq.quote')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("quantity", models.DecimalField(decimal_places=8, max_digits=24)),
+                ("price", models.DecimalField(decimal_places=8, max_digits=24)),
+                ("hedge_price", models.DecimalField(blank=True, decimal_places=8, max_digits=24, null=True)),
+                (
+                    "leg_prices",
+                    models.JSONField(default=dict, help_text="Leg index -> the implied price it filled at."),
+                ),
+                (
+                    "execution",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="parts", to="rfq.rfqexecution"
+                    ),
+                ),
+                (
+                    "quote",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="part", to="rfq.quote"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
     ]
