@@ -155,7 +155,9 @@ class OrderFill(models.Model):
 class ComplianceRule(models.Model):
     """One configured pre-trade rule. Scope: a portfolio and/or an instrument, or everything."""
 
-    kind = models.CharField(max_length=24, choices=[(k, k.replace("_", " ").title()) for k in compliance.RULE_KINDS])
+    kind = models.CharField(
+        max_length=24, choices=[(k, k.replace("_", " ").title()) for k in compliance.ALL_RULE_KINDS]
+    )
     name = models.CharField(max_length=120, blank=True)
     portfolio = models.ForeignKey(Portfolio, null=True, blank=True, on_delete=models.CASCADE, related_name="rules")
     instrument = models.ForeignKey(Instrument, null=True, blank=True, on_delete=models.CASCADE, related_name="rules")

@@ -398,7 +398,7 @@ def _package_message(rfq: Rfq) -> dict:
     return {
         "execution_mode": rfq.execution_mode,
         "min_trade_quantity": None if rfq.min_trade_quantity is None else str(rfq.min_trade_quantity),
-        "price": "net per package unit",
+        "price": "NET_PER_UNIT",
         "hedge": None
         if hedge is None
         else {
@@ -1094,6 +1094,10 @@ def _package_execute(rfq: Rfq, quote: Quote, *, actor, now: datetime, reason: st
     hedge = pricing.hedge_leg(rfq)
     tick = pricing.tick(rfq)
     single = len(parts) == 1 and rfq.execution_mode == RfqExecutionMode.ALL_OR_NONE
+    # The hedge follows the package units filled so far (earlier RFQs' too), so its parts
+    # add up to the whole hedge when the whole package has traded, never more.
+    first_leg = pricing.priced_legs(rfq)[0]
+    units_before = Order.objects.get(pk=first_leg.order_id).filled_quantity / first_leg.ratio
     for p in parts:
         q = quotes[p.quote]
         net = q.price_for(side)
@@ -1104,12 +1108,14 @@ def _package_execute(rfq: Rfq, quote: Quote, *, actor, now: datetime, reason: st
             _book(by_index[f.index].order_id, f"{tag}-leg{f.index}", f.quantity, f.price, venue, now, actor)
         hedge_price = None
         if hedge is not None and q.hedge_price is not None:
-            hedge_order = hedge.order
-            share = hedge_order.quantity * p.quantity / rfq.package.quantity
-            hedge_qty = to_step(share, hedge.instrument.lot_size, rounding="ROUND_DOWN")
+            whole, lot = hedge.order.quantity / rfq.package.quantity, hedge.instrument.lot_size
+            hedge_qty = to_step(whole * (units_before + p.quantity), lot, rounding="ROUND_DOWN") - to_step(
+                whole * units_before, lot, rounding="ROUND_DOWN"
+            )
             if hedge_qty > 0:
                 hedge_price = to_step(q.hedge_price, hedge.instrument.tick_size)
                 _book(hedge.order_id, f"{tag}-leg{hedge.index}", hedge_qty, hedge_price, venue, now, actor)
+        units_before += p.quantity
         RfqExecutionPart.objects.create(
             execution=execution,
             quote=q,

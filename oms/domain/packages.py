@@ -13,11 +13,12 @@ from oms.domain.compliance import (
     PACKAGE_MAX_NET_DELTA,
     PACKAGE_MAX_NET_PREMIUM,
     PACKAGE_MAX_NET_VEGA,
+    PACKAGE_RULE_KINDS,
     Breach,
     RuleConfig,
 )
 
-PACKAGE_RULE_KINDS = (PACKAGE_MAX_NET_PREMIUM, PACKAGE_MAX_NET_DELTA, PACKAGE_MAX_NET_VEGA)
+__all__ = ["PACKAGE_RULE_KINDS"]
 WITH_PACKAGE = "PACKAGE"  # a leg rejected because another leg or the whole package breached
 
 
