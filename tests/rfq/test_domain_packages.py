@@ -50,7 +50,8 @@ def test_implied_leg_prices_net_to_the_quote_for_every_template(name, sold, offs
     assert all(p % TICK == 0 and p >= TICK for p in prices.values())
     fills = leg_fills(legs, quantity=D("500"), net_price=net, package_side=side, tick=TICK)
     assert [f.quantity for f in fills] == [D(500) * leg.ratio for leg in legs]
-    paid = sum(((1 if leg.side == side else -1) * f.quantity * f.price for leg, f in zip(legs, fills, strict=True)), D(0))
+    signs = [1 if leg.side == side else -1 for leg in legs]
+    paid = sum((s * f.quantity * f.price for s, f in zip(signs, fills, strict=True)), D(0))
     assert paid == net * 500
 
 
