@@ -290,3 +290,18 @@ def test_concurrent_clicks_book_one_whole_package(trader, straddle, counterparti
 def test_pricing_of_a_single_instrument_rfq_is_unchanged(trader, order, counterparties):
     rfq = services.rfq_open(actor=trader, order_id=order.pk, now=at(0))
     assert pricing.rfq_scale(rfq) is None and pricing.implied_legs(rfq, D("190")) == []
+
+
+def test_a_quotes_push_carries_the_rows_a_fresh_snapshot_shows(trader, straddle, counterparties):
+    """The ladder delta pushed for a package quote has the same distance, bps of premium and
+    implied leg prices as the row of a snapshot read at that moment."""
+    rfq = open_rfq(trader, straddle)
+    ask = (rfq.mid_at_open / D("0.05")).to_integral_value() * D("0.05") + D("0.55")
+    q = quote(rfq, "Apex Markets", ask=ask, seconds=1.0)
+    rfq.refresh_from_db()
+    body, delta = selectors.ladder_delta(
+        rfq, now=at(1), mid=pricing.rfq_mid(rfq), added=[(q, "Apex Markets")], removed=[], answered=[]
+    )
+    (pushed,) = delta["add"]
+    (row,) = selectors.rfq_snapshot(rfq, now=at(1))["ladder"]
+    assert pushed == row and body["mid"] == selectors.rfq_snapshot(rfq, now=at(1))["mid"]
