@@ -206,6 +206,12 @@ def rfq_open(
         raise Conflict(f"order {order.pk} is {order.status}: only an accepted, open order can be quoted")
     if Rfq.objects.filter(order=order, status__in=[RfqStatus.DRAFT, RfqStatus.SENT, RfqStatus.QUOTING]).exists():
         raise Conflict(f"order {order.pk} already has an open RFQ")
+    leg = PackageLeg.objects.filter(order=order).select_related("package").first()
+    if leg is not None and not leg.is_hedge and not leg.package.allow_leg_work:
+        raise Conflict(
+            f"order {order.pk} is a leg of package {leg.package_id} and the PM did not allow working a leg alone:"
+            " quote the package"
+        )
     instrument = order.instrument
     leaves = order.quantity - order.filled_quantity
     quantity = leaves if quantity is None else Decimal(quantity)

@@ -305,3 +305,20 @@ def test_a_quotes_push_carries_the_rows_a_fresh_snapshot_shows(trader, straddle,
     (pushed,) = delta["add"]
     (row,) = selectors.rfq_snapshot(rfq, now=at(1))["ladder"]
     assert pushed == row and body["mid"] == selectors.rfq_snapshot(rfq, now=at(1))["mid"]
+
+
+def test_a_leg_is_quoted_alone_only_when_the_pm_allows_it(trader, pm, portfolio, aapl_chain, straddle, counterparties):
+    call = straddle.legs.get(index=0).order
+    with pytest.raises(Conflict, match="did not allow working a leg alone"):
+        services.rfq_open(actor=trader, order_id=call.pk, now=at(0))
+    hedge = straddle.legs.get(is_hedge=True).order  # the hedge is an ordinary order
+    assert services.rfq_open(actor=trader, order_id=hedge.pk, now=at(0)).package_id is None
+    allowed = package_submit(
+        actor=pm,
+        portfolio=portfolio,
+        quantity=D(5),
+        legs=[LegInput(aapl_chain["C210"], "BUY", D(1))],
+        allow_leg_work=True,
+    )
+    leg = allowed.legs.get().order
+    assert services.rfq_open(actor=trader, order_id=leg.pk, now=at(0)).order_id == leg.pk
