@@ -86,3 +86,33 @@ def market_samples(instrument_id: int, start: datetime, end: datetime) -> list[d
         .order_by("at")
         .values("at", "mid", "best_bid", "best_ask", "volume")
     )
+
+
+def model_value(instrument: Instrument, *, spot: Decimal | None = None, today=None) -> tuple[Decimal, Decimal, Decimal]:
+    """(price, delta, vega per vol point) per unit on the simulator's model: an option is
+    priced by Black-Scholes from its underlying's mid (or `spot`), as the simulator quotes it;
+    anything else is its mid with delta 1 and no vega."""
+    if instrument.asset_class != "OPTION" or instrument.underlying_id is None:
+        return mid_price(instrument), Decimal(1), Decimal(0)
+    from django.utils import timezone
+
+    from marketdata.sim import SimParams
+    from marketdata.sim.pricing import option_model_value
+
+    under = instrument.underlying
+    spot = mid_price(under) if spot is None else spot
+    today = today or timezone.now().date()
+    price, delta, vega = option_model_value(
+        float(spot),
+        float(instrument.strike),
+        (instrument.expiry - today).days,
+        float(under.daily_volatility),
+        instrument.option_right == "C",
+        SimParams().trading_days_per_year,
+    )
+    places = Decimal("0.00000001")
+    return (
+        Decimal(repr(price)).quantize(places),
+        Decimal(repr(delta)).quantize(places),
+        Decimal(repr(vega)).quantize(places),
+    )

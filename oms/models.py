@@ -155,7 +155,9 @@ class OrderFill(models.Model):
 class ComplianceRule(models.Model):
     """One configured pre-trade rule. Scope: a portfolio and/or an instrument, or everything."""
 
-    kind = models.CharField(max_length=24, choices=[(k, k.replace("_", " ").title()) for k in compliance.RULE_KINDS])
+    kind = models.CharField(
+        max_length=24, choices=[(k, k.replace("_", " ").title()) for k in compliance.ALL_RULE_KINDS]
+    )
     name = models.CharField(max_length=120, blank=True)
     portfolio = models.ForeignKey(Portfolio, null=True, blank=True, on_delete=models.CASCADE, related_name="rules")
     instrument = models.ForeignKey(Instrument, null=True, blank=True, on_delete=models.CASCADE, related_name="rules")
@@ -254,3 +256,42 @@ class ReconciliationBreak(AppendOnlyModel):
     @property
     def difference(self) -> Decimal:
         return self.actual - self.expected
+
+
+class Package(models.Model):
+    """Several parent orders entered as one structure, sized in package units: leg i is an
+    order for quantity * ratio_i. Positions, fills and the audit trail stay per order; the
+    package links them, was checked by compliance as a whole and is quoted as one net price."""
+
+    portfolio = models.ForeignKey(Portfolio, on_delete=models.PROTECT, related_name="packages")
+    template = models.CharField(max_length=20, blank=True)
+    side = models.CharField(max_length=4, choices=Side.choices, help_text="The first leg's side: buying the structure.")
+    quantity = QuantityField(help_text="Package units.")
+    urgency = models.CharField(max_length=6, choices=Urgency.choices, default=Urgency.MEDIUM)
+    allow_leg_work = models.BooleanField(default=False, help_text="The PM lets a trader work a leg alone.")
+    rejection_reasons = models.JSONField(default=list, blank=True, help_text="The package-wide breaches.")
+    net_premium = MoneyField(default=Decimal("0"))
+    net_delta = models.DecimalField(max_digits=28, decimal_places=8, default=Decimal("0"))
+    net_vega = MoneyField(default=Decimal("0"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [models.CheckConstraint(condition=models.Q(quantity__gt=0), name="package_quantity_positive")]
+
+    def __str__(self):
+        return f"package #{self.pk} {self.template or 'custom'} {self.quantity}"
+
+
+class PackageLeg(models.Model):
+    package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="legs")
+    index = models.PositiveSmallIntegerField()
+    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="package_leg")
+    ratio = models.DecimalField(max_digits=20, decimal_places=8, help_text="Units of the leg per package unit.")
+    is_hedge = models.BooleanField(default=False, help_text="The delta hedge in the underlying.")
+    model_price = PriceField(null=True, blank=True, help_text="Model value per unit at entry.")
+
+    class Meta:
+        ordering = ["package_id", "index"]
+        constraints = [models.UniqueConstraint(fields=["package", "index"], name="package_leg_unique_index")]

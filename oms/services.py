@@ -134,6 +134,7 @@ def order_submit(
     client_order_id: str | None = None,
     confirmed: bool = False,
     on_accepted: Iterable[Callable[..., None]] = (),
+    extra_breaches: Iterable[compliance.Breach] = (),
 ) -> Order:
     """Store a parent order and run pre-trade compliance: ACCEPTED, or REJECTED with its
     reasons. Idempotent on (portfolio, client_order_id). An order beyond soft limits only
@@ -141,7 +142,8 @@ def order_submit(
 
     `on_accepted` are the steps the layers above add to an order this call has just
     accepted (the router stores its decision), each called as `step(order=, actor=)` in this
-    transaction: a replayed submission finds the stored order and runs none of them again."""
+    transaction: a replayed submission finds the stored order and runs none of them again.
+    `extra_breaches`: breaches found beyond the order's own rules (a package's: oms.packages)."""
     # The portfolio lock serialises compliance for one portfolio: two concurrent sells cannot
     # both pass the short-sell check against the same position.
     lock_one(Portfolio, portfolio.pk, what="portfolio")
@@ -180,7 +182,7 @@ def order_submit(
         quantity=quantity,
         limit_price=limit_price,
         reference_price=arrival_price,
-    )
+    ) + list(extra_breaches)
     submitted = states.apply(states.OrderState(states.UNSUBMITTED), states.SUBMIT)
     soft = [b for b in breaches if b.soft]
     if soft and len(soft) == len(breaches) and not confirmed:

@@ -76,3 +76,44 @@ def order_detail(request, pk: int):
         selectors.orders_visible_to(request.user).prefetch_related("events__actor", "fills"), pk=pk
     )
     return render(request, "oms/order_detail.html", {"order": order})
+
+
+@role_required(roles.PM)
+def package_ticket(request):
+    """The PM's multi-leg ticket: a template or custom legs, an optional delta hedge, sized
+    in package units; it posts to POST /api/packages/."""
+    from oms.domain.packages import TEMPLATE_NAMES, TEMPLATES
+
+    options = Instrument.objects.filter(is_active=True, asset_class="OPTION").select_related("underlying")
+    instruments = Instrument.objects.filter(is_active=True).order_by("asset_class", "symbol")
+    templates = {
+        key: {
+            "name": TEMPLATE_NAMES[key],
+            "legs": [
+                {"right": t.right, "side": t.side, "ratio": t.ratio, "strike": t.strike, "expiry": t.expiry}
+                for t in shape
+            ],
+        }
+        for key, shape in TEMPLATES.items()
+    }
+    chain = [
+        {
+            "symbol": o.symbol,
+            "underlying": o.underlying.symbol if o.underlying_id else "",
+            "right": o.option_right,
+            "strike": str(o.strike),
+            "expiry": o.expiry.isoformat() if o.expiry else "",
+        }
+        for o in options
+    ]
+    return render(
+        request,
+        "oms/package_ticket.html",
+        {
+            "portfolios": selectors.portfolios_visible_to(request.user),
+            "instruments": instruments,
+            "templates": templates,
+            "chain": chain,
+            "urgencies": Urgency.values,
+        },
+    )

@@ -9,7 +9,7 @@ from django.db import models
 from core.choices import AssetClass, QuoteStatus, RfqExecutionMode, RfqStatus, Side
 from core.fields import MoneyField, PriceField, QuantityField
 from marketdata.models import Instrument
-from oms.models import Order
+from oms.models import Order, Package
 from rfq.domain import states
 
 
@@ -52,6 +52,7 @@ class CounterpartyChange(models.Model):
 
 class Rfq(models.Model):
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="rfqs", help_text="The first leg's order.")
+    package = models.ForeignKey(Package, null=True, blank=True, on_delete=models.PROTECT, related_name="rfqs")
     quantity = QuantityField(help_text="Package units (for one leg: the instrument's quantity).")
     side = models.CharField(max_length=4, choices=Side.choices, help_text="The client's side (hidden when two-way).")
     two_way = models.BooleanField(default=False)
@@ -93,6 +94,8 @@ class RfqLeg(models.Model):
     side = models.CharField(max_length=4, choices=Side.choices)
     ratio = models.DecimalField(max_digits=12, decimal_places=4, default=Decimal(1))
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="rfq_legs")
+    is_hedge = models.BooleanField(default=False, help_text="The delta hedge: outside the net price.")
+    model_price = PriceField(null=True, blank=True, help_text="The leg's model value per unit when the RFQ opened.")
 
     class Meta:
         ordering = ["rfq_id", "index"]
@@ -132,6 +135,9 @@ class Quote(models.Model):
     bid = PriceField(null=True, blank=True)
     ask = PriceField(null=True, blank=True)
     size = QuantityField()
+    hedge_price = PriceField(
+        null=True, blank=True, help_text="Package: the reference price of the underlying the hedge trades at (taken)."
+    )
     received_at = models.DateTimeField()
     valid_until = models.DateTimeField()
     status = models.CharField(max_length=10, choices=QuoteStatus.choices, default=QuoteStatus.LIVE)
@@ -176,3 +182,18 @@ class RfqExecution(models.Model):
     improvement_vs_mid_bps = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     improvement_vs_second_bps = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     quotes_record = models.JSONField(default=list, help_text="Every quote of the RFQ with its times and status.")
+
+
+class RfqExecutionPart(models.Model):
+    """One maker's part of an RFQ's execution: the whole size for all-or-none, a part for
+    any-part-of (the parts never add up to more than the RFQ's size)."""
+
+    execution = models.ForeignKey(RfqExecution, on_delete=models.PROTECT, related_name="parts")
+    quote = models.OneToOneField(Quote, on_delete=models.PROTECT, related_name="part")
+    quantity = QuantityField()
+    price = PriceField()
+    hedge_price = PriceField(null=True, blank=True)
+    leg_prices = models.JSONField(default=dict, help_text="Leg index -> the implied price it filled at.")
+
+    class Meta:
+        ordering = ["id"]

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts import roles
 from core.vocabulary import QuoteStatus
+from rfq import pricing
 from rfq.domain import ladder as ladder_domain
 from rfq.domain import scorecard as scorecard_domain
 from rfq.domain import selection
@@ -63,11 +64,16 @@ def quotes_record(rfq: Rfq, *, client_side: str) -> list[dict]:
     ]
 
 
-def _ladder_json(rows: list[ladder_domain.LadderRow], times: dict[int, tuple[datetime, datetime]]) -> list[dict]:
+def _ladder_json(
+    rows: list[ladder_domain.LadderRow], times: dict[int, tuple[datetime, datetime]], rfq: Rfq | None = None
+) -> list[dict]:
     """`times`: each quote's (received_at, valid_until), which a client orders and ages the
-    rows by when it applies a push's delta."""
+    rows by when it applies a push's delta. A package's rows also carry the distance from its
+    model mid in currency and the implied leg prices (`rfq`)."""
+    package = rfq is not None and rfq.package_id is not None
     return [
         {
+            **({"distance": _s(r.distance), "implied_legs": pricing.implied_legs(rfq, r.price)} if package else {}),
             "id": r.quote,  # the quote's id, what POST /api/rfqs/{id}/execute/ {quote} takes
             "quote": r.quote,
             "provider": r.provider,
@@ -136,10 +142,11 @@ def ladder_delta(
         for q, provider in added
     ]
     # A quote not executable now (no price on the client's side, or no validity left) is no row.
-    rows = ladder_domain.ladder(quotes, client_side=rfq.side, mid=mid, now=now.timestamp())
+    scale = pricing.rfq_scale(rfq)
+    rows = ladder_domain.ladder(quotes, client_side=rfq.side, mid=mid, now=now.timestamp(), scale=scale)
     times = {q.pk: (q.received_at, q.valid_until) for q, _ in added}
     counterparties = [{"name": name, "responded": True, "passed": passed} for name, passed in answered]
-    return body, {"add": _ladder_json(rows, times), "remove": removed, "counterparties": counterparties}
+    return body, {"add": _ladder_json(rows, times, rfq), "remove": removed, "counterparties": counterparties}
 
 
 def rfq_snapshot(rfq: Rfq | int, *, now: datetime | None = None) -> dict:
@@ -147,16 +154,15 @@ def rfq_snapshot(rfq: Rfq | int, *, now: datetime | None = None) -> dict:
     ladder, read fresh, with the number of the last push it holds (`seq`, read first: a
     change committed while the rest is read makes the snapshot newer than its number, never
     older, and re-applying that push changes nothing)."""
-    from marketdata.selectors import mid_price
-
     now = now or timezone.now()
     rfq_id = rfq if isinstance(rfq, int) else rfq.pk
     rfq = Rfq.objects.select_related("order__instrument", "execution__quote__counterparty").get(pk=rfq_id)
     instrument = rfq.order.instrument
-    mid = mid_price(instrument) if rfq.is_open else rfq.mid_at_open
+    mid = pricing.rfq_mid(rfq) if rfq.is_open else rfq.mid_at_open
+    scale = pricing.rfq_scale(rfq)
     quotes = list(Quote.objects.filter(rfq=rfq).select_related("counterparty"))
     live = [ladder_quote(q) for q in quotes if q.status == QuoteStatus.LIVE] if rfq.is_open else []
-    rows = ladder_domain.ladder(live, client_side=rfq.side, mid=mid, now=now.timestamp())
+    rows = ladder_domain.ladder(live, client_side=rfq.side, mid=mid, now=now.timestamp(), scale=scale)
     execution = getattr(rfq, "execution", None)
     rejected = [q for q in quotes if q.status == QuoteStatus.REJECTED]
     return {
@@ -176,6 +182,7 @@ def rfq_snapshot(rfq: Rfq | int, *, now: datetime | None = None) -> dict:
                 "side": leg.side,
                 "ratio": str(leg.ratio),
                 "order": leg.order_id,
+                **({"is_hedge": leg.is_hedge, "model_price": _s(leg.model_price)} if rfq.package_id else {}),
             }
             for leg in rfq.legs.select_related("instrument")
         ],
@@ -190,7 +197,7 @@ def rfq_snapshot(rfq: Rfq | int, *, now: datetime | None = None) -> dict:
         "auto_execute_bps": _s(rfq.auto_execute_bps),
         "mid": _s(mid),
         "counterparties": _counterparties(_invitation_rows(rfq.pk)),
-        "ladder": _ladder_json(rows, {q.pk: (q.received_at, q.valid_until) for q in quotes}),
+        "ladder": _ladder_json(rows, {q.pk: (q.received_at, q.valid_until) for q in quotes}, rfq),
         "rejections": [
             {"quote": q.pk, "provider": q.counterparty.name, "price": _s(q.price_for(rfq.side))} for q in rejected
         ],
@@ -207,7 +214,48 @@ def rfq_snapshot(rfq: Rfq | int, *, now: datetime | None = None) -> dict:
             "second_best_price": _s(execution.second_best_price),
             "improvement_vs_mid_bps": _s(execution.improvement_vs_mid_bps),
             "improvement_vs_second_bps": _s(execution.improvement_vs_second_bps),
+            **({"parts": _parts(execution)} if rfq.package_id else {}),
         },
+        **(_package_fields(rfq, scale) if rfq.package_id else {}),
+    }
+
+
+def _parts(execution) -> list[dict]:
+    return [
+        {
+            "quote": p.quote_id,
+            "provider": p.quote.counterparty.name,
+            "quantity": str(p.quantity),
+            "price": str(p.price),
+            "hedge_price": _s(p.hedge_price),
+            "leg_prices": p.leg_prices,
+        }
+        for p in execution.parts.select_related("quote__counterparty")
+    ]
+
+
+def _package_fields(rfq: Rfq, scale) -> dict:
+    """A package RFQ's terms beyond one instrument's: the package, the mid at open, what bps
+    are of (its gross premium) and the legs' orders as they stand."""
+    legs = list(rfq.legs.select_related("instrument", "order"))
+    return {
+        "package": rfq.package_id,
+        "mid_at_open": _s(rfq.mid_at_open),
+        "premium": _s(scale),
+        "leg_orders": [
+            {
+                "index": leg.index,
+                "order": leg.order_id,
+                "instrument": leg.instrument.symbol,
+                "side": leg.side,
+                "is_hedge": leg.is_hedge,
+                "status": leg.order.status,
+                "quantity": str(leg.order.quantity),
+                "filled_quantity": str(leg.order.filled_quantity),
+                "average_fill_price": _s(leg.order.average_fill_price),
+            }
+            for leg in legs
+        ],
     }
 
 

@@ -22,19 +22,29 @@ from core.decimals import QUANTITY_PLACES, to_step
 from core.decimals import price as stored_price
 from core.errors import Conflict, DomainError, NotFound
 from core.locks import lock_all, lock_many, lock_one
-from core.vocabulary import QuoteEventType, QuoteStatus, RfqEventType, RfqStatus
-from marketdata.selectors import mid_price
+from core.vocabulary import QuoteEventType, QuoteStatus, RfqEventType, RfqExecutionMode, RfqStatus
+from marketdata.selectors import mid_price, model_value
 from marketdata.sim import liquidity_providers as lps
 from oms.domain import states as order_states
-from oms.models import Order
+from oms.models import Order, Package, PackageLeg
 from oms.services import apply_fill
-from rfq import fix_lp, push, selectors
+from rfq import fix_lp, pricing, push, selectors
 from rfq.domain import ladder as ladder_domain
 from rfq.domain import legs as legs_domain
 from rfq.domain import selection
 from rfq.domain.best_execution import improvement
 from rfq.domain.states import apply_quote, apply_rfq
-from rfq.models import Counterparty, CounterpartyChange, Invitation, Quote, Rfq, RfqEvent, RfqExecution, RfqLeg
+from rfq.models import (
+    Counterparty,
+    CounterpartyChange,
+    Invitation,
+    Quote,
+    Rfq,
+    RfqEvent,
+    RfqExecution,
+    RfqExecutionPart,
+    RfqLeg,
+)
 
 log = logging.getLogger(__name__)
 
@@ -159,26 +169,53 @@ def _decimal_or_none(v) -> Decimal | None:
 def rfq_open(
     *,
     actor,
-    order_id: int,
+    order_id: int | None = None,
+    package_id: int | None = None,
     quantity: Decimal | None = None,
     counterparty_ids: list[int] | None = None,
     window_seconds: int | None = None,
     two_way: bool = False,
     auto_execute_price: Decimal | None = None,
     auto_execute_bps: Decimal | None = None,
+    execution_mode: str | None = None,
+    min_trade_quantity: Decimal | None = None,
     top_n: int | None = None,
     now: datetime | None = None,
 ) -> Rfq:
-    """Open an RFQ for (part of) an order's unfilled quantity and disseminate it after commit.
+    """Open an RFQ for (part of) an order's unfilled quantity, or a package's unfilled
+    units (`package_id`: one net price per package unit), and disseminate it after commit.
 
     The entry point for the trader's ticket and for the EMS (an execution whose strategy is
     RFQ). `counterparty_ids` None: automatic selection."""
     now = _now(now)
+    if package_id is not None:
+        return _package_open(
+            actor=actor,
+            package_id=package_id,
+            quantity=quantity,
+            counterparty_ids=counterparty_ids,
+            window_seconds=window_seconds,
+            two_way=two_way,
+            auto_execute_price=auto_execute_price,
+            auto_execute_bps=auto_execute_bps,
+            execution_mode=execution_mode or RfqExecutionMode.ALL_OR_NONE,
+            min_trade_quantity=min_trade_quantity,
+            top_n=top_n,
+            now=now,
+        )
+    if order_id is None:
+        raise DomainError("an RFQ is for an order or a package")
     order = lock_one(Order, order_id, what="order")
     if not order_states.is_open(order.status) or order.status == order_states.NEW:
         raise Conflict(f"order {order.pk} is {order.status}: only an accepted, open order can be quoted")
     if Rfq.objects.filter(order=order, status__in=[RfqStatus.DRAFT, RfqStatus.SENT, RfqStatus.QUOTING]).exists():
         raise Conflict(f"order {order.pk} already has an open RFQ")
+    leg = PackageLeg.objects.filter(order=order).select_related("package").first()
+    if leg is not None and not leg.is_hedge and not leg.package.allow_leg_work:
+        raise Conflict(
+            f"order {order.pk} is a leg of package {leg.package_id} and the PM did not allow working a leg alone:"
+            " quote the package"
+        )
     instrument = order.instrument
     leaves = order.quantity - order.filled_quantity
     quantity = leaves if quantity is None else Decimal(quantity)
@@ -191,22 +228,7 @@ def rfq_open(
         raise DomainError(f"window_seconds must be between 1 and {MAX_WINDOW_SECONDS}")
     mid = mid_price(instrument)
     notional = quantity * mid * instrument.multiplier
-    candidates = selectors.candidates()
-    if counterparty_ids is None:
-        top_n = settings.RFQ_TOP_N if top_n is None else top_n
-        chosen = selection.select(candidates, asset_class=instrument.asset_class, notional=notional, top_n=top_n)
-    else:
-        by_id = {c.id: c for c in candidates}
-        chosen = []
-        for pk in dict.fromkeys(counterparty_ids):
-            if pk not in by_id:
-                raise DomainError(f"counterparty {pk} does not exist")
-            why = selection.refusal(by_id[pk], asset_class=instrument.asset_class, notional=notional)
-            if why:
-                raise DomainError(why)
-            chosen.append(by_id[pk])
-    if not chosen:
-        raise DomainError(f"no enabled counterparty quotes {instrument.asset_class} for {notional} notional")
+    chosen = _choose(counterparty_ids, asset_class=instrument.asset_class, notional=notional, top_n=top_n)
 
     rfq = Rfq.objects.create(
         order=order,
@@ -232,6 +254,131 @@ def rfq_open(
     return rfq
 
 
+def _choose(counterparty_ids, *, asset_class: str, notional: Decimal, top_n: int | None) -> list:
+    candidates = selectors.candidates()
+    if counterparty_ids is None:
+        top_n = settings.RFQ_TOP_N if top_n is None else top_n
+        chosen = selection.select(candidates, asset_class=asset_class, notional=notional, top_n=top_n)
+    else:
+        by_id = {c.id: c for c in candidates}
+        chosen = []
+        for pk in dict.fromkeys(counterparty_ids):
+            if pk not in by_id:
+                raise DomainError(f"counterparty {pk} does not exist")
+            why = selection.refusal(by_id[pk], asset_class=asset_class, notional=notional)
+            if why:
+                raise DomainError(why)
+            chosen.append(by_id[pk])
+    if not chosen:
+        raise DomainError(f"no enabled counterparty quotes {asset_class} for {notional} notional")
+    return chosen
+
+
+def _package_open(
+    *,
+    actor,
+    package_id: int,
+    quantity,
+    counterparty_ids,
+    window_seconds,
+    two_way,
+    auto_execute_price,
+    auto_execute_bps,
+    execution_mode: str,
+    min_trade_quantity,
+    top_n,
+    now: datetime,
+) -> Rfq:
+    """A package RFQ: one leg per package leg (the hedge leg outside the net price), sized in
+    package units, each leg's model value recorded as it opens (the implied leg prices of
+    every quote are taken from them)."""
+    package = lock_one(Package, package_id, what="package")
+    rows = list(PackageLeg.objects.filter(package=package).select_related("order", "order__instrument__underlying"))
+    orders = lock_many(Order, [r.order_id for r in rows])
+    by_id = {o.pk: o for o in orders}
+    for r in rows:
+        o = by_id[r.order_id]
+        if not order_states.is_open(o.status) or o.status == order_states.NEW:
+            raise Conflict(f"leg order {o.pk} is {o.status}: only a package of accepted, open orders can be quoted")
+    open_statuses = [RfqStatus.DRAFT, RfqStatus.SENT, RfqStatus.QUOTING]
+    if RfqLeg.objects.filter(order_id__in=list(by_id), rfq__status__in=open_statuses).exists():
+        raise Conflict(f"package {package.pk} already has an open RFQ")
+    if execution_mode not in RfqExecutionMode.__members__.values():
+        raise DomainError(f"execution_mode must be one of {', '.join(RfqExecutionMode)}")
+    priced = [r for r in rows if not r.is_hedge]
+    # Unfilled package units: what every leg still has room for, in whole units.
+    leaves = min(((by_id[r.order_id].quantity - by_id[r.order_id].filled_quantity) / r.ratio) for r in priced)
+    leaves = leaves.to_integral_value(rounding="ROUND_DOWN")
+    quantity = leaves if quantity is None else Decimal(quantity)
+    if quantity <= 0 or quantity > leaves or quantity != quantity.to_integral_value():
+        raise DomainError(
+            f"quantity must be a whole number of package units, positive and at most the unfilled {leaves}"
+        )
+    min_trade = _decimal_or_none(min_trade_quantity)
+    if min_trade is not None and not (0 < min_trade <= quantity):
+        raise DomainError(f"min_trade_quantity must be positive and at most the quantity {quantity}")
+    window = DEFAULT_WINDOW_SECONDS if window_seconds is None else int(window_seconds)
+    if not 1 <= window <= MAX_WINDOW_SECONDS:
+        raise DomainError(f"window_seconds must be between 1 and {MAX_WINDOW_SECONDS}")
+    values = {r.pk: model_value(r.order.instrument) for r in rows}
+    notional = sum(
+        (quantity * r.ratio * abs(values[r.pk][0]) * r.order.instrument.multiplier for r in rows), Decimal(0)
+    )
+    asset_class = priced[0].order.instrument.asset_class
+    chosen = _choose(counterparty_ids, asset_class=asset_class, notional=notional, top_n=top_n)
+    first = priced[0].order
+    mid = _mid_of(rows, values, package.side)
+    rfq = Rfq.objects.create(
+        order=first,
+        package=package,
+        quantity=quantity,
+        side=package.side,
+        two_way=two_way,
+        execution_mode=execution_mode,
+        min_trade_quantity=min_trade,
+        window_seconds=window,
+        auto_execute_price=_decimal_or_none(auto_execute_price),
+        auto_execute_bps=_decimal_or_none(auto_execute_bps),
+        mid_at_open=mid,
+        created_by=actor,
+    )
+    RfqLeg.objects.bulk_create(
+        [
+            RfqLeg(
+                rfq=rfq,
+                index=r.index,
+                instrument=r.order.instrument,
+                side=r.order.side,
+                ratio=r.ratio,
+                order=r.order,
+                is_hedge=r.is_hedge,
+                model_price=stored_price(values[r.pk][0]),
+            )
+            for r in rows
+        ]
+    )
+    RfqEvent.objects.create(
+        rfq=rfq,
+        actor=actor,
+        at=now,
+        event="OPEN",
+        to_status=rfq.status,
+        reason=f"package {package.pk}: {len(priced)} legs, {len(chosen)} counterparties",
+    )
+    metrics.rfq_opened(rfq, invited=len(chosen))
+    for rank, c in enumerate(chosen):
+        Invitation.objects.create(rfq=rfq, counterparty_id=c.id, token=secrets.token_hex(12), rank=rank)
+    from rfq.tasks import rfq_disseminate_task
+
+    rfq_disseminate_task.delay_on_commit(rfq.pk)
+    return rfq
+
+
+def _mid_of(rows, values, side: str) -> Decimal:
+    legs = [legs_domain.Leg(r.index, r.order.side, r.ratio, values[r.pk][0]) for r in rows if not r.is_hedge]
+    return legs_domain.model_mid(legs, side).quantize(pricing.MID_QUANTUM)
+
+
 def provider_message(invitation: Invitation, rfq: Rfq) -> dict:
     """Exactly what a provider receives: the instrument(s), size and (unless two-way) side.
     Nothing about the client, the order or the other providers."""
@@ -244,11 +391,31 @@ def provider_message(invitation: Invitation, rfq: Rfq) -> dict:
                 **({} if rfq.two_way else {"side": leg.side}),
             }
             for leg in rfq.legs.select_related("instrument")
+            if not leg.is_hedge
         ],
         "quantity": str(rfq.quantity),
         "side": None if rfq.two_way else rfq.side,
         "two_way": rfq.two_way,
         "respond_within_seconds": rfq.window_seconds,
+        **(_package_message(rfq) if rfq.package_id else {}),
+    }
+
+
+def _package_message(rfq: Rfq) -> dict:
+    """What a package request adds: how it may be filled and the hedge. Still nothing about
+    the client (the package and its portfolio stay on our side)."""
+    hedge = pricing.hedge_leg(rfq)
+    return {
+        "execution_mode": rfq.execution_mode,
+        "min_trade_quantity": None if rfq.min_trade_quantity is None else str(rfq.min_trade_quantity),
+        "price": "NET_PER_UNIT",
+        "hedge": None
+        if hedge is None
+        else {
+            "instrument": hedge.instrument.symbol,
+            "ratio": str(hedge.ratio),
+            **({} if rfq.two_way else {"side": hedge.side}),
+        },
     }
 
 
@@ -270,6 +437,10 @@ def rfq_disseminate(*, rfq_id: int, now: datetime | None = None) -> list[Schedul
     rfq.sent_at = now
     rfq.window_ends_at = now + timedelta(seconds=rfq.window_seconds)
     _rfq_transition(rfq, RfqEventType.SEND, now=now, reason="disseminated", also=("sent_at", "window_ends_at"))
+    if rfq.package_id is not None:
+        scheduled = _package_disseminate(rfq, now)
+        _push_snapshot(rfq, now)
+        return scheduled
     leg = rfq.legs.select_related("instrument").get(index=0)
     instrument = leg.instrument
     scheduled = []
@@ -312,6 +483,56 @@ def rfq_disseminate(*, rfq_id: int, now: datetime | None = None) -> list[Schedul
     return scheduled
 
 
+def _plan_row(a: lps.ProviderAction) -> dict:
+    return {
+        "at": a.at,
+        "kind": a.kind,
+        "bid_bps": a.bid_offset_bps,
+        "ask_bps": a.ask_offset_bps,
+        "bid_offset": a.bid_offset,
+        "ask_offset": a.ask_offset,
+        "takes_hedge": a.takes_hedge,
+        "size": a.size,
+        "validity": a.validity_seconds,
+    }
+
+
+def _package_disseminate(rfq: Rfq, now: datetime) -> list[Scheduled]:
+    """Each provider's plan for a package: priced from the legs' model values (gross premium
+    and vega) with a spread that widens with size and vega (lps.package_half_spread)."""
+    legs = pricing.priced_legs(rfq)
+    gross_vega = Decimal(0)
+    adv_pct = 0.0
+    for leg in legs:
+        _, _, vega = model_value(leg.instrument)
+        gross_vega += leg.ratio * abs(vega)
+        adv = float(leg.instrument.adv or 0)
+        adv_pct = max(adv_pct, 100.0 * float(rfq.quantity * leg.ratio) / adv if adv > 0 else 100.0)
+    gross = legs_domain.gross_premium(pricing.domain_legs(rfq))
+    scheduled = []
+    for inv in rfq.invitations.select_related("counterparty"):
+        inv.message = provider_message(inv, rfq)
+        inv.sent_at = now
+        request = lps.PackageQuoteRequest(
+            key=f"rfq{rfq.pk}-cp{inv.counterparty_id}",
+            quantity=float(rfq.quantity),
+            side=inv.message["side"],
+            model_mid=float(rfq.mid_at_open),
+            gross_premium=float(gross),
+            gross_vega=float(gross_vega),
+            adv_pct=adv_pct,
+            window_seconds=float(rfq.window_seconds),
+            parts_allowed=rfq.execution_mode == RfqExecutionMode.ANY_PART_OF,
+            min_trade_quantity=float(rfq.min_trade_quantity or 0),
+            hedge=pricing.hedge_leg(rfq) is not None,
+        )
+        plan = lps.provider(inv.counterparty.connection, PROVIDER_SEED).plan_package(request)
+        inv.plan = [_plan_row(a) for a in plan]
+        inv.save(update_fields=["message", "sent_at", "plan"])
+        scheduled += [Scheduled(inv.pk, i, a.at) for i, a in enumerate(plan)]
+    return scheduled
+
+
 # --- Provider answers --------------------------------------------------------------------
 
 
@@ -343,6 +564,8 @@ ANSWERING_FIELDS = (
     "window_ends_at",
     "last_attempt_rejected",
     "seq",
+    "package",
+    "two_way",
     *(f"order__instrument__{f}" for f in ("symbol", "tick_size", "reference_price")),
 )
 
@@ -447,7 +670,7 @@ def _push_answers(
     """The push of quotes, updates, a withdrawal or a pass: the RFQ's changed fields and the
     ladder's delta, from what the service has just written (no read: the ladder is the
     client's, kept by applying the deltas to its snapshot, see rfq.push)."""
-    mid = mid_price(rfq.order.instrument)
+    mid = pricing.rfq_mid(rfq)
     body, delta = selectors.ladder_delta(
         rfq, now=now, mid=mid, added=list(added), removed=list(removed), answered=list(answered)
     )
@@ -465,6 +688,8 @@ def provider_act(*, invitation_id: int, index: int, now: datetime | None = None)
         return invitation_pass(invitation_id=invitation_id, now=now)
     if action["kind"] == lps.WITHDRAW:
         return quote_withdraw(invitation_id=invitation_id, now=now)
+    if inv.rfq.package_id is not None:
+        return _package_provider_act(inv, action, now)
     leg = inv.rfq.legs.select_related("instrument").get(index=0)
     instrument = leg.instrument
     mid = mid_price(instrument)
@@ -484,9 +709,36 @@ def provider_act(*, invitation_id: int, index: int, now: datetime | None = None)
     )
 
 
+def _package_provider_act(inv: Invitation, action: dict, now: datetime) -> Quote | None:
+    """A simulated maker's net quote: the package's model mid now (each leg's model value on
+    the underlying's mid now) less and plus its offsets, on the tick; the hedge at the
+    underlying's mid when it takes it."""
+    rfq = inv.rfq
+    mid = pricing.model_mid_now(rfq)
+    tick = pricing.tick(rfq)
+    bid = to_step(mid - Decimal(str(action["bid_offset"])), tick)
+    ask = to_step(mid + Decimal(str(action["ask_offset"])), tick)
+    if ask <= bid:
+        ask = bid + tick
+    hedge = pricing.hedge_leg(rfq)
+    hedge_price = None
+    if hedge is not None and action.get("takes_hedge"):
+        hedge_price = mid_price(hedge.instrument)
+    return quote_submit(
+        invitation_id=inv.pk,
+        bid=bid if rfq.two_way or rfq.side == "SELL" else None,
+        ask=ask if rfq.two_way or rfq.side == "BUY" else None,
+        size=Decimal(str(action["size"])).to_integral_value(rounding="ROUND_DOWN"),
+        validity_seconds=float(action["validity"]),
+        hedge_price=hedge_price,
+        now=now,
+    )
+
+
 @dataclass(frozen=True)
 class Answer:
-    """A provider's quote as it arrived: for `invitation_id`, at `at` (its receipt time)."""
+    """A provider's quote as it arrived: for `invitation_id`, at `at` (its receipt time).
+    `hedge_price`: a package's maker takes the delta hedge at this price of the underlying."""
 
     invitation_id: int
     bid: Decimal | None
@@ -494,6 +746,7 @@ class Answer:
     size: Decimal
     validity_seconds: float
     at: datetime
+    hedge_price: Decimal | None = None
 
 
 def answer_refusal(answer: Answer) -> str | None:
@@ -510,11 +763,12 @@ def quote_submit(
     ask: Decimal | None,
     size: Decimal,
     validity_seconds: float,
+    hedge_price: Decimal | None = None,
     now: datetime | None = None,
 ) -> Quote | None:
     """A provider's quote, or its update (which replaces its live one). A quote after the
     window, or for an RFQ that ended, is ignored (None). One transaction (quotes_submit's)."""
-    answer = Answer(invitation_id, bid, ask, size, validity_seconds, _now(now))
+    answer = Answer(invitation_id, bid, ask, size, validity_seconds, _now(now), hedge_price)
     return quotes_submit(answers=[answer], now=answer.at)[0]
 
 
@@ -559,6 +813,7 @@ def quotes_submit(*, answers: list[Answer], now: datetime | None = None) -> list
             # At the columns' precision, so the quote held here (and pushed) is the one stored.
             bid=None if a.bid is None else stored_price(a.bid),
             ask=None if a.ask is None else stored_price(a.ask),
+            hedge_price=None if a.hedge_price is None else stored_price(a.hedge_price),
             size=Decimal(min(Decimal(a.size), rfq.quantity)).quantize(QUANTITY_QUANTUM),
             received_at=a.at,
             valid_until=a.at + timedelta(seconds=a.validity_seconds),
@@ -656,10 +911,10 @@ class ExecuteResult:
     accepted: bool  # False: the provider rejected on last look
 
 
-def _ladder(rfq: Rfq, now: datetime, mid: Decimal | None):
+def _ladder(rfq: Rfq, now: datetime, mid: Decimal | None, scale: Decimal | None = None):
     quotes = Quote.objects.filter(rfq=rfq, status=QuoteStatus.LIVE).select_related("counterparty")
     return ladder_domain.ladder(
-        [selectors.ladder_quote(q) for q in quotes], client_side=rfq.side, mid=mid, now=now.timestamp()
+        [selectors.ladder_quote(q) for q in quotes], client_side=rfq.side, mid=mid, now=now.timestamp(), scale=scale
     )
 
 
@@ -682,6 +937,8 @@ def rfq_execute(
         raise Conflict(f"quote {quote.pk} is {quote.status}")
     if now >= quote.valid_until:
         raise Conflict(f"quote {quote.pk} expired at {quote.valid_until.isoformat()}")
+    if rfq.package_id is not None:
+        return _package_execute(rfq, quote, actor=actor, now=now, reason=reason)
     legs = list(rfq.legs.select_related("instrument", "order"))
     mid = mid_price(legs[0].instrument)
     price = quote.price_for(rfq.side)
@@ -765,6 +1022,153 @@ def rfq_execute(
     return ExecuteResult(rfq, quote, accepted=True)
 
 
+def _package_execute(rfq: Rfq, quote: Quote, *, actor, now: datetime, reason: str) -> ExecuteResult:
+    """A package: all-or-none takes the whole size from `quote`; any-part-of fills the size
+    from the live quotes best-first, down to `quote`'s price, each maker its part after its
+    own last look. Every leg of every part is booked through apply_fill in this one
+    transaction (so all legs or none), at the implied leg prices, whose ratio-weighted net
+    equals the part's net price to the tick; the hedge leg at the maker's reference price of
+    the underlying, or left on its order for the EMS when the maker does not take it."""
+    side = rfq.side
+    price = quote.price_for(side)
+    if price is None:
+        raise Conflict(f"quote {quote.pk} has no {'ask' if side == 'BUY' else 'bid'}")
+    mid = pricing.model_mid_now(rfq)
+    scale = pricing.rfq_scale(rfq)
+    rows = _ladder(rfq, now, mid, scale)
+    if rfq.execution_mode == RfqExecutionMode.ALL_OR_NONE:
+        if quote.size < rfq.quantity:
+            raise Conflict(f"all-or-none: quote {quote.pk} is for {quote.size} of the {rfq.quantity} package units")
+        candidates = [(quote.pk, rfq.quantity)]
+    else:
+        candidates = [(r.quote, r.size) for r in rows if r.price == price or ladder_domain.better(r.price, price, side)]
+    quotes = {
+        q.pk: q
+        for q in lock_all(Quote.objects.select_related("counterparty").filter(pk__in=[c for c, _ in candidates]))
+    }
+    rejected: list[Quote] = []
+
+    def last_look(quote_id: int, quantity: Decimal) -> bool:
+        q = quotes[quote_id]
+        p = q.price_for(side)
+        provider = lps.provider(q.counterparty.connection, PROVIDER_SEED)
+        if provider.last_look(
+            key=str(q.pk), client_side=side, quoted_price=float(p), mid_now=float(mid), scale=float(scale or 0) or None
+        ):
+            return True
+        _quote_transition(q, QuoteEventType.LAST_LOOK_REJECT, now=now, actor=actor, reason="rejected on last look")
+        rejected.append(q)
+        return False
+
+    parts = legs_domain.parts_best_first(
+        candidates, quantity=rfq.quantity, min_trade=rfq.min_trade_quantity, accept=last_look
+    )
+    if not parts:
+        names = ", ".join(q.counterparty.name for q in rejected) or "no quote"
+        rfq.last_attempt_rejected = True
+        _rfq_transition(
+            rfq,
+            RfqEventType.LAST_LOOK_REJECT,
+            now=now,
+            actor=actor,
+            reason=f"{names} rejected on last look: nothing booked",
+            also=("last_attempt_rejected",),
+        )
+        _push_snapshot(rfq, now)
+        return ExecuteResult(rfq, quote, accepted=False)
+
+    filled = sum((p.quantity for p in parts), Decimal(0))
+    average = stored_price(sum((quotes[p.quote].price_for(side) * p.quantity for p in parts), Decimal(0)) / filled)
+    others = [r.price for r in rows if r.quote not in {p.quote for p in parts}]
+    second = others[0] if others else None
+    imp = improvement(price=average, client_side=side, mid=mid, second_best=second)
+    lead = quotes[parts[0].quote]
+    for p in parts:
+        _quote_transition(quotes[p.quote], QuoteEventType.EXECUTE, now=now, actor=actor, reason=reason)
+    execution = RfqExecution.objects.create(
+        rfq=rfq,
+        quote=lead,
+        price=average,
+        quantity=filled,
+        executed_at=now,
+        executed_by=actor,
+        reason=reason,
+        mid=mid,
+        second_best_price=second,
+        improvement_vs_mid_bps=_bps_of(imp.vs_mid, scale),
+        improvement_vs_second_bps=_bps_of(imp.vs_second, scale),
+    )
+    rfq.last_attempt_rejected = False
+    rfq.closed_at = now
+    makers = ", ".join(
+        f"{p.quantity} @ {quotes[p.quote].price_for(side)} with {quotes[p.quote].counterparty.name}" for p in parts
+    )
+    _rfq_transition(
+        rfq,
+        RfqEventType.EXECUTE,
+        now=now,
+        actor=actor,
+        reason=f"package {makers}: {reason}",
+        also=("last_attempt_rejected", "closed_at"),
+    )
+    _close_quotes(rfq, now)
+    execution.quotes_record = selectors.quotes_record(rfq, client_side=side)
+    execution.save(update_fields=["quotes_record"])
+    _score_invitations(rfq, mid, winner=lead, scale=scale)
+    legs = pricing.domain_legs(rfq)
+    by_index = {leg.index: leg for leg in pricing.priced_legs(rfq)}
+    hedge = pricing.hedge_leg(rfq)
+    tick = pricing.tick(rfq)
+    single = len(parts) == 1 and rfq.execution_mode == RfqExecutionMode.ALL_OR_NONE
+    # The hedge follows the package units filled so far (earlier RFQs' too), so its parts
+    # add up to the whole hedge when the whole package has traded, never more.
+    first_leg = pricing.priced_legs(rfq)[0]
+    units_before = Order.objects.get(pk=first_leg.order_id).filled_quantity / first_leg.ratio
+    for p in parts:
+        q = quotes[p.quote]
+        net = q.price_for(side)
+        fills = legs_domain.leg_fills(legs, quantity=p.quantity, net_price=net, package_side=side, tick=tick)
+        tag = f"rfq-{rfq.pk}" if single else f"rfq-{rfq.pk}-q{q.pk}"
+        venue = f"RFQ {q.counterparty.name}"[:32]
+        for f in fills:
+            _book(by_index[f.index].order_id, f"{tag}-leg{f.index}", f.quantity, f.price, venue, now, actor)
+        hedge_price = None
+        if hedge is not None and q.hedge_price is not None:
+            whole, lot = hedge.order.quantity / rfq.package.quantity, hedge.instrument.lot_size
+            hedge_qty = to_step(whole * (units_before + p.quantity), lot, rounding="ROUND_DOWN") - to_step(
+                whole * units_before, lot, rounding="ROUND_DOWN"
+            )
+            if hedge_qty > 0:
+                hedge_price = to_step(q.hedge_price, hedge.instrument.tick_size)
+                _book(hedge.order_id, f"{tag}-leg{hedge.index}", hedge_qty, hedge_price, venue, now, actor)
+        units_before += p.quantity
+        RfqExecutionPart.objects.create(
+            execution=execution,
+            quote=q,
+            quantity=p.quantity,
+            price=net,
+            hedge_price=hedge_price,
+            leg_prices={str(f.index): str(f.price) for f in fills},
+        )
+    _push_snapshot(rfq, now)
+    return ExecuteResult(rfq, lead, accepted=True)
+
+
+def _bps_of(value: Decimal | None, scale: Decimal | None) -> Decimal | None:
+    if value is None or not scale:
+        return None
+    return (value / scale * ladder_domain.BPS).quantize(ladder_domain.BPS_QUANTUM)
+
+
+def _book(order_id: int, fill_id: str, quantity: Decimal, price: Decimal, venue: str, now, actor) -> None:
+    result = apply_fill(
+        order_id=order_id, fill_id=fill_id, quantity=quantity, price=price, venue=venue, executed_at=now, actor=actor
+    )
+    if not result.applied:
+        # Raised inside the execution's transaction: every leg booked so far is undone with it.
+        raise Conflict(f"the fill of order {order_id} was refused: {result.fill.refused_reason}")
+
+
 def _close_quotes(rfq: Rfq, now: datetime) -> None:
     for q in lock_all(Quote.objects.filter(rfq=rfq, status=QuoteStatus.LIVE)):
         if now >= q.valid_until:
@@ -773,7 +1177,7 @@ def _close_quotes(rfq: Rfq, now: datetime) -> None:
             _quote_transition(q, QuoteEventType.CLOSE, now=now, reason=f"RFQ {rfq.status.lower()}")
 
 
-def _score_invitations(rfq: Rfq, mid: Decimal | None, *, winner: Quote | None) -> None:
+def _score_invitations(rfq: Rfq, mid: Decimal | None, *, winner: Quote | None, scale: Decimal | None = None) -> None:
     """Each provider's best price against the RFQ's best and the mid, for its scorecard."""
     side = rfq.side
     best_by_inv: dict[int, Decimal] = {}
@@ -791,8 +1195,8 @@ def _score_invitations(rfq: Rfq, mid: Decimal | None, *, winner: Quote | None) -
         inv.won = winner is not None and winner.invitation_id == inv.pk
         if p is not None:
             inv.was_best = p == best
-            inv.distance_from_best_bps = ladder_domain.bps_from_mid(p, best, side)
-            inv.distance_from_mid_bps = ladder_domain.bps_from_mid(p, mid, side)
+            inv.distance_from_best_bps = ladder_domain.bps_from_mid(p, best, side, scale)
+            inv.distance_from_mid_bps = ladder_domain.bps_from_mid(p, mid, side, scale)
         inv.save(update_fields=["won", "was_best", "distance_from_best_bps", "distance_from_mid_bps"])
 
 
@@ -818,10 +1222,10 @@ def rfq_close(*, rfq_id: int, now: datetime | None = None) -> CloseResult:
         threshold = rfq.auto_execute_price is not None or rfq.auto_execute_bps is not None
         candidates = []
         if threshold and rfq.status == RfqStatus.QUOTING:
-            mid = mid_price(rfq.legs.get(index=0).instrument)
+            mid = pricing.rfq_mid(rfq)
             candidates = [
                 r.quote
-                for r in _ladder(rfq, now, mid)
+                for r in _ladder(rfq, now, mid, pricing.rfq_scale(rfq))
                 if ladder_domain.meets_threshold(
                     r.price,
                     client_side=rfq.side,
@@ -860,7 +1264,7 @@ def _expire(rfq_id: int, now: datetime) -> CloseResult:
             rfq, RfqEventType.EXPIRE, now=now, reason="window closed without an execution", also=("closed_at",)
         )
     _close_quotes(rfq, now)
-    _score_invitations(rfq, mid_price(rfq.legs.get(index=0).instrument), winner=None)
+    _score_invitations(rfq, pricing.rfq_mid(rfq), winner=None, scale=pricing.rfq_scale(rfq))
     _push_snapshot(rfq, now)
     return CloseResult(rfq.status)
 

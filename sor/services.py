@@ -375,3 +375,22 @@ def pretrade_estimate(
         actor=actor,
         store=save,
     )
+
+
+def package_recommendation(package) -> dict:
+    """The router's recommendation for a package (oms.models.Package): RFQ, with why."""
+    from sor.domain.packages import PackageLegMarket
+    from sor.domain.packages import package_recommendation as recommend
+
+    legs = [
+        PackageLegMarket(
+            symbol=leg.order.instrument.symbol,
+            asset_class=leg.order.instrument.asset_class,
+            quantity=float(leg.order.quantity - leg.order.filled_quantity),
+            adv=float(leg.order.instrument.adv or 0),
+            spread_bps=float(leg.order.instrument.avg_spread_bps or 0),
+            is_hedge=leg.is_hedge,
+        )
+        for leg in package.legs.select_related("order__instrument")
+    ]
+    return recommend(legs, allow_leg_work=package.allow_leg_work)

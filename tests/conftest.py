@@ -158,3 +158,24 @@ def worker(django_db_blocker):
         ) as w,
     ):
         yield w
+
+
+@pytest.fixture
+def aapl_chain(db, aapl):
+    """AAPL options for packages: March calls 190/200/210 and puts 180/200, a June call 200."""
+    from datetime import date
+
+    from tests.factories import OptionFactory
+
+    def opt(right, strike, expiry=date(2027, 3, 19)):
+        symbol = f"AAPL-{expiry:%y%m%d}-{right}-{strike}"
+        return OptionFactory(symbol=symbol, underlying=aapl, option_right=right, strike=D(strike), expiry=expiry)
+
+    return {
+        "C190": opt("C", 190),
+        "C200": opt("C", 200),
+        "C210": opt("C", 210),
+        "P180": opt("P", 180),
+        "P200": opt("P", 200),
+        "C200JUN": opt("C", 200, date(2027, 6, 18)),
+    }

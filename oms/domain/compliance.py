@@ -20,6 +20,11 @@ TICK_SIZE = "TICK_SIZE"
 # percent: above the soft limit the PM must confirm; above the hard limit the order is rejected.
 FAT_FINGER_SOFT = "FAT_FINGER_SOFT"
 FAT_FINGER_HARD = "FAT_FINGER_HARD"
+# Package-wide limits (oms.domain.packages): |net premium| in currency, |net delta| in units
+# of the underlying, |net vega| in currency per vol point. They do not apply to one order.
+PACKAGE_MAX_NET_PREMIUM = "PACKAGE_MAX_NET_PREMIUM"
+PACKAGE_MAX_NET_DELTA = "PACKAGE_MAX_NET_DELTA"
+PACKAGE_MAX_NET_VEGA = "PACKAGE_MAX_NET_VEGA"
 RULE_KINDS = (
     RESTRICTED,
     MAX_ORDER_NOTIONAL,
@@ -31,6 +36,9 @@ RULE_KINDS = (
     FAT_FINGER_SOFT,
     FAT_FINGER_HARD,
 )
+PACKAGE_RULE_KINDS = (PACKAGE_MAX_NET_PREMIUM, PACKAGE_MAX_NET_DELTA, PACKAGE_MAX_NET_VEGA)
+# What a ComplianceRule row may be: the order rules above and the package-wide ones.
+ALL_RULE_KINDS = RULE_KINDS + PACKAGE_RULE_KINDS
 SOFT_KINDS = frozenset({FAT_FINGER_SOFT})
 
 
@@ -221,6 +229,10 @@ CHECKS: dict[str, Callable[[OrderDraft, Decimal | None], Breach | None]] = {
     TICK_SIZE: _tick_size,
     FAT_FINGER_SOFT: _fat_finger(FAT_FINGER_SOFT, "soft limit: confirm to enter it"),
     FAT_FINGER_HARD: _fat_finger(FAT_FINGER_HARD, "hard limit"),
+    # Checked on the whole package by oms.domain.packages.package_breaches.
+    PACKAGE_MAX_NET_PREMIUM: lambda d, limit: None,
+    PACKAGE_MAX_NET_DELTA: lambda d, limit: None,
+    PACKAGE_MAX_NET_VEGA: lambda d, limit: None,
 }
 
 

@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsDesk
 from core.errors import NotFound
+from oms.models import Package
 from oms.selectors import orders_visible_to
 from rfq import selectors, services
 from rfq.api.serializers import RfqCreateInput, RfqExecuteInput
@@ -37,11 +38,16 @@ class RfqListCreate(APIView):
         data = RfqCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        if not orders_visible_to(request.user).filter(pk=v["order"]).exists():
+        if "order" in v and not orders_visible_to(request.user).filter(pk=v["order"]).exists():
             raise NotFound(f"order {v['order']} does not exist")
+        if "package" in v and not Package.objects.filter(pk=v["package"]).exists():
+            raise NotFound(f"package {v['package']} does not exist")
         rfq = services.rfq_open(
             actor=request.user,
-            order_id=v["order"],
+            order_id=v.get("order"),
+            package_id=v.get("package"),
+            execution_mode=v.get("execution_mode"),
+            min_trade_quantity=v.get("min_trade_quantity"),
             quantity=v.get("quantity"),
             counterparty_ids=v.get("counterparties"),
             window_seconds=v.get("window_seconds"),

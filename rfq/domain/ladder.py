@@ -1,5 +1,7 @@
 """The consolidated ladder: the live quotes, best first for the client's side, with the
-distance from the mid in bps (positive: worse than the mid for the client)."""
+distance from the mid in bps (positive: worse than the mid for the client). For a package
+the mid is its model mid and the bps are of its gross premium (`scale`), so a zero-cost
+structure has finite distances; the distance is also given in currency per package unit."""
 
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,6 +31,7 @@ class LadderRow:
     time_left: float
     bps_from_mid: Decimal | None
     received_at: float
+    distance: Decimal | None = None  # price - mid, positive when worse for the client
 
 
 def client_price(quote: LadderQuote, client_side: str) -> Decimal | None:
@@ -36,19 +39,29 @@ def client_price(quote: LadderQuote, client_side: str) -> Decimal | None:
     return quote.ask if client_side == "BUY" else quote.bid
 
 
-def bps_from_mid(price: Decimal, mid: Decimal | None, client_side: str) -> Decimal | None:
-    """Cost against the mid in bps: positive when worse than the mid for the client."""
-    if not mid:
+def bps_from_mid(price: Decimal, mid: Decimal | None, client_side: str, scale: Decimal | None = None) -> Decimal | None:
+    """Cost against the mid in bps (of `scale`, default the mid): positive when worse than
+    the mid for the client."""
+    base = scale or mid
+    if mid is None or not base:
         return None
     diff = price - mid if client_side == "BUY" else mid - price
-    return (diff / mid * BPS).quantize(BPS_QUANTUM)
+    return (diff / base * BPS).quantize(BPS_QUANTUM)
+
+
+def distance_from_mid(price: Decimal, mid: Decimal | None, client_side: str) -> Decimal | None:
+    if mid is None:
+        return None
+    return price - mid if client_side == "BUY" else mid - price
 
 
 def better(a: Decimal, b: Decimal, client_side: str) -> bool:
     return a < b if client_side == "BUY" else a > b
 
 
-def ladder(quotes: list[LadderQuote], *, client_side: str, mid: Decimal | None, now: float) -> list[LadderRow]:
+def ladder(
+    quotes: list[LadderQuote], *, client_side: str, mid: Decimal | None, now: float, scale: Decimal | None = None
+) -> list[LadderRow]:
     """The executable quotes at `now`, best first: price, then the larger size, then the earlier."""
     rows = []
     for q in quotes:
@@ -62,8 +75,9 @@ def ladder(quotes: list[LadderQuote], *, client_side: str, mid: Decimal | None, 
                 price=price,
                 size=q.size,
                 time_left=round(q.valid_until - now, 1),
-                bps_from_mid=bps_from_mid(price, mid, client_side),
+                bps_from_mid=bps_from_mid(price, mid, client_side, scale),
                 received_at=q.received_at,
+                distance=distance_from_mid(price, mid, client_side) if scale else None,
             )
         )
     sign = 1 if client_side == "BUY" else -1

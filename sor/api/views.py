@@ -1,4 +1,5 @@
 import django_filters
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import NotFound
@@ -10,6 +11,7 @@ from rest_framework.views import APIView
 from accounts.permissions import HasRole, IsDesk
 from core.api import KeysetPagination
 from oms.api.inputs import error_responses
+from oms.api.packages import packages_visible_to
 from oms.api.views import OrderViewSet
 from oms.selectors import orders_visible_to
 from sor import services
@@ -97,3 +99,14 @@ class RoutingDecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
     permission_classes = [IsDesk]
     filterset_class = RoutingDecisionFilter
     pagination_class = KeysetPagination  # newest first, a cursor per page (core.api)
+
+
+class PackageRecommendationView(APIView):
+    """The router's recommendation for a package: RFQ at one net price, with the rationale."""
+
+    permission_classes = [HasRole]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, **error_responses(401, 403, 404)})
+    def get(self, request, pk: int):
+        package = get_object_or_404(packages_visible_to(request.user), pk=pk)
+        return Response(services.package_recommendation(package))

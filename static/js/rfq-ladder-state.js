@@ -21,14 +21,24 @@ export function bpsFromMid(price, mid, side) {
   return (Math.round(bps * 100) / 100).toFixed(2);
 }
 
-export function orderLadder(rows, { side, mid, asOf }) {
+// A package's rows: bps of its gross premium (`premium`), and the distance in currency.
+export function bpsOf(price, mid, side, premium) {
+  const p = Number(price), m = Number(mid), base = Number(premium);
+  if (mid === null || mid === undefined || !base) return null;
+  const bps = ((side === BUY ? p - m : m - p) / base) * 10000;
+  return (Math.round(bps * 100) / 100).toFixed(2);
+}
+
+export function orderLadder(rows, { side, mid, asOf, premium }) {
   const now = at(asOf), sign = side === BUY ? 1 : -1;
   return rows
     .filter((r) => now < at(r.valid_until))
     .map((r) => ({
       ...r,
       time_left: Math.round((at(r.valid_until) - now) * 10) / 10,
-      bps_from_mid: bpsFromMid(r.price, mid, side),
+      ...(premium
+        ? { bps_from_mid: bpsOf(r.price, mid, side, premium), distance: String(side === BUY ? Number(r.price) - Number(mid) : Number(mid) - Number(r.price)) }
+        : { bps_from_mid: bpsFromMid(r.price, mid, side) }),
     }))
     .sort((a, b) => sign * (Number(a.price) - Number(b.price)) || Number(b.size) - Number(a.size)
       || at(a.received_at) - at(b.received_at) || a.quote - b.quote);
@@ -40,7 +50,7 @@ export function applyPush(state, m) {
   if (!d) return next;
   const gone = new Set([...d.remove, ...d.add.map((r) => r.quote)]);
   const rows = state.ladder.filter((r) => !gone.has(r.quote)).concat(d.add);
-  next.ladder = orderLadder(rows, { side: next.side, mid: next.mid, asOf: next.as_of });
+  next.ladder = orderLadder(rows, { side: next.side, mid: next.mid, asOf: next.as_of, premium: next.premium });
   const answered = new Map(d.counterparties.map((c) => [c.name, c]));
   next.counterparties = state.counterparties.map((c) => answered.get(c.name) || c);
   return next;

@@ -27,12 +27,19 @@ export function rfqLadder(node) {
     out.textContent = OUTCOMES[r.outcome] || r.outcome;
     out.dataset.outcome = r.outcome;
     const open = ["DRAFT", "SENT", "QUOTING"].includes(r.status);
+    const pkg = Boolean(r.package);
+    const packageCells = (q) => pkg ? [
+      el("td", { class: "num cell-distance" }, fmt(q.distance, 2)),
+      el("td", { class: "num" }, q.bps_from_mid === null ? "–" : fmt(q.bps_from_mid, 2)),
+      el("td", { class: "implied-legs" }, (q.implied_legs || []).map((l) => `${l.side} ${l.instrument} ${fmt(l.price, 2)}`).join(" · ")),
+    ] : [el("td", { class: "num" }, q.bps_from_mid === null ? "–" : fmt(q.bps_from_mid, 2))];
     body.replaceChildren(...(r.ladder.length ? r.ladder.map((q, i) => el("tr", { "data-quote": q.quote, "data-valid": q.valid_until },
       el("td", {}, String(i + 1)), el("td", {}, q.provider), el("td", { class: "num" }, fmt(q.price)),
       el("td", { class: "num" }, fmt(q.size)), el("td", { class: "num cell-left" }, `${q.time_left.toFixed(1)}s`),
-      el("td", { class: "num" }, q.bps_from_mid === null ? "–" : fmt(q.bps_from_mid, 2)),
+      ...packageCells(q),
       el("td", {}, open ? el("button", { class: "small execute", "data-execute": q.quote }, "Execute") : ""),
-    )) : [el("tr", { class: "empty" }, el("td", { colspan: 7, class: "muted" }, open ? "Waiting for quotes…" : "No live quotes."))]));
+    )) : [el("tr", { class: "empty" }, el("td", { colspan: pkg ? 9 : 7, class: "muted" }, open ? "Waiting for quotes…" : "No live quotes."))]));
+    if (pkg) drawLegs(r);
     node.querySelector("#rfq-providers").textContent = r.counterparties.map((c) =>
       `${c.name}: ${c.passed ? "passed" : c.responded ? "answered" : "asked"}`).join(" · ")
       + (r.rejections.length ? ` · last look rejected: ${r.rejections.map((x) => x.provider).join(", ")}` : "");
@@ -40,6 +47,21 @@ export function rfqLadder(node) {
     node.querySelector("#rfq-execution").replaceChildren(...(ex ? [el("div", { class: "rfq-fill", id: "rfq-fill" },
       `Filled ${fmt(ex.quantity)} @ ${fmt(ex.price)} with ${ex.provider} · ${ex.reason} · vs mid ${fmt(ex.improvement_vs_mid_bps, 2)} bps`
       + (ex.improvement_vs_second_bps !== null ? ` · vs second best ${fmt(ex.improvement_vs_second_bps, 2)} bps` : ""))] : []));
+  };
+
+  // A package's legs: each leg's order, filled or not (positions and fills stay per order).
+  const drawLegs = (r) => {
+    const parts = r.execution && r.execution.parts ? r.execution.parts : [];
+    node.querySelector("#rfq-legs").replaceChildren(el("table", { class: "dense", id: "rfq-leg-orders" },
+      el("thead", {}, el("tr", {}, el("th", {}, "Leg"), el("th", {}, "Order"), el("th", {}, "Instrument"), el("th", {}, "Side"),
+        el("th", { class: "num" }, "Qty"), el("th", { class: "num" }, "Filled"), el("th", { class: "num" }, "Avg price"), el("th", {}, "Status"))),
+      el("tbody", {}, ...r.leg_orders.map((l) => el("tr", { "data-order": l.order },
+        el("td", {}, l.is_hedge ? "hedge" : String(l.index + 1)), el("td", {}, el("a", { href: `/orders/${l.order}/` }, `#${l.order}`)),
+        el("td", {}, l.instrument), el("td", { class: `side-${l.side}` }, l.side), el("td", { class: "num" }, fmt(l.quantity)),
+        el("td", { class: "num" }, fmt(l.filled_quantity)), el("td", { class: "num" }, fmt(l.average_fill_price, 2)),
+        el("td", {}, el("span", { class: `status s-${l.status}` }, l.status)))))),
+      ...(parts.length ? [el("div", { class: "muted", id: "rfq-parts" }, parts.map((p) => `${p.provider}: ${fmt(p.quantity)} @ ${fmt(p.price, 2)}`
+        + (p.hedge_price ? ` (hedge @ ${fmt(p.hedge_price, 2)})` : " (hedge left to the EMS)")).join(" · "))] : []));
   };
 
   const tick = () => {

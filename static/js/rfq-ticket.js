@@ -1,4 +1,5 @@
-/* The RFQ ticket: sends POST /api/rfqs/ from an order and opens the live ladder. */
+/* The RFQ ticket: sends POST /api/rfqs/ from an order (or a package: one net price per
+   package unit, all-or-none or any-part-of) and opens the live ladder. */
 import { api } from "./shared.js";
 
 export function rfqTicket(form) {
@@ -6,7 +7,10 @@ export function rfqTicket(form) {
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const f = new FormData(form);
-    const body = { order: Number(form.dataset.order), two_way: f.get("mode") === "two_way" };
+    const body = form.dataset.package
+      ? { package: Number(form.dataset.package), two_way: f.get("mode") === "two_way", execution_mode: f.get("execution_mode") }
+      : { order: Number(form.dataset.order), two_way: f.get("mode") === "two_way" };
+    if (form.dataset.package && f.get("min_trade_quantity")) body.min_trade_quantity = f.get("min_trade_quantity").trim();
     if (f.get("quantity")) body.quantity = f.get("quantity").trim();
     if (f.get("window_seconds")) body.window_seconds = Number(f.get("window_seconds"));
     if (f.get("auto_execute_price")) body.auto_execute_price = f.get("auto_execute_price").trim();
