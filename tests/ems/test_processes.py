@@ -259,9 +259,17 @@ class Stack:
         keeps them in its `unacked` hash), and how many venue reports the EMS consumers had
         read and not acknowledged (left for another consumer to claim)."""
         tasks = self.redis.hlen("unacked")
-        reports = self.redis.xpending(REPORTS, "ems")["pending"] if self.redis.exists(REPORTS) else 0
+        reports = self._reports_pending()
         before, self._in_flight = self._in_flight, (tasks, reports)
         return tasks - before[0], reports
+
+    def _reports_pending(self) -> int:
+        # The venue may have written reports before any EMS consumer created its group.
+        if not self.redis.exists(REPORTS):
+            return 0
+        if not any(g["name"] in ("ems", b"ems") for g in self.redis.xinfo_groups(REPORTS)):
+            return 0
+        return self.redis.xpending(REPORTS, "ems")["pending"]
 
     # ---- the venue side's record
 
