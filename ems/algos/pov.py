@@ -18,11 +18,26 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .base import Action, ChildType, ExecutionState, MarketView
-from .common import cancel_all, finish, guard, live_children, open_of, parameter, rest_lit, stale_passive, sweep
-from .schedule import phase
+from .common import (
+    ZERO,
+    cancel_all,
+    dark_allowed,
+    finish,
+    guard,
+    live_children,
+    open_of,
+    parameter,
+    rest_lit,
+    stale_passive,
+    sweep,
+    whole_lots,
+)
+from .schedule import dark_cushion, phase
 
 DEFAULT_RATE = 0.1
 DEFAULT_PATIENCE_SECONDS = 60.0
+# Ahead of the target, the volume the target expects over this long rests in the dark pools.
+DARK_LOOKAHEAD_SECONDS = 300.0
 
 
 def bounds(state: ExecutionState) -> tuple[float, float, float]:
@@ -57,15 +72,37 @@ def decide_pov(state: ExecutionState, market: MarketView, now: float) -> list[Ac
         return Decimal(repr(share * v))
 
     ceiling = at(high) - filled - state.open_quantity  # room left under the upper bound
+    darks = live_children(state, ChildType.DARK)
     actions: list[Action] = []
     if ceiling < 0:
-        return guard(state, cancel_all(live_children(state, ChildType.LIMIT), "pov: at the upper bound"))
+        return guard(
+            state, cancel_all(live_children(state, ChildType.LIMIT, ChildType.DARK), "pov: at the upper bound")
+        )
     actions += cancel_all(stale_passive(state, market), "pov: touch moved away")
+    lit_open = open_of(state, ChildType.LIMIT, ChildType.MARKET)
+    new_lit = ZERO
     if settled and filled < at(low) - state.lot_size:
         wanted = min(at(rate) - filled - open_of(state, ChildType.MARKET), ceiling)
-        actions += cancel_all(live_children(state, ChildType.LIMIT), "pov: below the lower bound")
+        actions += cancel_all(live_children(state, ChildType.LIMIT, ChildType.DARK), "pov: below the lower bound")
         actions += sweep(state, market, wanted, f"pov: below {low:.0%} of volume, take")
-    elif filled + state.open_quantity < at(rate):
-        wanted = min(at(rate) - filled - state.open_quantity, ceiling)
-        actions += rest_lit(state, market, wanted, f"pov: rest toward {rate:.0%} of volume")
+        return guard(state, actions)
+    if filled + lit_open < at(rate):
+        wanted = at(rate) - filled - lit_open
+        if darks and whole_lots(wanted, state.lot_size) > min(ceiling, state.unallocated):
+            # The dark order holds what the lit book needs now: free it, rest what is free lit.
+            actions += cancel_all(darks, "pov: target due, rest it lit")
+            actions += rest_lit(state, market, min(wanted, ceiling), f"pov: rest toward {rate:.0%} of volume")
+            return guard(state, actions)
+        children = rest_lit(state, market, min(wanted, ceiling), f"pov: rest toward {rate:.0%} of volume")
+        actions += children
+        new_lit = sum((c.quantity for c in children), ZERO)
+    if parameter(state, "dark_fraction", 1.0) > 0 and dark_allowed(state, market):
+        # Ahead of the target, inside the upper bound: the volume the target expects over the
+        # next DARK_LOOKAHEAD_SECONDS rests at the mid in the dark pools, as one order.
+        ahead = Decimal(repr(rate * market.adv * DARK_LOOKAHEAD_SECONDS / market.session_seconds))
+        room = ceiling + open_of(state, ChildType.DARK) - new_lit
+        target = at(rate) + ahead - filled - lit_open - new_lit
+        actions += dark_cushion(state, market, whole_lots(min(target, room), state.lot_size), "pov: rest ahead dark")
+    else:
+        actions += cancel_all(darks, "pov: no dark pool, or the mid too close to the limit")
     return guard(state, actions)

@@ -35,6 +35,7 @@ from sor.domain.almgren_chriss import ACParams, almgren_chriss_trajectory
 
 from .base import Action, ChildType, ExecutionState, MarketView, Remember
 from .common import (
+    ZERO,
     cancel_all,
     dark_allowed,
     finish,
@@ -243,20 +244,53 @@ def work(state: ExecutionState, market: MarketView, now: float, schedule: Schedu
         return guard(state, actions)
 
     actions += cancel_all(stale_passive(state, market), f"{name}: touch moved away")
+    use_dark = parameter(state, "dark_fraction", 1.0) > 0 and dark_allowed(state, market)
+    lit_open = open_of(state, ChildType.LIMIT, ChildType.MARKET)
+    darks = live_children(state, ChildType.DARK)
+    new_lit = ZERO
     if released - state.filled >= state.lot_size:
-        actions += cancel_all(live_children(state, ChildType.DARK), f"{name}: slice due, rest it lit")
-        working = released - state.filled - open_of(state, ChildType.LIMIT, ChildType.MARKET)
-        actions += rest_lit(state, market, working, f"{name}: on schedule, rest at the touch")
+        working = released - state.filled - lit_open
+        if darks and whole_lots(working, state.lot_size) > state.unallocated:
+            # The dark pools hold what is due on the lit book now: free it, rest the rest lit.
+            return guard(
+                state,
+                [
+                    *actions,
+                    *cancel_all(darks, f"{name}: slice due, rest it lit"),
+                    *rest_lit(state, market, working, f"{name}: on schedule, rest at the touch"),
+                ],
+            )
+        children = rest_lit(state, market, working, f"{name}: on schedule, rest at the touch")
+        actions += children
+        new_lit = sum((c.quantity for c in children), ZERO)
+    if not use_dark:
+        actions += cancel_all(darks, f"{name}: no dark pool, or the mid too close to the limit")
         return guard(state, actions)
-
-    # Ahead: everything released is filled; the next slice may rest in the dark meanwhile.
-    if parameter(state, "dark_fraction", 1.0) > 0 and dark_allowed(state, market):
-        upcoming = due(state, base, schedule.next_share(now))
-        resting = upcoming - state.filled - state.open_quantity
-        actions += rest_dark(state, market, resting, f"{name}: ahead of schedule, next slice rests dark")
-    else:
-        actions += cancel_all(live_children(state, ChildType.DARK), f"{name}: mid too close to the limit")
+    # The dark pools hold, as one order per pool, what is released and not resting lit and
+    # the next slice ahead of time; resized (cancelled and sent again whole on a later tick)
+    # when that moves by more than a quarter or is too much.
+    upcoming = due(state, base, schedule.next_share(now))
+    wanted = whole_lots(upcoming - state.filled - lit_open - new_lit, state.lot_size)
+    actions += dark_cushion(state, market, wanted, f"{name}: released and next slice rest dark")
     return guard(state, actions)
+
+
+def dark_cushion(state: ExecutionState, market: MarketView, wanted: Decimal, reason: str) -> list[Action]:
+    """Keep `wanted` resting in the dark pools as one order per pool: sent when none rests,
+    cancelled (to be sent again whole on a later tick) when what rests is a lot too much or
+    more than a quarter too little. One order, not one per increment: a pool's contra flow
+    is the market's, not ours to multiply by splitting."""
+    darks = live_children(state, ChildType.DARK)
+    resting = sum((c.open_quantity for c in darks), ZERO)
+    pending = open_of(state, ChildType.DARK) - resting
+    lot = state.lot_size
+    if not darks:
+        if pending > 0 or wanted < lot:
+            return []
+        return list(rest_dark(state, market, wanted, reason))
+    if resting - wanted >= lot or wanted - resting >= max(lot, wanted / 4):
+        return cancel_all(darks, f"{str(state.strategy).lower()}: resize the dark order")
+    return []
 
 
 def decide_twap(state: ExecutionState, market: MarketView, now: float) -> list[Action]:
