@@ -4,8 +4,9 @@ Parameters: participation_rate (target, default 0.1), min_participation_rate (de
 the target) and max_participation_rate (default 1.5 times it, at most 0.5), patience_seconds
 (default 60). With V the market volume since the phase started (ours included) and F what
 we filled since then: below min*V we take on the lit venues up to the target; below the
-target we rest at the touch; we never have more filled and open than max*V, so passive
-fills cannot push us over the upper bound.
+target we rest at the touch; with a dark pool, one order per pool rests at the mid ahead of
+the target (up to a tenth of the order, schedule.DARK_AHEAD_SHARE); we never have more
+filled and open than max*V, so passive and dark fills cannot push us over the upper bound.
 
 The lower bound holds once the phase is `patience_seconds` old. A child just placed at
 the touch waits behind the queue already there; taking to reach min*V before it had a
@@ -32,12 +33,10 @@ from .common import (
     sweep,
     whole_lots,
 )
-from .schedule import dark_cushion, phase
+from .schedule import DARK_AHEAD_SHARE, dark_cushion, phase
 
 DEFAULT_RATE = 0.1
 DEFAULT_PATIENCE_SECONDS = 60.0
-# Ahead of the target, the volume the target expects over this long rests in the dark pools.
-DARK_LOOKAHEAD_SECONDS = 300.0
 
 
 def bounds(state: ExecutionState) -> tuple[float, float, float]:
@@ -97,9 +96,9 @@ def decide_pov(state: ExecutionState, market: MarketView, now: float) -> list[Ac
         actions += children
         new_lit = sum((c.quantity for c in children), ZERO)
     if parameter(state, "dark_fraction", 1.0) > 0 and dark_allowed(state, market):
-        # Ahead of the target, inside the upper bound: the volume the target expects over the
-        # next DARK_LOOKAHEAD_SECONDS rests at the mid in the dark pools, as one order.
-        ahead = Decimal(repr(rate * market.adv * DARK_LOOKAHEAD_SECONDS / market.session_seconds))
+        # Ahead of the target, inside the upper bound: up to DARK_AHEAD_SHARE of the order
+        # rests at the mid in the dark pools, as one order.
+        ahead = state.quantity * Decimal(repr(DARK_AHEAD_SHARE))
         room = ceiling + open_of(state, ChildType.DARK) - new_lit
         target = at(rate) + ahead - filled - lit_open - new_lit
         actions += dark_cushion(state, market, whole_lots(min(target, room), state.lot_size), "pov: rest ahead dark")
