@@ -157,3 +157,18 @@ def test_a_limit_is_never_crossed_and_the_remainder_is_reported():
     assert all(f.price <= D("100.02") for f in result.fills)
     assert result.filled < D("50000")
     assert result.done_reason.startswith("end time reached: ")
+
+
+def test_each_resting_fill_carries_the_walk_at_its_own_step():
+    # Resting and dark orders never move the market: a fresh simulator with the same seed,
+    # run to a fill's step, has the latent mid the fill was priced against.
+    from marketdata.sim import MarketSimulator
+
+    result = backtest(order(Strategy.TWAP, "5000", parameters={"horizon_seconds": 300, "dark_fraction": 0}))
+    passive = [f for f in result.fills if f.liquidity == "MAKER"]
+    assert passive and not any(f.liquidity == "TAKER" for f in result.fills)
+    for fill in passive[:5]:
+        sim = MarketSimulator([ACME], VENUES, 1)
+        sim.advance_to(fill.ts)
+        assert fill.walk == pytest.approx(sim.fair_value("ACME"), rel=1e-12)
+        assert fill.applied_at >= fill.ts
