@@ -1,6 +1,6 @@
 """Best-execution benchmark: does the router's choice beat the simple ways on the simulator?
 
-    python bench/execution_quality.py [--seed 13] [--quick] [--tick-seconds 10]
+    python bench/execution_quality.py [--seed 13 | --seeds 13,14,15,16,17] [--quick] [--tick-seconds 10]
 
 A fixed, seeded set of parent orders (0.1% to 30% of ADV, LOW/MEDIUM/HIGH urgency, a
 liquid and an illiquid stock, buys and sells, arriving five minutes after the open and to
@@ -51,7 +51,7 @@ import math
 import random
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -372,13 +372,18 @@ def render(rows: list[dict], summary: dict) -> list[str]:
     return lines
 
 
-def run(seed: int, quick: bool, tick_seconds: float) -> tuple[list[str], dict]:
-    cases = build_cases(seed, quick)
+def run(seeds: int | list[int], quick: bool, tick_seconds: float) -> tuple[list[str], dict]:
+    """One seed's set of orders, or several seeds' sets pooled into one table (the goals'
+    order-by-order intervals then cover all their orders)."""
+    pooled = isinstance(seeds, list)
+    cases = []
+    for seed in seeds if pooled else [seeds]:
+        cases += [replace(case, index=len(cases) + k) for k, case in enumerate(build_cases(seed, quick))]
     rows = [run_case(case, tick_seconds) for case in cases]
     summary = summarise(rows)
     figures = {
         "bench": "execution_quality",
-        "seed": seed,
+        **({"seeds": seeds} if pooled else {"seed": seeds}),
         "quick": quick,
         "tick_seconds": tick_seconds,
         "orders": len(rows),
@@ -390,11 +395,15 @@ def run(seed: int, quick: bool, tick_seconds: float) -> tuple[list[str], dict]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument(
+        "--seeds", help="several seeds' orders pooled into one table, e.g. 13,14,15,16,17 (instead of --seed)"
+    )
     parser.add_argument("--quick", action="store_true", help="a small set on a short window, for tests")
     parser.add_argument("--tick-seconds", type=float, default=10.0, help="algorithm tick in virtual seconds")
     args = parser.parse_args(argv)
+    seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else args.seed
     started = time.perf_counter()
-    lines, figures = run(args.seed, args.quick, args.tick_seconds)
+    lines, figures = run(seeds, args.quick, args.tick_seconds)
     print("\n".join(lines))
     figures["elapsed_seconds"] = round(time.perf_counter() - started, 2)
     print(json.dumps(figures, sort_keys=True, default=_rounded))
