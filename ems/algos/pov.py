@@ -2,11 +2,12 @@
 
 Parameters: participation_rate (target, default 0.1), min_participation_rate (default half
 the target) and max_participation_rate (default 1.5 times it, at most 0.5), patience_seconds
-(default 60), min_clip (the smallest child it rests, default 1/MAX_CLIPS of the parent, at
-least one lot). With V the market volume since the phase started (ours included) and F what
+(default 60), min_clip (the smallest child it rests lit, default what the target grows by in
+CLIP_SECONDS, at least one lot). With V the market volume since the phase started (ours included) and F what
 we filled since then: below min*V we take on the lit venues up to the target; below the
-target we rest at the touch; we never have more filled and open than max*V, so passive
-fills cannot push us over the upper bound.
+target we rest at the touch; with a dark pool, one order per pool rests at the mid ahead of
+the target (up to a tenth of the order, schedule.DARK_AHEAD_SHARE); we never have more
+filled and open than max*V, so passive and dark fills cannot push us over the upper bound.
 
 The lower bound holds once the phase is `patience_seconds` old. A child just placed at
 the touch waits behind the queue already there; taking to reach min*V before it had a
@@ -14,11 +15,9 @@ chance pays the spread for a shortfall that resting would have filled, and the p
 impact of that taking is paid again by every later fill (the schedules wait the same way,
 `patience`, before taking). The upper bound holds from the first tick.
 
-Resting children are clips of at least `min_clip`: at a low rate the target grows by less
-than a lot a second, and topping it up every tick would post (and fill) a one-lot child each
-second: odd-lot noise venues meter by order-to-trade ratio, and a report storm for the desk.
-A clip rests once the room under the upper bound holds it, so the target is met in a few
-dozen child orders, not thousands; only the tail of the parent is smaller."""
+Lit children are clips of at least `min_clip`: at a low rate the target grows by less than a
+lot a second, and topping it up every tick posted (and filled) a one-lot child each second:
+odd-lot noise that venues meter by order-to-trade ratio, and a report storm for the desk."""
 
 from __future__ import annotations
 
@@ -26,7 +25,9 @@ from decimal import Decimal
 
 from .base import Action, ChildType, ExecutionState, MarketView
 from .common import (
+    ZERO,
     cancel_all,
+    dark_allowed,
     finish,
     guard,
     live_children,
@@ -37,11 +38,11 @@ from .common import (
     sweep,
     whole_lots,
 )
-from .schedule import phase
+from .schedule import DARK_AHEAD_SHARE, dark_cushion, phase
 
 DEFAULT_RATE = 0.1
 DEFAULT_PATIENCE_SECONDS = 60.0
-MAX_CLIPS = 500  # the default clip: the parent in at most this many resting children
+CLIP_SECONDS = 10.0  # the default clip: this long of the target's growth
 
 
 def bounds(state: ExecutionState) -> tuple[float, float, float]:
@@ -52,11 +53,15 @@ def bounds(state: ExecutionState) -> tuple[float, float, float]:
     return low, min(max(rate, low), high), high
 
 
-def min_clip(state: ExecutionState) -> Decimal:
-    """The smallest child rested (the trader's `min_clip`, else 1/MAX_CLIPS of the parent),
-    in whole lots, at least one lot, at most what is still unallocated."""
+def min_clip(state: ExecutionState, rate: float, volume_so_far: float, elapsed: float) -> Decimal:
+    """The smallest child rested lit: the trader's `min_clip`, else what the target grows by in
+    CLIP_SECONDS at the volume seen so far; in whole lots, at least one lot, at most what is
+    still unallocated."""
     clip = state.parameters.get("min_clip")
-    wanted = state.quantity / MAX_CLIPS if clip in (None, "") else Decimal(str(clip))
+    if clip in (None, ""):
+        wanted = Decimal(repr(rate * volume_so_far * CLIP_SECONDS / elapsed)) if elapsed > 0 else state.lot_size
+    else:
+        wanted = Decimal(str(clip))
     return min(max(whole_lots(wanted, state.lot_size), state.lot_size), state.unallocated)
 
 
@@ -84,17 +89,41 @@ def decide_pov(state: ExecutionState, market: MarketView, now: float) -> list[Ac
         return Decimal(repr(share * v))
 
     ceiling = at(high) - filled - state.open_quantity  # room left under the upper bound
+    darks = live_children(state, ChildType.DARK)
     actions: list[Action] = []
     if ceiling < 0:
-        return guard(state, cancel_all(live_children(state, ChildType.LIMIT), "pov: at the upper bound"))
+        return guard(
+            state, cancel_all(live_children(state, ChildType.LIMIT, ChildType.DARK), "pov: at the upper bound")
+        )
     actions += cancel_all(stale_passive(state, market, now), "pov: touch moved away")
+    lit_open = open_of(state, ChildType.LIMIT, ChildType.MARKET)
+    new_lit = ZERO
     if settled and filled < at(low) - state.lot_size:
         wanted = min(at(rate) - filled - open_of(state, ChildType.MARKET), ceiling)
-        actions += cancel_all(live_children(state, ChildType.LIMIT), "pov: below the lower bound")
+        actions += cancel_all(live_children(state, ChildType.LIMIT, ChildType.DARK), "pov: below the lower bound")
         actions += sweep(state, market, wanted, f"pov: below {low:.0%} of volume, take")
-    elif filled + state.open_quantity < at(rate):
-        clip = min_clip(state)
-        wanted = min(max(at(rate) - filled - state.open_quantity, clip), ceiling)
-        if wanted >= clip:
-            actions += rest_lit(state, market, wanted, f"pov: rest toward {rate:.2%} of volume")
+        return guard(state, actions)
+    if filled + lit_open < at(rate):
+        wanted = at(rate) - filled - lit_open
+        clip = min_clip(state, rate, v, now - origin)
+        if darks and wanted >= clip and whole_lots(wanted, state.lot_size) > min(ceiling, state.unallocated):
+            # The dark order holds what the lit book needs now: free it, rest what is free lit
+            # (a clip's worth at least: a smaller shortfall waits, and the dark order may fill it).
+            actions += cancel_all(darks, "pov: target due, rest it lit")
+            if min(wanted, ceiling) >= clip:
+                actions += rest_lit(state, market, min(wanted, ceiling), f"pov: rest toward {rate:.2%} of volume")
+            return guard(state, actions)
+        size = min(max(wanted, clip), ceiling)
+        children = rest_lit(state, market, size, f"pov: rest toward {rate:.2%} of volume") if size >= clip else []
+        actions += children
+        new_lit = sum((c.quantity for c in children), ZERO)
+    if parameter(state, "dark_fraction", 1.0) > 0 and dark_allowed(state, market):
+        # Ahead of the target, inside the upper bound: up to DARK_AHEAD_SHARE of the order
+        # rests at the mid in the dark pools, as one order.
+        ahead = state.quantity * Decimal(repr(DARK_AHEAD_SHARE))
+        room = ceiling + open_of(state, ChildType.DARK) - new_lit
+        target = at(rate) + ahead - filled - lit_open - new_lit
+        actions += dark_cushion(state, market, whole_lots(min(target, room), state.lot_size), "pov: rest ahead dark")
+    else:
+        actions += cancel_all(darks, "pov: no dark pool, or the mid too close to the limit")
     return guard(state, actions)

@@ -7,15 +7,21 @@ due. Each tick the engine compares the filled quantity with it:
   the resting children and take the shortfall on the lit venues;
 - on schedule (something released is not filled yet): passive, rest it at or inside the
   touch;
-- ahead (all released quantity is filled): rest the next slice at the mid in the dark
-  pools, if any, and wait.
+- beside it, with a dark pool: one order per pool rests at the mid what is released and
+  not resting lit plus the next slices (up to DARK_AHEAD_SHARE of the order ahead of the
+  schedule, at least the next slice). A dark fill pays neither the touch nor the
+  adverse selection a resting lit order meets (it fills when the market comes through
+  its price), so every share the dark pool fills ahead of time is one the lit book need
+  not; the contra flow of a pool is limited, so the cushion rests all the time, not only
+  once the released slices are done.
 After the schedule's end everything is due; at `end` the remainder is cancelled.
 
 Schedules start at `memory["phase_start"]` (the start, or the tick a re-evaluation
 switched to this strategy) and cover what was unfilled then (`memory["phase_filled"]`).
 
 Parameters: horizon_seconds (default: until `end`), slices (default one per
-slice_seconds, 300 s), patience (share of a slice to wait before taking, default 0.5),
+slice_seconds, 300 s), patience (share of a slice to wait before taking, at most 1; default
+0.5, a whole slice at LOW urgency),
 TWAP size_jitter and time_jitter (default 0.2 and 0.3), IS front_loading (kappa*T) or
 half_life_seconds (else set by urgency), dark_fraction (0 turns the dark step off).
 """
@@ -35,6 +41,7 @@ from sor.domain.almgren_chriss import ACParams, almgren_chriss_trajectory
 
 from .base import Action, ChildType, ExecutionState, MarketView, Remember
 from .common import (
+    ZERO,
     cancel_all,
     dark_allowed,
     finish,
@@ -53,6 +60,17 @@ from .common import (
 DEFAULT_SLICE_SECONDS = 300.0
 MIN_SLICE_SECONDS = 5.0
 DEFAULT_PATIENCE = 0.5
+# A patient order lets a slice run a whole slice late before it takes: taking is what costs
+# here, the half-spread and more the permanent impact it leaves on every later fill (taking
+# 0.3% of ADV on the liquid stock of bench/execution_quality.py moves its mid 3 bps, ten
+# times what its resting fills cost), while the tracking error of a slice late on a
+# patient order's day is small.
+PATIENCE_BY_URGENCY = {Urgency.LOW: 1.0, Urgency.MEDIUM: DEFAULT_PATIENCE, Urgency.HIGH: DEFAULT_PATIENCE}
+# How far ahead of its schedule an order may rest in the dark pools, as a share of it: a
+# fill there is at the mid, without the touch a resting lit fill pays when the market comes
+# through it, so being a little ahead of the schedule is cheap; being far ahead is not a
+# schedule any more.
+DARK_AHEAD_SHARE = 0.1
 # IS: urgency as risk aversion, through the unit-free urgency kappa*T of Almgren-Chriss.
 URGENCY_FRONT_LOADING = {Urgency.LOW: 0.5, Urgency.MEDIUM: 2.0, Urgency.HIGH: 5.0}
 
@@ -76,6 +94,17 @@ class Schedule:
         """The share due after the next release (for resting ahead of time)."""
         k = bisect_right(self.times, t)
         return 1.0 if k >= len(self.cumulative) else self.cumulative[k]
+
+    def ahead_share(self, t: float, limit: float) -> float:
+        """The share due after the next releases that stay within `limit` of what is due
+        now, at least the next one (for resting ahead of time in the dark)."""
+        k = bisect_right(self.times, t)
+        if k >= len(self.cumulative):
+            return 1.0
+        now = 0.0 if k == 0 else self.cumulative[k - 1]
+        while k + 1 < len(self.cumulative) and self.cumulative[k + 1] - now <= limit:
+            k += 1
+        return self.cumulative[k]
 
 
 def phase(state: ExecutionState) -> tuple[float, Decimal]:
@@ -106,6 +135,12 @@ def slice_count(state: ExecutionState, origin: float, end: float, quantity: Deci
     return max(1, min(n, lots, int(horizon // MIN_SLICE_SECONDS) or 1))
 
 
+def patience_of(state: ExecutionState) -> float:
+    """Share of a slice to wait before taking: the caller's (at most one slice), else by urgency."""
+    default = PATIENCE_BY_URGENCY.get(Urgency(state.urgency), DEFAULT_PATIENCE)
+    return min(max(parameter(state, "patience", default), 0.0), 1.0)
+
+
 def _schedule(origin: float, end: float, starts: np.ndarray, weights: np.ndarray, patience_share: float) -> Schedule:
     total = float(weights.sum())
     n = len(weights)
@@ -129,7 +164,7 @@ def twap_schedule(state: ExecutionState, market: MarketView) -> Schedule:
     weights = 1.0 + size_jitter * (2.0 * rng.random(n) - 1.0)
     width = (end - origin) / n
     starts = origin + width * (np.arange(n) + time_jitter * rng.random(n))
-    return _schedule(origin, end, starts, weights, min(parameter(state, "patience", DEFAULT_PATIENCE), 0.5))
+    return _schedule(origin, end, starts, weights, patience_of(state))
 
 
 def _session_volume_share(market: MarketView, t: float) -> float:
@@ -170,7 +205,7 @@ def vwap_schedule(state: ExecutionState, market: MarketView) -> Schedule:
         weights = np.maximum(np.diff(shares), 0.0)
     else:
         weights = np.ones(n)
-    return _schedule(origin, end, edges[:-1], weights, min(parameter(state, "patience", DEFAULT_PATIENCE), 0.5))
+    return _schedule(origin, end, edges[:-1], weights, patience_of(state))
 
 
 def front_loading(state: ExecutionState, origin: float, end: float) -> float:
@@ -198,7 +233,7 @@ def is_schedule(state: ExecutionState, market: MarketView) -> Schedule:
     )
     weights = np.maximum(holdings[:-1] - holdings[1:], 0.0)
     starts = np.linspace(origin, end, n + 1)[:-1]
-    return _schedule(origin, end, starts, weights, min(parameter(state, "patience", DEFAULT_PATIENCE), 0.5))
+    return _schedule(origin, end, starts, weights, patience_of(state))
 
 
 SCHEDULES = {"TWAP": twap_schedule, "VWAP": vwap_schedule, "IS": is_schedule}
@@ -243,20 +278,54 @@ def work(state: ExecutionState, market: MarketView, now: float, schedule: Schedu
         return guard(state, actions)
 
     actions += cancel_all(stale_passive(state, market, now), f"{name}: touch moved away")
+    use_dark = parameter(state, "dark_fraction", 1.0) > 0 and dark_allowed(state, market)
+    lit_open = open_of(state, ChildType.LIMIT, ChildType.MARKET)
+    darks = live_children(state, ChildType.DARK)
+    new_lit = ZERO
     if released - state.filled >= state.lot_size:
-        actions += cancel_all(live_children(state, ChildType.DARK), f"{name}: slice due, rest it lit")
-        working = released - state.filled - open_of(state, ChildType.LIMIT, ChildType.MARKET)
-        actions += rest_lit(state, market, working, f"{name}: on schedule, rest at the touch")
+        working = released - state.filled - lit_open
+        if darks and whole_lots(working, state.lot_size) > state.unallocated:
+            # The dark pools hold what is due on the lit book now: free it, rest the rest lit.
+            return guard(
+                state,
+                [
+                    *actions,
+                    *cancel_all(darks, f"{name}: slice due, rest it lit"),
+                    *rest_lit(state, market, working, f"{name}: on schedule, rest at the touch"),
+                ],
+            )
+        children = rest_lit(state, market, working, f"{name}: on schedule, rest at the touch")
+        actions += children
+        new_lit = sum((c.quantity for c in children), ZERO)
+    if not use_dark:
+        actions += cancel_all(darks, f"{name}: no dark pool, or the mid too close to the limit")
         return guard(state, actions)
-
-    # Ahead: everything released is filled; the next slice may rest in the dark meanwhile.
-    if parameter(state, "dark_fraction", 1.0) > 0 and dark_allowed(state, market):
-        upcoming = due(state, base, schedule.next_share(now))
-        resting = upcoming - state.filled - state.open_quantity
-        actions += rest_dark(state, market, resting, f"{name}: ahead of schedule, next slice rests dark")
-    else:
-        actions += cancel_all(live_children(state, ChildType.DARK), f"{name}: mid too close to the limit")
+    # The dark pools hold, as one order per pool, what is released and not resting lit and
+    # the next slices ahead of time (up to DARK_AHEAD_SHARE of the order, at least one
+    # slice); resized (cancelled and sent again whole on a later tick) when that moves by
+    # more than a quarter or is too much.
+    upcoming = due(state, base, schedule.ahead_share(now, DARK_AHEAD_SHARE))
+    wanted = whole_lots(upcoming - state.filled - lit_open - new_lit, state.lot_size)
+    actions += dark_cushion(state, market, wanted, f"{name}: released and next slice rest dark")
     return guard(state, actions)
+
+
+def dark_cushion(state: ExecutionState, market: MarketView, wanted: Decimal, reason: str) -> list[Action]:
+    """Keep `wanted` resting in the dark pools as one order per pool: sent when none rests,
+    cancelled (to be sent again whole on a later tick) when what rests is a lot too much or
+    more than a quarter too little. One order, not one per increment: a pool's contra flow
+    is the market's, not ours to multiply by splitting."""
+    darks = live_children(state, ChildType.DARK)
+    resting = sum((c.open_quantity for c in darks), ZERO)
+    pending = open_of(state, ChildType.DARK) - resting
+    lot = state.lot_size
+    if not darks:
+        if pending > 0 or wanted < lot:
+            return []
+        return list(rest_dark(state, market, wanted, reason))
+    if resting - wanted >= lot or wanted - resting >= max(lot, wanted / 4):
+        return cancel_all(darks, f"{str(state.strategy).lower()}: resize the dark order")
+    return []
 
 
 def decide_twap(state: ExecutionState, market: MarketView, now: float) -> list[Action]:

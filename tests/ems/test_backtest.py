@@ -103,17 +103,17 @@ def test_pov_rests_through_its_patience_before_taking_to_the_lower_bound():
 
 def test_pov_at_a_low_rate_rests_clips_not_a_lot_every_tick():
     # 0.2% of the volume is a few lots a second: topped up each tick, that was a child a second.
-    o = order(Strategy.POV, "20000", end=600.0, parameters={"participation_rate": 0.002})
-    result = backtest(o)
-    resting = [c for c in result.children if c.child_type is ChildType.LIMIT]
-    assert result.filled > 0 and resting
-    clip = D(20000) / 500
-    assert all(c.quantity >= clip for c in resting[:-1]), [c.quantity for c in resting if c.quantity < clip]
-    assert len(resting) <= float(result.filled) / float(clip) + 5
-    with_clip = backtest(
-        order(Strategy.POV, "20000", end=600.0, parameters={"participation_rate": 0.002, "min_clip": 1})
-    )
-    assert len([c for c in with_clip.children if c.child_type is ChildType.LIMIT]) > 2 * len(resting)
+    from ems.algos.pov import CLIP_SECONDS
+
+    def lit_children(parameters):
+        result = backtest(order(Strategy.POV, "20000", end=600.0, parameters=parameters))
+        assert result.filled > 0
+        return [c for c in result.children if c.child_type is ChildType.LIMIT]
+
+    clipped = lit_children({"participation_rate": 0.002})
+    assert 0 < len(clipped) <= 600 / CLIP_SECONDS + 5
+    every_lot = lit_children({"participation_rate": 0.002, "min_clip": 1})
+    assert len(every_lot) > 2 * len(clipped), (len(every_lot), len(clipped))
 
 
 @pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
@@ -172,3 +172,18 @@ def test_a_limit_is_never_crossed_and_the_remainder_is_reported():
     assert all(f.price <= D("100.02") for f in result.fills)
     assert result.filled < D("50000")
     assert result.done_reason.startswith("end time reached: ")
+
+
+def test_each_resting_fill_carries_the_walk_at_its_own_step():
+    # Resting and dark orders never move the market: a fresh simulator with the same seed,
+    # run to a fill's step, has the latent mid the fill was priced against.
+    from marketdata.sim import MarketSimulator
+
+    result = backtest(order(Strategy.TWAP, "5000", parameters={"horizon_seconds": 300, "dark_fraction": 0}))
+    passive = [f for f in result.fills if f.liquidity == "MAKER"]
+    assert passive and not any(f.liquidity == "TAKER" for f in result.fills)
+    for fill in passive[:5]:
+        sim = MarketSimulator([ACME], VENUES, 1)
+        sim.advance_to(fill.ts)
+        assert fill.walk == pytest.approx(sim.fair_value("ACME"), rel=1e-12)
+        assert fill.applied_at >= fill.ts

@@ -34,3 +34,14 @@ def test_the_same_seed_prints_the_same_table_twice_and_another_seed_another():
     for bucket in figures["buckets"].values():
         for way in ("market", "twap", "router"):
             assert 0 < bucket[way]["fill"] <= 1
+
+
+def test_several_seeds_pool_their_orders_into_one_table():
+    _, first = run("--seed", "3")
+    _, other = run("--seed", "4")
+    table, pooled = run("--seeds", "3,4")
+    assert pooled["seeds"] == [3, 4] and "seed" not in pooled
+    assert pooled["orders"] == first["orders"] + other["orders"]
+    # The pooled mean over the large orders is the mean of both sets' (same number of orders each).
+    expected = (first["large"]["router"]["mean_bps"] + other["large"]["router"]["mean_bps"]) / 2
+    assert abs(pooled["large"]["router"]["mean_bps"] - expected) < 1e-9
