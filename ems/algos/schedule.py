@@ -59,6 +59,7 @@ from .common import (
 
 DEFAULT_SLICE_SECONDS = 300.0
 MIN_SLICE_SECONDS = 5.0
+MIN_SLICES = 5
 DEFAULT_PATIENCE = 0.5
 # A patient order lets a slice run a whole slice late before it takes: taking is what costs
 # here, the half-spread and more the permanent impact it leaves on every later fill (taking
@@ -126,10 +127,12 @@ def seed_of(state: ExecutionState) -> int:
 def slice_count(state: ExecutionState, origin: float, end: float, quantity: Decimal) -> int:
     horizon = max(end - origin, 0.0)
     slices = state.parameters.get("slices")
+    # A short horizon still gets MIN_SLICES slices (a 20 s TWAP in one slice is a single
+    # order, not a schedule), as far as MIN_SLICE_SECONDS and the lots allow.
     n = (
         int(slices)
         if slices not in (None, "", 0)
-        else math.ceil(horizon / parameter(state, "slice_seconds", DEFAULT_SLICE_SECONDS))
+        else max(math.ceil(horizon / parameter(state, "slice_seconds", DEFAULT_SLICE_SECONDS)), MIN_SLICES)
     )  # type: ignore[arg-type]
     lots = int(quantity / state.lot_size)
     return max(1, min(n, lots, int(horizon // MIN_SLICE_SECONDS) or 1))

@@ -57,3 +57,13 @@ def test_a_resting_child_chases_the_touch_only_after_it_rested_reprice_seconds()
     assert stale_passive(s, moved, now=100.0 + REPRICE_SECONDS) == [resting]
     eager = replace(s, parameters={"reprice_seconds": 0})
     assert stale_passive(eager, moved, now=100.5) == [resting]
+
+
+def test_a_short_horizon_is_still_a_schedule_of_several_slices():
+    from ems.algos.schedule import twap_schedule
+    from tests.ems.algo_fixtures import market
+
+    short = state(strategy=Strategy.TWAP, quantity=D("3000"), end=20.0, parameters={"horizon_seconds": 20})
+    assert len(twap_schedule(short, market()).times) == 4  # 5 s slices, the shortest there are
+    long = state(strategy=Strategy.TWAP, quantity=D("3000"), end=3600.0, parameters={"horizon_seconds": 3600})
+    assert len(twap_schedule(long, market()).times) == 12  # one per 300 s
